@@ -1,0 +1,38 @@
+/* trainer: trains one model, or a bundle of models of one shape, exactly as science.md section 3 says.
+ * Owns one slab per run (params, grads, Adam moments, activations, batch); nothing allocates in the step loop.
+ * Knows nothing of MPI or files. A bundle gives each model exactly the result it would get trained alone.
+ * A diverging run (NaN/inf loss) stops early with TMS_ERR_DIVERGED; it never crashes the process. */
+#ifndef TMS_TRAINER_H
+#define TMS_TRAINER_H
+#include <signal.h>
+#include <stddef.h>
+
+#include "tms/kernels.h"
+#include "tms/spec.h"
+
+typedef struct {
+  float *W;          /* (N, M), caller-owned */
+  float *W2;         /* (N, M) for abs, else may be NULL */
+  float *b;          /* (N) */
+  float *loss_curve; /* (tms_spec_curve_len(spec)); training-batch loss per (batch, feature); NAN where not run */
+  double final_loss; /* loss of the trained model on a fresh evaluation batch (eval_batch samples); NAN on failure */
+  long steps_done;
+  double wall_s;
+} tms_train_result;
+
+typedef struct {
+  volatile sig_atomic_t *stop; /* if not NULL and set, training stops with TMS_ERR_INTERRUPTED */
+  double timeout_s;            /* > 0: stop with TMS_ERR_TIMEOUT after this many seconds */
+} tms_train_control;
+
+/* Initial parameters (seeded from spec->seed, stream TMS_STREAM_INIT): xavier or kaiming; b = 0. */
+void tms_init_params(tms_params *p, const tms_spec *spec);
+
+/* Trains spec into result (ctl may be NULL). */
+tms_status tms_train(const tms_spec *spec, tms_train_result *result, const tms_train_control *ctl, tms_error *err);
+/* Trains count specs of one variant and shape together; statuses[k] is model k's outcome. Returns TMS_OK unless
+ * the bundle itself could not run (bad shapes, no memory). */
+tms_status tms_train_bundle(const tms_spec *specs, int count, tms_train_result *results, tms_status *statuses,
+                            const tms_train_control *ctl, tms_error *err);
+
+#endif
