@@ -28,5 +28,11 @@ const char *tms_phase_name(tms_phase phase);
 /* Geometry label of a feature dimensionality: the nearest reference fraction (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0)
  * within tol, else "other". */
 const char *tms_metric_geometry(double dimensionality, double tol);
+/* The same table by index (what the post file stores as int8, with the names as an attribute): index of the
+ * nearest reference fraction within tol, or -1 for "other". Ties go to the earlier entry. */
+int tms_metric_geometry_index(double dimensionality, double tol);
+int tms_geometry_count(void);                /* 8 */
+const char *tms_geometry_name_at(int index); /* "dedicated", ..., "not_learned"; "other" out of range */
+double tms_geometry_value_at(int index);     /* 1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0; NaN out of range */
 
 #endif
