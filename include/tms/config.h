@@ -58,6 +58,8 @@ typedef struct {
   tms_exclude *excludes;
   int n_excludes;
   tms_run_settings run;
+  void *grid_cache;        /* private to grid.c (base spec, canonical bytes of unswept parameters); built by
+                              tms_sweep_parse, freed by tms_sweep_free; NULL only makes the grid slower */
 } tms_sweep;
 
 /* Reads and validates path; on error nothing is left allocated and err names file:line:col and key. */

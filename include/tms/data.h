@@ -17,6 +17,18 @@ typedef struct {
   int correlated_sets, set_size;
   double strength;
   tms_rng rng;
+  /* Precomputed from the above by tms_data_init (all inside one allocation, owned through `density`).
+   * A threshold t encodes probability t / 2^32: an event is "u32 < t" for 32 random bits u32. */
+  uint64_t *threshold;     /* (R * N) presence threshold of each feature when drawn on its own (for a set member:
+                            * its marginal under the structure), the row repeated R times so the bulk loop runs
+                            * flat over B*N entries without a modulo */
+  size_t threshold_len;    /* R * N */
+  uint64_t *set_threshold; /* (correlated_sets, set_size + 1) per-set thresholds of the structured draw */
+  uint64_t strength_threshold; /* rho as a threshold; 2^32 = always structured */
+  /* The same law with every set structured (rho = 1), per entry j of the repeated row, for a branch-free pass:
+   * present iff lower[j] <= hi32(draw of entry j + source) < upper[j] and hi32(draw of entry j) < own[j]. */
+  uint64_t *source_step; /* (R * N) source offset (<= 0, inside the row) times the Weyl increment */
+  uint64_t *lower, *upper, *own; /* (R * N) */
 } tms_data_gen;
 
 /* Allocates the per-feature table; the only allocation of the generator. */

@@ -22,14 +22,22 @@ typedef struct {
 
 typedef struct {
   volatile sig_atomic_t *stop; /* if not NULL and set, training stops with TMS_ERR_INTERRUPTED */
-  double timeout_s;            /* > 0: stop with TMS_ERR_TIMEOUT after this many seconds */
+  double timeout_s;            /* > 0: stop with TMS_ERR_TIMEOUT this many seconds after the call began (a bundle
+                                  shares one deadline: models not finished by then report TMS_ERR_TIMEOUT) */
 } tms_train_control;
+
+/* Called every 64 steps with the loss of that step's batch, for a front end's progress line (the library itself
+ * never prints). It must not touch the training state. */
+typedef void (*tms_train_progress)(void *ctx, long step, long steps, double loss);
 
 /* Initial parameters (seeded from spec->seed, stream TMS_STREAM_INIT): xavier or kaiming; b = 0. */
 void tms_init_params(tms_params *p, const tms_spec *spec);
 
 /* Trains spec into result (ctl may be NULL). */
 tms_status tms_train(const tms_spec *spec, tms_train_result *result, const tms_train_control *ctl, tms_error *err);
+/* tms_train with a progress callback (progress may be NULL). */
+tms_status tms_train_observed(const tms_spec *spec, tms_train_result *result, const tms_train_control *ctl,
+                              tms_train_progress progress, void *progress_ctx, tms_error *err);
 /* Trains count specs of one variant and shape together; statuses[k] is model k's outcome. Returns TMS_OK unless
  * the bundle itself could not run (bad shapes, no memory). */
 tms_status tms_train_bundle(const tms_spec *specs, int count, tms_train_result *results, tms_status *statuses,
