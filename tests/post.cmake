@@ -1,0 +1,14 @@
+# post: closed forms (O4/O5) and the tms-post products on small hand-made results files (tests/post/results_file.c
+# writes them following the results-file contract, so these cases do not need tms-sweep).
+set(_post_libs tms_post tms_metrics tms_core hdf5::hdf5)
+tms_test(NAME theory_o4_boundaries SOURCES ${TMS_TEST_DIR}/test_post_theory.c LIBS ${_post_libs} LABELS unit ARGS o4)
+tms_test(NAME theory_o5_classes SOURCES ${TMS_TEST_DIR}/test_post_theory.c LIBS ${_post_libs} LABELS unit ARGS o5)
+set(_post_test_src ${TMS_TEST_DIR}/test_post.c ${TMS_TEST_DIR}/post/results_file.c)
+tms_test(NAME post_phase_fractions SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS phase)
+tms_test(NAME post_missing_data SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit
+         ARGS missing $<TARGET_FILE:tms-post>)
+tms_test(NAME post_csv SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS csv)
+tms_test(NAME post_neurons SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS neurons)
+tms_test(NAME post_theory_agreement SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS agreement)
+# end to end (runs tms-sweep as a singleton MPI program, so labelled mpi)
+tms_script_test(NAME post_e2e COMMAND bash ${TMS_TEST_DIR}/post/e2e.sh LABELS mpi TIMEOUT 60)

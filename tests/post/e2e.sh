@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tms-post end to end: tms-sweep runs a tiny phase sweep (tests/post/e2e_tiny.yaml), tms-post derives its products
+# and CSV, `tms-post theory` writes both closed-form diagrams, and --help names every flag the parser accepts.
+# Env (from tms_script_test): TMS_SWEEP, TMS_POST, TMS_TEST_DIR.
+set -u
+fail() { echo "post_e2e: FAILED: $*" >&2; exit 1; }
+[ -x "${TMS_SWEEP:-}" ] && [ -x "${TMS_POST:-}" ] || { echo "post_e2e: binaries missing, skipped"; exit 77; }
+dir=$(mktemp -d "${TMPDIR:-/tmp}/tms_post_e2e.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+
+"$TMS_SWEEP" run "$TMS_TEST_DIR/post/e2e_tiny.yaml" -o r.h5 >sweep.log 2>&1 || { cat sweep.log; fail "tms-sweep run exited $?"; }
+"$TMS_POST" r.h5 -o p.h5 --csv csv --drop-worst >post.log 2>&1
+rc=$?
+cat post.log
+[ $rc -eq 0 ] || fail "tms-post exited $rc"
+grep -q "54 of 54 points done" post.log || fail "post did not report 54 of 54 points done"
+grep -q "theory agreement" post.log || fail "no theory agreement reported for the n=2,m=1 / n=3,m=2 relu_out cells"
+lines() { wc -l <"$1" | tr -d ' '; }
+[ "$(lines csv/phase.csv)" = 19 ] || fail "phase.csv has $(lines csv/phase.csv) lines, want 1 + 18 cells"
+[ "$(lines csv/summary.csv)" = 55 ] || fail "summary.csv has $(lines csv/summary.csv) lines, want 1 + 54 points"
+# 27 points of n=2 and 27 of n=3: 54 + 81 feature rows
+[ "$(lines csv/features.csv)" = 136 ] || fail "features.csv has $(lines csv/features.csv) lines, want 1 + 135"
+head -1 csv/phase.csv | grep -q '^size,n_features,n_hidden,last_importance,density,class,' ||
+  fail "phase.csv header: $(head -1 csv/phase.csv)"
+
+# refuses to overwrite without --force (exit 2), accepts with it
+"$TMS_POST" r.h5 -o p.h5 >/dev/null 2>err.txt
+rc=$?
+[ $rc -eq 2 ] && grep -q "TMS_ERR_EXISTS" err.txt || fail "existing output: exit $rc, $(cat err.txt)"
+"$TMS_POST" r.h5 -o p.h5 --force --feature 0 --no-vulnerability >/dev/null || fail "--force --feature 0 failed"
+
+for nm in "2 1" "3 2"; do
+  set -- $nm
+  "$TMS_POST" theory --n "$1" --m "$2" --importance-logspace -1 1 21 --density-logspace 0 -2 21 -o "t$1.h5" \
+    --csv "tcsv$1" >/dev/null || fail "theory n=$1 m=$2 exited $?"
+  [ "$(lines "tcsv$1/phase.csv")" = 442 ] || fail "theory phase.csv n=$1 has $(lines "tcsv$1/phase.csv") lines"
+done
+"$TMS_POST" theory --n 4 --m 2 --importance-logspace -1 1 3 --density-logspace 0 -2 3 -o t4.h5 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "theory n=4 m=2 must exit 2"
+
+# --help tells the truth: every flag the parser knows is documented
+"$TMS_POST" --help >help.txt || fail "--help exited non-zero"
+for flag in -o --output --csv --feature --drop-worst --attack-batch --no-vulnerability --force --n --m \
+  --importance-logspace --density-logspace --version; do
+  grep -q -- "$flag" help.txt || fail "--help does not mention $flag"
+done
+echo "post_e2e: ok"
