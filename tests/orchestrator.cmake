@@ -1,0 +1,22 @@
+# Orchestrator: the results store, the MPI scheduler and `tms-sweep run` end to end.
+# Script tests get the path of orch_check (tests/orchestrator/orch_check.c, a consistency checker) as argument.
+tms_test(NAME store_layout SOURCES ${TMS_TEST_DIR}/test_store.c LIBS tms_store tms_config tms_rng LABELS unit TIMEOUT 60)
+tms_test(NAME run_progress_signals SOURCES ${TMS_TEST_DIR}/test_store_progress.c LIBS tms_scheduler tms_rng
+         LABELS unit TIMEOUT 30)
+
+add_executable(orch_check ${TMS_TEST_DIR}/orchestrator/orch_check.c)
+target_link_libraries(orch_check PRIVATE hdf5::hdf5 MPI::MPI_C tms_flags m)
+
+set(ORCH_DIR ${TMS_TEST_DIR}/orchestrator)
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_bad_input COMMAND bash ${ORCH_DIR}/bad_input.sh $<TARGET_FILE:orch_check>
+                  LABELS unit mpi TIMEOUT 120)
+  tms_script_test(NAME run_ranks_identical COMMAND bash ${ORCH_DIR}/ranks_identical.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 120)
+  tms_script_test(NAME run_failures COMMAND bash ${ORCH_DIR}/failures.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 120)
+  tms_script_test(NAME run_kill_resume COMMAND bash ${ORCH_DIR}/kill_resume.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi slow TIMEOUT 180)
+  tms_script_test(NAME run_signals COMMAND bash ${ORCH_DIR}/signals.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi slow TIMEOUT 180)
+endif()
