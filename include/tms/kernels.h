@@ -19,7 +19,7 @@ typedef struct {
   float *h;    /* (B, M) hidden: x W, or ReLU(x W) for relu_hidden and abs */
   float *out;  /* (B, N) model output x' */
   float *dout; /* (B, N) dLoss/d(output pre-activation), filled by tms_model_loss */
-  float *dh;   /* (B, M) scratch for the backward pass */
+  float *dh;   /* (B, M) scratch: forward and backward may overwrite it */
 } tms_acts;
 
 /* Floats needed by tms_acts for batch B (to size one slab), and binding a slab to the struct. */
