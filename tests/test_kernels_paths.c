@@ -80,7 +80,8 @@ int main(void) {
   const char *vnames[] = {"linear", "relu_out", "relu_hidden", "abs"};
   const tms_kernels_path paths[] = {TMS_KERNELS_LOOP, TMS_KERNELS_LANES, TMS_KERNELS_GEMM, TMS_KERNELS_AUTO};
   const char *pnames[] = {"loop", "lanes", "gemm", "auto"};
-  const int shapes[][2] = {{2, 1}, {5, 2}, {20, 5}, {64, 4}, {80, 3}, {40, 20}, {64, 16}, {200, 20}, {300, 24}};
+  const int shapes[][2] = {{2, 1},  {3, 2},  {5, 2},   {8, 3},    {20, 5},  {64, 4},
+                           {80, 3}, {40, 20}, {64, 16}, {200, 20}, {300, 24}};
   const double densities[] = {1.0, 0.2, 0.005}; /* 0.005: the sparse row loops inside the cblas path */
   const int B = 101; /* not a multiple of the 16 lanes */
   char what[128];

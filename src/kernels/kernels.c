@@ -33,16 +33,25 @@
 
 tms_kernels_path tms_kernels_force_path = TMS_KERNELS_AUTO;
 
-/* Crossover, in weight entries n*m, measured on the project machine (AMD EPYC Zen 4 with AVX-512, OpenBLAS 0.3.21,
- * one thread, B = 1024, whole forward + loss + backward): lanes 5 us vs sgemm 7 us at 2x1, a tie at 5x2 (11 us),
- * sgemm ahead from 6x3 on (15 vs 22 us) and 2-4x ahead of the row loops at every shape tried (3x2 .. 400x30).
- * So AUTO takes lanes up to n*m = 10 and cblas above. */
-#define TMS_LANES_MAX_AUTO_NM 10
+/* Crossover, measured on the project machine (AMD EPYC Zen 4 with AVX-512, OpenBLAS 0.3.21, one thread, B = 1024,
+ * whole forward + loss + backward of relu_out): lanes vs sgemm 4.0 vs 6.9 us at 2x1, 9.7 vs 10.4 at 5x2, 12.6 vs
+ * 16.2 at 8x3, but 16.1 vs 16.7 at 10x4 and 40 vs 34 at 20x5 (beyond 8 features the lanes transposes are no longer
+ * compile-time shuffles). The row loops lost to sgemm 2-4x at every shape tried (3x2 .. 400x30). So AUTO takes
+ * lanes for n <= 8 and n*m <= 24, and cblas for everything else. */
+#ifndef TMS_LANES_MAX_AUTO_N
+#define TMS_LANES_MAX_AUTO_N 8
+#endif
+#ifndef TMS_LANES_MAX_AUTO_NM
+#define TMS_LANES_MAX_AUTO_NM 24
+#endif
 /* Below this hidden width the row loops use every x entry: a zero test costs more than a multiply-add of length m. */
 #define TMS_SPARSE_MIN_M 4
 /* On the cblas path, x W and x^T dh use the sparse row loops when at most this fraction of x is nonzero (estimated
- * on the first 64 rows): measured break-even near 0.02 at 200x20 and 400x30; at 0.003 they save 25% of a step. */
-#define TMS_SPARSE_MAX_DENSITY 0.02
+ * on the first 64 rows) and the weight matrix has at least TMS_SPARSE_MIN_NM entries: measured break-even near 0.03
+ * from 50x20 to 400x30; at density 0.01 they save 20% of a 400x30 step. */
+#ifndef TMS_SPARSE_MAX_DENSITY /* (overridable for re-measuring on another machine) */
+#define TMS_SPARSE_MAX_DENSITY 0.025
+#endif
 #define TMS_SPARSE_MIN_NM 1000
 /* The hot loops are compiled for AVX-512, AVX2 and baseline x86-64, picked at load time (GCC function
  * multiversioning): the library stays runnable on any x86-64 while using the machine's vector width. The clones
@@ -64,7 +73,7 @@ tms_kernels_path tms_kernels_choose_path(int n, int m) {
   const int fit = lanes_fit(n, m);
   if (tms_kernels_force_path == TMS_KERNELS_LANES) return fit ? TMS_KERNELS_LANES : TMS_KERNELS_LOOP;
   if (tms_kernels_force_path != TMS_KERNELS_AUTO) return tms_kernels_force_path;
-  if (fit && (long)n * m <= TMS_LANES_MAX_AUTO_NM) return TMS_KERNELS_LANES;
+  if (fit && n <= TMS_LANES_MAX_AUTO_N && (long)n * m <= TMS_LANES_MAX_AUTO_NM) return TMS_KERNELS_LANES;
   return TMS_KERNELS_GEMM;
 }
 
@@ -128,8 +137,10 @@ TMS_IVDEP
 /* y += (a0 v0 + a1 v1) + (a2 v2 + a3 v3): four nonzeros per pass over y, so the row being accumulated is loaded
  * and stored a quarter as often (its store-to-load latency, not arithmetic, bounds the one-at-a-time loop). */
 static inline __attribute__((always_inline)) void axpy4(float *restrict y /* (n) */, const float a[4],
-                                                         const float *restrict v0, const float *restrict v1,
-                                                         const float *restrict v2, const float *restrict v3, int n) {
+                                                         const float *restrict v0 /* (n) */,
+                                                         const float *restrict v1 /* (n) */,
+                                                         const float *restrict v2 /* (n) */,
+                                                         const float *restrict v3 /* (n) */, int n) {
 TMS_IVDEP
   for (int j = 0; j < n; j++) y[j] += (a[0] * v0[j] + a[1] * v1[j]) + (a[2] * v2[j] + a[3] * v3[j]);
 }
@@ -395,7 +406,8 @@ static int lanes_fit(int N, int M) {
 }
 
 /* Loads rows b0 .. b0+rows-1 of a (B, C) array transposed into t[c][l], zero-filling missing lanes. */
-static inline void lanes_load_c(float t[][TMS_LANES], const float *a /* (B, C) */, int b0, int rows, int C) {
+static inline void lanes_load_c(float t[][TMS_LANES] /* (C, lanes) */, const float *a /* (B, C) */, int b0, int rows,
+                                int C) {
   if (rows == TMS_LANES) {
     for (int c = 0; c < C; c++)
       for (int l = 0; l < TMS_LANES; l++) t[c][l] = a[(size_t)(b0 + l) * C + c];
@@ -405,7 +417,8 @@ static inline void lanes_load_c(float t[][TMS_LANES], const float *a /* (B, C) *
     for (int l = 0; l < TMS_LANES; l++) t[c][l] = l < rows ? a[(size_t)(b0 + l) * C + c] : 0.0f;
 }
 
-static inline void lanes_store_c(float *a /* (B, C) */, float t[][TMS_LANES], int b0, int rows, int C) {
+static inline void lanes_store_c(float *a /* (B, C) */, float t[][TMS_LANES] /* (C, lanes) */, int b0, int rows,
+                                 int C) {
   for (int l = 0; l < rows; l++)
     for (int c = 0; c < C; c++) a[(size_t)(b0 + l) * C + c] = t[c][l];
 }
@@ -441,17 +454,17 @@ typedef int tms_vmask __attribute__((vector_size(4 * TMS_LANES)));
 /* (Vectors are passed by pointer: by value, their calling convention would depend on the ISA.) */
 
 /* Whether any lane is nonzero (TMS_LANES == 16). */
-static inline int lanes_any(const tms_vlane *v) { return any_nonzero16((const float *)v); }
+static inline int lanes_any(const tms_vlane *v /* (lanes) */) { return any_nonzero16((const float *)v); }
 
 /* *v = *keep > 0 ? *v : 0, lane by lane (keep == v gives ReLU). */
-static inline void vmask_positive(tms_vlane *v, const tms_vlane *keep) {
+static inline void vmask_positive(tms_vlane *v /* (lanes) */, const tms_vlane *keep /* (lanes) */) {
   const tms_vlane zero = {0};
   const tms_vmask alive = *keep > zero; /* -1 or 0 per lane */
   *v = (tms_vlane)((tms_vmask)*v & alive);
 }
 
 /* Fixed pairwise order: lanes 0+8, 1+9, ..., then halves again, independent of the machine's vector width. */
-static inline float vsum(const tms_vlane *v) {
+static inline float vsum(const tms_vlane *v /* (lanes) */) {
   float s[TMS_LANES];
   memcpy(s, v, sizeof s);
   for (int w = TMS_LANES / 2; w > 0; w /= 2)
@@ -460,8 +473,9 @@ static inline float vsum(const tms_vlane *v) {
 }
 
 TMS_CLONES static void forward_lanes(float *h /* (B, M) */, float *out /* (B, N) */, const float *x /* (B, N) */,
-                          const float *W /* (N, M) */, const float *Wout /* (N, M) */, const float *bias /* (N) */,
-                          int B, int N, int M, int hidden_relu, int out_relu) {
+                                     const float *W /* (N, M) */, const float *Wout /* (N, M) */,
+                                     const float *bias /* (N) */, int B, int N, int M, int hidden_relu,
+                                     int out_relu) {
   tms_vlane xt[TMS_LANES_MAX_N]; /* (N) x lanes */
   tms_vlane ht[TMS_LANES_MAX_M]; /* (M) x lanes */
   tms_vlane ot[TMS_LANES_MAX_N]; /* (N) x lanes */
@@ -489,8 +503,9 @@ TMS_CLONES static void forward_lanes(float *h /* (B, M) */, float *out /* (B, N)
 
 /* dWout = dout^T h, dh = mask(dout Wout), dWin (+)= x^T dh, db = sum of dout; tied models pass dWin == dWout. */
 TMS_CLONES static void backward_lanes(float *dWin /* (N, M) */, float *dWout /* (N, M) */, float *db /* (N) */,
-                           const float *dout /* (B, N) */, const float *h /* (B, M) */, const float *x /* (B, N) */,
-                           const float *Wout /* (N, M) */, int B, int N, int M, int hidden_relu) {
+                                      const float *dout /* (B, N) */, const float *h /* (B, M) */,
+                                      const float *x /* (B, N) */, const float *Wout /* (N, M) */, int B, int N,
+                                      int M, int hidden_relu) {
   tms_vlane gt[TMS_LANES_MAX_N];    /* (N) x lanes: dout */
   tms_vlane xt[TMS_LANES_MAX_N];    /* (N) x lanes */
   tms_vlane ht[TMS_LANES_MAX_M];    /* (M) x lanes */
