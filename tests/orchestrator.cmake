@@ -13,6 +13,8 @@ if(TARGET tms-sweep)
                   LABELS unit mpi TIMEOUT 120)
   tms_script_test(NAME run_ranks_identical COMMAND bash ${ORCH_DIR}/ranks_identical.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 120)
+  tms_script_test(NAME run_progress_alone COMMAND bash ${ORCH_DIR}/progress_alone.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 60)
   tms_script_test(NAME run_failures COMMAND bash ${ORCH_DIR}/failures.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 120)
   tms_script_test(NAME run_kill_resume COMMAND bash ${ORCH_DIR}/kill_resume.sh $<TARGET_FILE:orch_check>

@@ -18,8 +18,10 @@ typedef struct {
   size_t total, done, failed, pending, running, skipped;
   size_t done_this_run;   /* points finished by this invocation (a resume starts at 0) */
   double elapsed_s;       /* since the scheduler started */
-  double points_per_s;    /* done_this_run / elapsed_s */
-  double eta_s;           /* pending / points_per_s; < 0 when unknown */
+  double inflight;        /* points' worth of training done on running points (0..running); known only when the
+                             root trains alone (then reports also come from inside a unit), else 0 */
+  double points_per_s;    /* (done_this_run + inflight) / elapsed_s */
+  double eta_s;           /* (pending + running - inflight) / points_per_s; < 0 when unknown */
   int stopping;           /* a stop signal was seen */
   int final;              /* the last report of the run */
 } tms_progress;
@@ -27,7 +29,8 @@ typedef struct {
 typedef void (*tms_progress_fn)(const tms_progress *p, void *user);
 
 typedef struct {
-  tms_progress_fn on_progress; /* root only; called every run.progress_every_s and once at the end; may be NULL */
+  tms_progress_fn on_progress; /* root only; called every run.progress_every_s (also while the root trains a long
+                                  unit alone) and once at the end; may be NULL */
   void *user;
 } tms_sched_options;
 
@@ -58,7 +61,8 @@ void tms_signals_request_stop(void);
 
 /* Writes p to path atomically (path.tmp then rename), as key=value lines. */
 tms_status tms_progress_write_file(const char *path, const tms_progress *p, tms_error *err);
-/* One human line: "done 3/12, failed 0, pending 9, running 2, 1.5 points/s, ETA 6 s". */
+/* One human line: "done 3/12, failed 0, pending 8, running 1 (40%), 0.05 points/s, ETA 3.2 min"; the percentage
+ * (training done on the running points) only when inflight is known. */
 void tms_progress_format(const tms_progress *p, char *buf, size_t size);
 
 #endif

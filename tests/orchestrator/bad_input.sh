@@ -46,7 +46,15 @@ run 1 run "$WORK/changed.yaml" -o "$out" --force-resume --quiet || fail "--force
 
 # --help tells the truth: every flag and the exit codes.
 run 1 run --help > "$WORK/help.txt" || fail "--help exit $?"
-for w in -o --resume --force --force-resume --quiet 75 "exit codes"; do
-  grep -q -- "$w" "$WORK/help.txt" || fail "--help does not mention $w"
+for w in -o --output= --resume --force --force-resume --quiet -q --help 75 "exit codes" SIGUSR1 "exits 1"; do
+  grep -q -- "$w" "$WORK/help.txt" || fail "run --help does not mention $w"
 done
+"$TMS_SWEEP" --help > "$WORK/main_help.txt" || fail "tms-sweep --help exit $?"
+for w in train plan run -o --output= --resume --force-resume --force --quiet --version "exit codes" \
+         "  0 " "  1 " "  2 " "  3 " "  75 " SIGUSR1 "exits 1"; do
+  grep -q -- "$w" "$WORK/main_help.txt" || fail "tms-sweep --help does not mention '$w'"
+done
+rc=0; "$TMS_SWEEP" run "$SWEEPS/tiny.yaml" -o "$WORK/x.h5" --force-resume --force 2>/dev/null || rc=$?
+[ $rc = 2 ] || fail "--force-resume with --force: exit $rc, expected 2"
+[ ! -e "$WORK/x.h5" ] || fail "--force-resume with --force wrote a file"
 echo "PASS: bad input, existing output, --force, --resume checks, --help"

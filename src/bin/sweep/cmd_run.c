@@ -1,4 +1,4 @@
-/* cmd_run: `[mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume] [--force] [--force-resume] [--quiet]`.
+/* cmd_run: `[mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]`.
  * Order matters: every rank parses the command line and the sweep (the root reads the file and broadcasts its
  * text) and validates it BEFORE any output file is created or opened, so bad input never starts a run nor
  * touches a file. Then the root creates (or opens, to resume) the results file, the scheduler runs, and the
@@ -30,31 +30,35 @@ typedef struct {
 
 static void run_usage(FILE *out) {
   fprintf(out,
-          "usage: [mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume] [--force] [--force-resume] [--quiet]\n"
+          "usage: [mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]\n"
           "\n"
           "Trains every point of the sweep into one HDF5 results file (layout: sweeps/results-layout.md).\n"
           "Rank 0 dispatches points (longest first, points of one shape bundled) and writes the file; the other\n"
           "ranks train. Run alone (without mpirun) rank 0 trains too. Results do not depend on the rank count.\n"
           "\n"
-          "  -o, --output OUT.h5  results file (required). Never overwritten without --force.\n"
+          "  -o, --output OUT.h5  results file (required; --output=OUT.h5 too). Never overwritten without --force.\n"
           "  --resume             continue OUT.h5: train only points not done (failed ones are retried);\n"
           "                       refuses if the sweep's config hash differs from the file's.\n"
-          "  --force-resume       resume even if the config hash differs (grid shape must still match).\n"
-          "  --force              overwrite an existing OUT.h5 (replaced only once the new file is complete).\n"
-          "  --quiet              no progress lines on stderr (OUT.h5.progress is still written).\n"
+          "  --force-resume       --resume even if the config hash differs (the grid shape must still match;\n"
+          "                       /params and the excluded points are rewritten, done points keep results).\n"
+          "  --force              replace an existing OUT.h5: the new file is built as OUT.h5.creating and renamed\n"
+          "                       over it once created, before training starts. Not with --resume.\n"
+          "  -q, --quiet          no progress lines on stderr (OUT.h5.progress is still written).\n"
           "  -h, --help           this text.\n"
           "\n"
-          "Progress: every run.progress_every_s seconds a line on stderr and the same as key=value lines in\n"
-          "OUT.h5.progress (replaced atomically). SIGTERM or SIGUSR1: stop dispatching, let running points\n"
-          "finish within run.stop_grace_s, commit, close, exit 75 (under mpirun send SIGUSR1: Open MPI forwards\n"
-          "it to every rank and passes 75 on; on SIGTERM mpirun stops the job the same way but exits 1).\n"
-          "Failed points (diverged, timed out) are\n"
-          "retried up to run.max_attempts times and listed at the end.\n"
+          "Progress: every run.progress_every_s seconds a line on stderr (done, failed, pending, running, points/s,\n"
+          "ETA) and the same as key=value lines in OUT.h5.progress (replaced atomically). Run alone, the lines\n"
+          "also come while a long point or bundle trains, with the share of it done: \"running 3 (40%%)\".\n"
+          "Signals: SIGTERM, SIGUSR1 or SIGINT: stop dispatching, let running points finish within\n"
+          "run.stop_grace_s (then abandon them: they stay pending), commit, close, exit 75. Under mpirun send\n"
+          "SIGUSR1 to mpirun: Open MPI forwards it to every rank and exits 75; on SIGTERM mpirun stops the job\n"
+          "the same way but exits 1. Failed points (diverged, timed out after run.point_timeout_s) are retried up\n"
+          "to run.max_attempts times and listed at the end.\n"
           "\n"
           "exit codes: 0 every point done; 1 finished but some points failed; 2 bad command line or sweep file,\n"
           "            existing output without --force, or a resume that does not match (nothing was written);\n"
-          "            3 runtime error (I/O, HDF5, MPI; committed points are kept); 75 interrupted, resume\n"
-          "            with --resume.\n");
+          "            3 runtime error (I/O, HDF5, MPI; committed points are kept); 75 interrupted or points\n"
+          "            left pending (ranks abandoned after the grace period): continue with --resume.\n");
 }
 
 static int parse_args(run_args *a, int argc, char **argv, char *msg, size_t size) {
@@ -92,7 +96,8 @@ static int parse_args(run_args *a, int argc, char **argv, char *msg, size_t size
     return -1;
   }
   if (a->resume && a->force) {
-    snprintf(msg, size, "--resume and --force contradict each other (continue the file, or replace it?)");
+    snprintf(msg, size, "--%s and --force contradict each other (continue the file, or replace it?)",
+             a->force_resume ? "force-resume" : "resume");
     return -1;
   }
   return 0;
@@ -279,7 +284,8 @@ int tms_cmd_run(int argc, char **argv) {
         fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum.failed_index[k], where,
                 tms_status_name((tms_status)sum.failed_error[k]), sum.failed_attempts[k]);
       }
-      if (sum.failed > 20) fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum.failed - 20);
+      if (sum.failed > 20)
+        fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum.failed - 20);
     }
     if (!a.quiet || s != TMS_OK || sum.interrupted)
       fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a.out_path,

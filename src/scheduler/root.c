@@ -1,0 +1,114 @@
+/* root: the root's bookkeeping while a sweep runs: taking the records of finished units (and deciding on retries),
+ * batching commits to the store, and progress reports. Not here: who trains what (dispatch.c, queue.c), the file
+ * layout (store). Invariants: the root is the store's only writer; a point is done in the file only after its
+ * results are (store.h's commit order); a point interrupted by a stop stays as it was in the file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched_internal.h"
+
+enum { COMMIT_MAX_RECORDS = 1024 };
+#define COMMIT_EVERY_S 0.5
+
+/* Counts come from the root's per-point states. The rate counts the training done on running points too (known
+ * only when the root trains alone, R->inflight), so a run of a few long points has a rate and an ETA before the
+ * first one finishes. */
+void tms_root_report(tms_root_state *R, int final) {
+  if (!R->opt || !R->opt->on_progress) return;
+  tms_progress p;
+  memset(&p, 0, sizeof p);
+  size_t n = tms_store_point_count(R->store);
+  for (size_t i = 0; i < n; i++) {
+    switch (R->pstate[i]) {
+    case TMS_PS_DONE: p.done++; break;
+    case TMS_PS_FAILED: p.failed++; break;
+    case TMS_PS_SKIPPED: p.skipped++; break;
+    case TMS_PS_RUNNING: p.running++; break;
+    default: p.pending++; break;
+    }
+  }
+  p.total = n - p.skipped;
+  p.done_this_run = R->n_done_run;
+  p.elapsed_s = tms_sched_now() - R->t0;
+  p.inflight = R->inflight < (double)p.running ? R->inflight : (double)p.running;
+  p.points_per_s = p.elapsed_s > 0 ? ((double)R->n_done_run + p.inflight) / p.elapsed_s : 0;
+  double left = (double)(p.pending + p.running) - p.inflight;
+  p.eta_s = p.points_per_s > 0 ? (left > 0 ? left : 0) / p.points_per_s : -1;
+  p.stopping = R->stopping;
+  p.final = final;
+  R->opt->on_progress(&p, R->opt->user);
+}
+
+void tms_root_maybe_report(tms_root_state *R) {
+  double t = tms_sched_now();
+  if (t >= R->next_progress) {
+    tms_root_report(R, 0);
+    double every = R->sweep->run.progress_every_s > 0 ? R->sweep->run.progress_every_s : 10;
+    R->next_progress = t + every;
+  }
+}
+
+/* Commits the buffered records (results, flush, statuses, flush: see store.h). Batching bounds the number of
+ * flushes (each an fsync through MPI-IO) when many short points finish at once; a kill loses at most the last
+ * COMMIT_EVERY_S of work, which a resume retrains. */
+void tms_root_commit(tms_root_state *R, int force) {
+  if (R->pend_n == 0 || R->fatal != TMS_OK) return;
+  if (!force && R->pend_n < COMMIT_MAX_RECORDS && tms_sched_now() - R->last_commit < COMMIT_EVERY_S) return;
+  tms_point_record *recs = malloc(R->pend_n * sizeof *recs);
+  tms_status s;
+  if (!recs) {
+    s = tms_error_set(&R->fatal_err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for results");
+  } else {
+    for (size_t r = 0; r < R->pend_n; r++) recs[r] = tms_rec_view(&R->L, R->pend + r * R->L.bytes);
+    s = tms_store_commit(R->store, recs, (int)R->pend_n, &R->fatal_err);
+    free(recs);
+  }
+  if (s != TMS_OK) {
+    R->fatal = s;
+    R->stopping = 1;
+  }
+  R->pend_n = 0;
+  R->last_commit = tms_sched_now();
+}
+
+/* Takes the records of one unit: buffers them for commit and decides what happens to failed points. */
+void tms_root_take(tms_root_state *R, unsigned char *buf, int k) {
+  R->inflight = 0; /* the unit's training is now counted by its records */
+  if (R->pend_n + (size_t)k > R->pend_cap) {
+    size_t cap = (R->pend_n + (size_t)k) * 2;
+    unsigned char *p = realloc(R->pend, cap * R->L.bytes);
+    if (!p) {
+      R->fatal = tms_error_set(&R->fatal_err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for results");
+      R->stopping = 1;
+      return;
+    }
+    R->pend = p;
+    R->pend_cap = cap;
+  }
+  for (int j = 0; j < k; j++) {
+    tms_rec_header *h = tms_rec_at(&R->L, buf, j);
+    size_t i = (size_t)h->index;
+    if (h->flags & TMS_REC_SIGNALED) R->stopping = 1;
+    if (h->status == TMS_ERR_INTERRUPTED) {
+      R->pstate[i] = TMS_PS_IDLE; /* stays as it was in the file; a resume trains it */
+      continue;
+    }
+    memcpy(R->pend + R->pend_n * R->L.bytes, buf + (size_t)j * R->L.bytes, R->L.bytes);
+    R->pend_n++;
+    if (h->status == TMS_OK) {
+      R->pstate[i] = TMS_PS_DONE;
+      R->n_done_run++;
+      continue;
+    }
+    R->tries[i]++;
+    if (R->tries[i] < R->sweep->run.max_attempts && !R->stopping) {
+      int64_t one = (int64_t)i;
+      if (tms_work_queue_push(&R->q, &one, 1) == 0) {
+        R->pstate[i] = TMS_PS_QUEUED;
+        continue;
+      }
+    }
+    R->pstate[i] = TMS_PS_FAILED;
+  }
+  tms_root_commit(R, R->stopping);
+}
