@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""phase_diagram: E2 phase-change diagrams of the extra (last) feature, empirical next to theory.
+
+Panels per row (one row per combination of the other grid dimensions, e.g. the zip group `size` holding
+n=2,m=1 and n=3,m=2): (1) the majority class /phase/class of the post file, (2) the class fractions
+/phase/fraction mixed as colours, (3) the continuous [ZF]-style map from the results file (lowest-loss seed:
+colour = clamp(s_x, 0, 1) from blue to red, saturation = clamp(||W_x||, 0, 1), white = not learned), (4) the theory:
+/phase/theory_class of the post file, or /phase/class of a `tms-post theory` file given with --theory (drawn on
+its own axes). Classes: 0 not represented (grey), 1 dedicated dimension (blue), 2 superposition (red),
+-1 no data (white). Log axes: x = last_importance (relative importance r of the extra feature), y = density
+1-S (or 1/(1-S) with --inverse). Dashed lines: the O4 boundaries p = 4r/(2+5r) (r < 1) and p = 4/(5+2r)
+(r > 1, n=2 only), from science.md section 6. The classes themselves come from tms-post; this only draws.
+"""
+import argparse
+
+import numpy as np
+
+import tmsio
+
+CLASS_COLORS = [(1, 1, 1), (0.82, 0.82, 0.82), (0.23, 0.44, 0.71), (0.82, 0.29, 0.36)]  # -1, 0, 1, 2
+BLUE, RED = np.array(CLASS_COLORS[2]), np.array(CLASS_COLORS[3])
+CLASS_NAMES = ["no data", "not represented", "dedicated", "superposition"]
+
+
+def edges(v):
+    """Cell edges of a log-spaced (or any positive) axis: geometric midpoints."""
+    v = np.asarray(v, dtype=np.float64)
+    if len(v) == 1:
+        return np.array([v[0] / 1.5, v[0] * 1.5])
+    lv = np.log(v)
+    mid = (lv[1:] + lv[:-1]) / 2
+    e = np.concatenate([[lv[0] - (mid[0] - lv[0])], mid, [lv[-1] + (lv[-1] - mid[-1])]])
+    return np.exp(e)
+
+
+def slice2d(h5, arr, xdim, ydim, combo):
+    """arr over h5.dims (+ trailing extra dims) -> array indexed [y, x, ...]."""
+    idx = []
+    for d in h5.dims:
+        idx.append(slice(None) if d in (xdim, ydim) else combo[d])
+    a = arr[tuple(idx)]
+    kept = [d for d in h5.dims if d in (xdim, ydim)]
+    if kept == [xdim, ydim]:
+        a = np.swapaxes(a, 0, 1)
+    return a
+
+
+def boundaries(ax, n_features, inverse):
+    r = np.logspace(-2, 2, 400)
+    lo = r[r < 1]
+    p1 = 4 * lo / (2 + 5 * lo)
+    ax.plot(lo, 1 / p1 if inverse else p1, "k--", lw=0.8)
+    if n_features == 2:
+        hi = r[r > 1]
+        p2 = 4 / (5 + 2 * hi)
+        ax.plot(hi, 1 / p2 if inverse else p2, "k--", lw=0.8)
+
+
+def rgb_mesh(ax, xe, ye, rgb):
+    """pcolormesh of an (ny, nx, 3) colour array (works on matplotlib versions without RGB pcolormesh)."""
+    ny, nx = rgb.shape[:2]
+    mesh = ax.pcolormesh(xe, ye, np.zeros((ny, nx)), shading="flat")
+    mesh.set_array(None)
+    mesh.set_facecolor(np.clip(rgb, 0, 1).reshape(-1, 3))
+    return mesh
+
+
+def class_rgb(cls):
+    cols = np.array(CLASS_COLORS)
+    return cols[np.clip(cls.astype(int) + 1, 0, 3)]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tmsio.add_common_args(ap, replicate=False)
+    ap.add_argument("--theory", help="file of `tms-post theory` (schema tms-post/1, /phase/class + /axes)")
+    ap.add_argument("--x", default="last_importance", help="grid dimension on x (default last_importance)")
+    ap.add_argument("--y", help="grid dimension on y (default: density or sparsity)")
+    ap.add_argument("--inverse", action="store_true", help="y = 1/(1-S) instead of the density 1-S")
+    args = ap.parse_args(argv)
+    plt = tmsio.setup_matplotlib()
+    from matplotlib.patches import Patch
+
+    if not args.post:
+        raise tmsio.TmsDataError("phase_diagram needs --post POST.h5 (written by tms-post)")
+    res = tmsio.Results(args.results)
+    post = tmsio.Post(args.post)
+    cls_all = post.need("/phase/class")
+    frac_all = post.need("/phase/fraction")
+    theory_all = post.need("/phase/theory_class") if post.has("/phase/theory_class") else None
+    ydim = args.y or tmsio.find_density_dim(post, ("density", "sparsity"))
+    xdim = args.x
+    post.dim_index(xdim)
+    post.dim_index(ydim)
+    xv = np.asarray(post.axis(xdim), dtype=np.float64)
+    yv = tmsio.density_axis(post, ydim)
+    ye = edges(yv)
+    ye = 1 / ye if args.inverse else ye
+    xe = edges(xv)
+    sel = tmsio.select_from_args(post, args)
+    rows = tmsio.rest_indices(post, [xdim, ydim], sel)
+    feature = int(np.atleast_1d(post.attr("feature"))[0])
+
+    th_file = tmsio.Post(args.theory) if args.theory else None
+    ncol = 4
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(3.3 * ncol, 3.0 * len(rows) + 0.6), squeeze=False,
+                             layout="constrained")
+    norm, inter = res.get("/metrics/norm"), res.get("/metrics/interference")
+    for r, combo in enumerate(rows):
+        label = tmsio.cell_label(post, combo)
+        ny, nx = len(yv), len(xv)
+        # (1) majority class, (2) fractions
+        cls = slice2d(post, cls_all, xdim, ydim, combo)
+        frac = slice2d(post, frac_all, xdim, ydim, combo)
+        rgb_mesh(axes[r, 0], xe, ye, class_rgb(cls))
+        cols = np.array(CLASS_COLORS[1:])
+        mix = np.einsum("yxc,ck->yxk", np.nan_to_num(frac), cols)
+        mix[np.isnan(frac).any(-1)] = 1.0
+        rgb_mesh(axes[r, 1], xe, ye, np.clip(mix, 0, 1))
+        # (3) continuous map from the results file, lowest-loss seed per cell
+        rgb = np.ones((ny, nx, 3))
+        n_f = None
+        for iy in range(ny):
+            for ix in range(nx):
+                base = dict(combo, **{xdim: ix, ydim: iy})
+                idx = tmsio.pick_replicate(res, base, "best")
+                if idx is None:
+                    continue
+                n_f = res.nm(idx)[0]
+                f = feature if feature >= 0 else n_f + feature
+                s = np.clip(inter[idx][f], 0, 1)
+                sat = np.clip(norm[idx][f], 0, 1)
+                base_rgb = (1 - s) * BLUE + s * RED
+                rgb[iy, ix] = 1 - sat * (1 - base_rgb)
+        rgb_mesh(axes[r, 2], xe, ye, rgb)
+        # (4) theory
+        ax = axes[r, 3]
+        if th_file is not None:
+            tc = th_file.need("/phase/class")
+            txd = xdim if xdim in th_file.dims else th_file.dims[0]
+            tyd = ydim if ydim in th_file.dims else th_file.dims[-1]
+            tx = np.asarray(th_file.axis(txd), dtype=np.float64)
+            ty = tmsio.density_axis(th_file, tyd)
+            tcombo = {d: 0 for d in th_file.dims if d not in (txd, tyd)}
+            th = slice2d(th_file, tc, txd, tyd, tcombo)
+            tye = edges(ty)
+            rgb_mesh(ax, edges(tx), 1 / tye if args.inverse else tye, class_rgb(th))
+            ax.set_title(f"theory ({args.theory.split('/')[-1]})", fontsize=8)
+        elif theory_all is not None and (slice2d(post, theory_all, xdim, ydim, combo) >= 0).any():
+            th = slice2d(post, theory_all, xdim, ydim, combo)
+            rgb_mesh(ax, xe, ye, class_rgb(th))
+            agree = post.dset_attr("/phase/theory_class", "agreement")
+            ax.set_title(f"theory (post); agreement {float(np.atleast_1d(agree)[0]):.2f}", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no theory\n(n=2,m=1 or n=3,m=2 only;\nor pass --theory)", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=8)
+            ax.set_title("theory", fontsize=8)
+        titles = ["empirical majority class", "class fractions", "[ZF] style: blue->red s, saturation ||W||"]
+        for c in range(ncol):
+            a = axes[r, c]
+            a.set_xscale("log")
+            a.set_yscale("log")
+            if c < 3:
+                a.set_title(titles[c], fontsize=8)
+            if n_f is not None:
+                boundaries(a, n_f, args.inverse)
+            a.set_xlim(xe[0], xe[-1])
+            a.set_ylim(min(ye[0], ye[-1]), max(ye[0], ye[-1]))
+            a.set_xlabel("importance of the extra feature r", fontsize=8)
+            a.tick_params(labelsize=7)
+        axes[r, 0].set_ylabel(("1/(1-S)" if args.inverse else "density 1-S") + (f"\n{label}" if label else ""),
+                              fontsize=8)
+    fig.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=nm) for c, nm in zip(CLASS_COLORS, CLASS_NAMES)],
+               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8, frameon=False)
+    which = "the last feature" if feature < 0 else f"feature {feature}"
+    tmsio.save(fig, args, f"{res.attr('sweep_name')}: phase of {which} (dashed: O4 boundaries)")
+    return 0
+
+
+if __name__ == "__main__":
+    tmsio.run_main(main)

@@ -1,0 +1,286 @@
+#!/usr/bin/python3
+"""make_fixture: TEST FIXTURE GENERATOR for the analysis scripts (not a trainer, not a reference).
+
+Writes a small synthetic results file (schema tms-results/1) and a post file (schema tms-post/1) that follow
+the Results-file and Post-file contracts of the brief exactly (names, dtypes, shapes, padding, attributes), so
+the plotting scripts can be tested without the C binaries. The weights are made up (regular polygons whose size
+grows with sparsity, random orthonormal rows otherwise); the metrics are computed from them with the formulas
+of science.md section 4 so that the files are self-consistent. Nothing here is a result.
+
+usage: make_fixture.py PRESET RESULTS.h5 POST.h5 [--drop /results/W ...]
+PRESET: e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 (grid shapes like the experiments' sweeps, but tiny)
+--drop removes a dataset from whichever file holds it (for the missing-dataset error tests).
+"""
+import argparse
+import datetime
+
+import h5py
+import numpy as np
+
+REGISTRY = [  # (key, kind, choices) in registry order of include/tms/spec.h, without sparsity
+    ("variant", "e", ["linear", "relu_out", "relu_hidden", "abs"]),
+    ("n_features", "i", None), ("n_hidden", "i", None), ("density", "d", None),
+    ("importance_decay", "d", None), ("last_importance", "d", None), ("last_density", "d", None),
+    ("correlation", "e", ["independent", "correlated", "anticorrelated"]),
+    ("correlation_density", "e", ["set", "member"]),
+    ("correlated_sets", "i", None), ("set_size", "i", None), ("correlation_strength", "d", None),
+    ("optimizer", "e", ["adamw", "adam"]), ("lr", "d", None), ("weight_decay", "d", None),
+    ("beta1", "d", None), ("beta2", "d", None), ("eps", "d", None),
+    ("schedule", "e", ["constant", "linear", "cosine"]), ("init", "e", ["xavier", "kaiming_uniform"]),
+    ("steps", "i", None), ("batch_size", "i", None), ("log_every", "i", None), ("eval_batch", "i", None),
+]
+DEFAULTS = dict(variant="relu_out", importance_decay=1.0, last_importance=np.nan, last_density=np.nan,
+                correlation="independent", correlation_density="set", correlated_sets=0, set_size=2,
+                correlation_strength=1.0, optimizer="adamw", lr=1e-3, weight_decay=0.01, beta1=0.9,
+                beta2=0.999, eps=1e-8, schedule="constant", init="xavier", steps=200, batch_size=1024,
+                log_every=20, eval_batch=8192)
+
+# preset: fixed params, list of dims (name, values) or (name, {member: values}) for zip groups, replicates
+PRESETS = {
+    "e0": (dict(n_features=5, n_hidden=2, importance_decay=0.9),
+           [("density", [1.0, 0.3, 0.1, 0.03])], 2),
+    "e1": (dict(),
+           [("size", {"n_features": [8, 10], "n_hidden": [3, 4], "importance_decay": [0.7, 0.9]}),
+            ("variant", ["linear", "relu_out"]), ("density", [1.0, 0.1, 0.01])], 2),
+    "e2": (dict(),
+           [("size", {"n_features": [2, 3], "n_hidden": [1, 2]}),
+            ("last_importance", [0.1, 0.5, 2.0, 10.0]), ("density", [1.0, 0.3, 0.1, 0.01])], 3),
+    "e3": (dict(n_features=30, n_hidden=5), [("density", [1.0, 0.3, 0.1, 0.03, 0.01])], 2),
+    "e4": (dict(n_features=5, n_hidden=2, density=0.05), [("last_density", [0.005, 0.02, 0.1, 0.5])], 3),
+    "e5": (dict(optimizer="adam"),
+           [("setup", {"n_features": [4, 6], "n_hidden": [2, 2], "correlation": ["correlated", "anticorrelated"],
+                       "correlated_sets": [2, 3], "correlation_density": ["member", "member"]}),
+            ("density", [0.1, 0.01])], 2),
+    "e6": (dict(n_features=20, n_hidden=4, density=0.1, steps=500, log_every=10), [], 3),
+    "e7": (dict(n_features=20, n_hidden=4), [("density", [1.0, 0.3, 0.1, 0.03])], 2),
+    "e8": (dict(variant="relu_hidden", n_features=10, n_hidden=5, importance_decay=0.75),
+           [("density", [0.75, 0.1, 0.01])], 2),
+    "e9": (dict(variant="abs", init="kaiming_uniform", optimizer="adam"),
+           [("size", {"n_features": [3, 12], "n_hidden": [6, 5]}), ("density", [1.0, 0.1])], 2),
+}
+
+
+def polygon_W(n, m, density, rng):
+    """Made-up m=2 geometry: k = number of represented features grows as density falls (2 dense -> n sparse)."""
+    k = int(np.clip(round(2 + (n - 2) * min(1.0, -np.log10(density) / 1.5)), 2, n))
+    W = np.zeros((n, m))
+    ang = 2 * np.pi * np.arange(k) / k + rng.uniform(0, 2 * np.pi)
+    W[:k, 0], W[:k, 1] = np.cos(ang), np.sin(ang)
+    if k == 2:
+        W[1] = [-W[0, 1], W[0, 0]]  # dense: two orthogonal features
+    return W * (1 + 0.05 * rng.standard_normal((n, 1)))
+
+
+def generic_W(n, m, density, rng):
+    k = int(np.clip(round(m + (n - m) * min(1.0, -np.log10(density) / 2.5)), m, n))
+    W = np.zeros((n, m))
+    W[:k] = rng.standard_normal((k, m))
+    W[:k] /= np.linalg.norm(W[:k], axis=1, keepdims=True)
+    return W
+
+
+def metrics(W):
+    """science.md section 4: norm, s_i, D_i (0 below 1e-6 of the largest squared norm), D*."""
+    n2 = (W ** 2).sum(1)
+    norm = np.sqrt(n2)
+    G = W @ W.T
+    hat = W / np.maximum(norm, 1e-12)[:, None]
+    proj2 = (hat @ W.T) ** 2
+    s = proj2.sum(1) - np.diag(proj2)
+    denom = proj2.sum(1)
+    D = np.where(n2 >= 1e-6 * n2.max(), n2 / np.maximum(denom, 1e-300), 0.0)
+    s = np.where(n2 >= 1e-6 * n2.max(), s, 0.0)
+    dstar = W.shape[1] / n2.sum()
+    return norm, s, D, dstar, G
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("preset", choices=sorted(PRESETS))
+    ap.add_argument("results")
+    ap.add_argument("post")
+    ap.add_argument("--drop", action="append", default=[], help="dataset to leave out (repeatable)")
+    a = ap.parse_args()
+    fixed, dims, R = PRESETS[a.preset]
+    rng = np.random.default_rng(7)
+
+    names = [d[0] for d in dims] + ["replicate"]
+    shape = tuple(len(next(iter(v.values()))) if isinstance(v, dict) else len(v) for _, v in dims) + (R,)
+    gshape = shape[:-1]
+    points = list(np.ndindex(*shape))
+
+    def spec_of(idx):
+        s = dict(DEFAULTS, **fixed)
+        for (name, vals), i in zip(dims, idx):
+            if isinstance(vals, dict):
+                for k, v in vals.items():
+                    s[k] = v[i]
+            else:
+                s[name] = vals[i]
+        return s
+
+    specs = {idx: spec_of(idx) for idx in points}
+    n_max = max(s["n_features"] for s in specs.values())
+    m_max = max(s["n_hidden"] for s in specs.values())
+
+    def curve_len(s):
+        last = s["steps"] - 1
+        return last // s["log_every"] + 1 + (1 if last % s["log_every"] else 0)
+
+    L = max(curve_len(s) for s in specs.values())
+    has_w2 = any(s["variant"] == "abs" for s in specs.values())
+
+    status = np.ones(shape, np.uint8)
+    status[tuple(0 for _ in shape[:-1]) + (R - 1,)] = 2 if R > 1 else 1  # one failed point, as a real run may have
+    loss = np.full(shape, np.nan)
+    curve = np.full(shape + (L,), np.nan, np.float32)
+    Wd = np.zeros(shape + (n_max, m_max), np.float32)
+    W2d = np.zeros(shape + (n_max, m_max), np.float32)
+    bd = np.zeros(shape + (n_max,), np.float32)
+    norm = np.full(shape + (n_max,), np.nan)
+    inter = np.full(shape + (n_max,), np.nan)
+    dim = np.full(shape + (n_max,), np.nan)
+    dstar = np.full(shape, np.nan)
+    for idx in points:
+        s = specs[idx]
+        n, m, p = s["n_features"], s["n_hidden"], s["density"]
+        if status[idx] != 1:
+            continue
+        W = polygon_W(n, m, p, rng) if m == 2 else generic_W(n, m, p, rng)
+        nr, si, Di, ds, _ = metrics(W)
+        Wd[idx][:n, :m], bd[idx][:n] = W, -0.05 * (nr > 0.5) + (p / 2) * (nr <= 0.5)
+        if s["variant"] == "abs":
+            W2d[idx][:n, :m] = W * rng.uniform(0.5, 2.0, size=(1, m))
+        norm[idx][:n], inter[idx][:n], dim[idx][:n], dstar[idx] = nr, si, Di, ds
+        loss[idx] = p / 3 * (abs(n - nr.sum()) + 0.1) / n * (1 + 0.1 * rng.random())
+        cl = curve_len(s)
+        t = np.arange(cl)
+        curve[idx][:cl] = loss[idx] * (1 + 3 * np.exp(-t / 5) + (t < cl // 2) * 0.5)
+
+    with h5py.File(a.results, "w") as f:
+        str_attrs = dict(schema="tms-results/1", tool_version="0.1.0", git_commit="fixture",
+                         created=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                         sweep_name=f"fixture-{a.preset}", sweep_path=f"fixture/{a.preset}.yaml",
+                         sweep_yaml="# synthetic fixture, not a sweep\n", config_hash="0123456789abcdef",
+                         mpi_version="none", hdf5_version=h5py.version.hdf5_version, openblas_config="none")
+        for k, v in str_attrs.items():
+            f.attrs[k] = v
+        f.attrs["seed"] = np.uint64(2022)
+        f.attrs["openblas_num_threads"] = np.int32(1)
+        f.attrs["ranks"] = np.int32(1)
+        f.attrs["grid_shape"] = np.array(shape, np.int64)
+        f.attrs["dim_names"] = np.array(names, dtype=h5py.string_dtype())
+        f.attrs["point_count"] = np.int64(len(points))
+        f.attrs["n_max"], f.attrs["m_max"], f.attrs["curve_len"] = np.int64(n_max), np.int64(m_max), np.int64(L)
+        write_axes(f, dims, R)
+        for key, kind, choices in REGISTRY:
+            if kind == "e":
+                arr = np.array([choices.index(specs[i][key]) for i in points], np.int8).reshape(shape)
+                d = f.create_dataset(f"params/{key}", data=arr)
+                d.attrs["choices"] = np.array(choices, dtype=h5py.string_dtype())
+            else:
+                f.create_dataset(f"params/{key}", data=np.array([float(specs[i][key]) for i in points]).reshape(shape))
+        f.create_dataset("points/status", data=status)
+        f.create_dataset("points/attempts", data=np.where(status == 2, 2, 1).astype(np.int32))
+        f.create_dataset("points/error", data=np.where(status == 2, 9, 0).astype(np.int32))
+        f.create_dataset("points/wall_s", data=rng.uniform(0.1, 1.0, shape))
+        f.create_dataset("points/seed", data=rng.integers(0, 2**63, shape, dtype=np.uint64))
+        f.create_dataset("results/loss", data=loss)
+        f.create_dataset("results/loss_curve", data=curve)
+        f.create_dataset("results/W", data=Wd)
+        if has_w2:
+            f.create_dataset("results/W2", data=W2d)
+        f.create_dataset("results/b", data=bd)
+        f.create_dataset("metrics/norm", data=norm)
+        f.create_dataset("metrics/interference", data=inter)
+        f.create_dataset("metrics/dimensionality", data=dim)
+        f.create_dataset("metrics/dstar", data=dstar)
+
+    # ---- post file ----
+    feat = None  # classified feature: the last
+    cls = np.full(shape, -1, np.int8)
+    for idx in points:
+        if status[idx] != 1:
+            continue
+        n = specs[idx]["n_features"]
+        N, D = norm[idx][n - 1] ** 2, dim[idx][n - 1]
+        cls[idx] = 0 if N < 0.5 else (1 if D >= 0.75 else 2)
+    frac = np.zeros(gshape + (3,))
+    for c in range(3):
+        frac[..., c] = (cls == c).sum(-1)
+    tot = frac.sum(-1, keepdims=True)
+    frac = np.where(tot > 0, frac / np.maximum(tot, 1), np.nan)
+    major = np.where(np.isnan(frac[..., 0]), -1, np.nanargmax(np.nan_to_num(frac, nan=-1), -1)).astype(np.int8)
+    with h5py.File(a.post, "w") as f:
+        f.attrs["schema"] = "tms-post/1"
+        f.attrs["source"] = a.results
+        f.attrs["source_config_hash"] = "0123456789abcdef"
+        f.attrs["grid_shape"] = np.array(gshape, np.int64)
+        f.attrs["dim_names"] = np.array(names[:-1], dtype=h5py.string_dtype())
+        f.attrs["feature"] = np.int64(-1 if feat is None else feat)
+        write_axes(f, dims, None)
+        f.create_dataset("phase/class_per_seed", data=cls)
+        f.create_dataset("phase/fraction", data=frac)
+        f.create_dataset("phase/class", data=major)
+        if "last_importance" in names and "density" in names:
+            th = np.full(gshape, -1, np.int8)
+            for gi in np.ndindex(*gshape):
+                s = specs[gi + (0,)]
+                r, p = s["last_importance"], s["density"]
+                if r < 1:
+                    th[gi] = 2 if p < 4 * r / (2 + 5 * r) else 0
+                else:
+                    th[gi] = 1 if (s["n_features"] == 3 or p >= 4 / (5 + 2 * r)) else 2
+            d = f.create_dataset("phase/theory_class", data=th)
+            d.attrs["agreement"] = float(np.mean(th == major))
+            d.attrs["agreement_away_from_boundary"] = float(np.mean(th == major))
+        lossg = np.where(np.isnan(loss), np.inf, loss)
+        f.create_dataset("summary/loss_best", data=np.nanmin(np.where(np.isinf(lossg), np.nan, lossg), -1))
+        f.create_dataset("summary/loss_mean", data=np.nanmean(loss, -1))
+        f.create_dataset("summary/dstar_mean", data=np.nanmean(dstar, -1))
+        f.create_dataset("summary/best_replicate", data=np.argmin(lossg, -1).astype(np.int64))
+        f.create_dataset("summary/represented", data=np.nansum(norm > 0.5, -1).astype(np.int32))
+        f.create_dataset("summary/total_interference", data=np.nansum(inter, -1))
+        geo = np.where(np.isnan(dim), -1, np.where(norm < 0.5, 0, np.where(dim > 0.9, 1, 2))).astype(np.int8)
+        d = f.create_dataset("features/geometry", data=geo)
+        d.attrs["names"] = np.array(["not represented", "dedicated", "superposition"], dtype=h5py.string_dtype())
+        f.create_dataset("vulnerability/value", data=np.where(status == 1, 0.5 / dstar, np.nan))
+        f.create_dataset("vulnerability/features_per_dim", data=1.0 / dstar)
+        W1 = Wd.astype(np.float64)
+        rel = np.abs(W1) >= 0.1 * np.abs(W1).max(axis=-2, keepdims=True)
+        fpn = (rel & (np.abs(W1) > 0)).sum(-2).astype(np.int32)
+        f.create_dataset("neurons/polysemantic", data=(fpn > 1).astype(np.int8))
+        f.create_dataset("neurons/features_per_neuron", data=fpn)
+        if has_w2:
+            alpha = np.abs(W1).max(axis=-2, keepdims=True)
+            alpha = np.where(alpha > 0, alpha, 1.0)
+            f.create_dataset("neurons/W1_scaled", data=(W1 / alpha).astype(np.float32))
+            f.create_dataset("neurons/W2_scaled", data=(W2d * alpha).astype(np.float32))
+
+    for name in a.drop:
+        for path in (a.results, a.post):
+            with h5py.File(path, "a") as f:
+                if name.lstrip("/") in f:
+                    del f[name.lstrip("/")]
+
+
+def write_axes(f, dims, R):
+    for name, vals in dims:
+        if isinstance(vals, dict):
+            size = len(next(iter(vals.values())))
+            f.create_dataset(f"axes/{name}", data=np.arange(size, dtype=np.int64))
+            for k, v in vals.items():
+                if isinstance(v[0], str):
+                    f.create_dataset(f"axes/{name}_members/{k}", data=np.array(v, dtype=h5py.string_dtype()))
+                else:
+                    f.create_dataset(f"axes/{name}_members/{k}", data=np.array(v, np.float64))
+        elif isinstance(vals[0], str):
+            f.create_dataset(f"axes/{name}", data=np.array(vals, dtype=h5py.string_dtype()))
+        else:
+            f.create_dataset(f"axes/{name}", data=np.array(vals, np.float64))
+    if R is not None:
+        f.create_dataset("axes/replicate", data=np.arange(R, dtype=np.int64))
+
+
+if __name__ == "__main__":
+    main()
