@@ -2,9 +2,9 @@
 """represented: E1 (HPC grid) summary curves. Against 1/(1-S) (log x): the number of represented features
 (||W_i|| > 0.5; the post file's /summary/represented with --post, else counted from /metrics/norm) and the total
 superposition sum_i s_i over the REPRESENTED features (from /metrics/norm and /metrics/interference), every done
-replicate as a dot and the mean as a line, with a dashed line at m. Why not /summary/total_interference: it sums
-s_i over all features, and an unlearned feature (W_i ~ 0) has s_i ~ 1 from its direction alone (s_i is
-scale-free in W_i), so a linear model with n - m unlearned features would show n - m "superposition".
+replicate as a dot and the mean as a line, with a dashed line at m. Only represented features count because an
+unlearned feature (W_i ~ 0) has s_i ~ 1 from its direction alone (s_i is scale-free in W_i); the post file's
+/summary/total_interference follows the same rule.
 One colour per combination of the other grid dimensions (e.g. variant x size); restrict with --select.
 """
 import argparse

@@ -47,8 +47,12 @@ tms_status tms_post_summary(tms_post_products *pp, const tms_post_results *res, 
       pp->interference[p * N + (size_t)i] = interf[i];
       pp->dimensionality[p * N + (size_t)i] = dim[i];
       pp->geometry[p * N + (size_t)i] = (int8_t)tms_metric_geometry_index(dim[i], TMS_POST_GEOMETRY_TOL);
-      represented += norm[i] > TMS_POST_REPRESENTED_NORM;
-      total += interf[i];
+      /* s_i of an unlearned feature measures only the direction of a near-zero W_i (a linear model's dropped
+       * features score ~1 each), so the total counts represented features only. */
+      if (norm[i] > TMS_POST_REPRESENTED_NORM) {
+        represented++;
+        total += interf[i];
+      }
     }
     pp->represented[p] = represented;
     pp->total_interference[p] = total;

@@ -36,7 +36,7 @@ static void usage(FILE *out) {
           "                         the same n, m share their theory class), agreement_cells(_away); also printed.\n"
           "                         Cells exactly on a boundary (a tie, e.g. r = 1) get -1 and are not compared\n"
           "  /summary/              loss_best, loss_mean, dstar_mean, best_replicate per cell (all done seeds);\n"
-          "                         dstar, represented (# ||W_i|| > 0.5), total_interference (sum_i s_i) per point\n"
+          "                         dstar, represented (# ||W_i|| > 0.5), total_interference (sum of s_i over represented features) per point\n"
           "  /features/             geometry (index into attribute names; tol 0.02; -1 other/none), norm,\n"
           "                         interference, dimensionality per point and feature\n"
           "  /vulnerability/        value (batch argmax), per_example: linear and relu_out points only, NaN\n"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates the README gallery: runs each experiment's quick sweep, post-processes it and draws its figures
+# into analysis/gallery/. Needs a build (cmake -S . -B build && cmake --build build). Results go to out/gallery/.
+# Usage: bash analysis/gallery.sh [e0 e1 ...]      (default: every experiment with a quick sweep)
+#        TMS_NP=3 bash analysis/gallery.sh          (run each sweep under mpirun with 3 ranks; default: 1 process)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${TMS_BUILD_DIR:-build}
+RUNS=${TMS_GALLERY_RUNS:-out/gallery}
+FIGS=analysis/gallery
+export OPENBLAS_NUM_THREADS=1
+[ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mkdir -p "$RUNS" "$FIGS"
+
+declare -A SWEEP=([e0]=e0_intro [e1]=e1_basic [e2]=e2_phase [e3]=e3_uniform [e4]=e4_perturb [e5]=e5_correlated
+                  [e6]=e6_dynamics [e7]=e7_adversarial [e8]=e8_neurons [e9]=e9_abs)
+exps=("$@")
+[ ${#exps[@]} -gt 0 ] || exps=(e0 e1 e2 e3 e4 e5 e6 e7 e8 e9)
+for e in "${exps[@]}"; do
+  name=${SWEEP[$e]:?unknown experiment $e}
+  res="$RUNS/$name.h5"
+  post="$RUNS/$name.post.h5"
+  start=$(date +%s)
+  if [ -n "${TMS_NP:-}" ]; then
+    mpirun -np "$TMS_NP" --oversubscribe "$BUILD/tms-sweep" run "sweeps/${name}_quick.yaml" -o "$res" --force --quiet
+  else
+    "$BUILD/tms-sweep" run "sweeps/${name}_quick.yaml" -o "$res" --force --quiet
+  fi
+  "$BUILD/tms-post" "$res" -o "$post" --force --drop-worst
+  /usr/bin/python3 analysis/make_figures.py "$e" "$res" --post "$post" -o "$FIGS"
+  echo "gallery: $e ($name) done in $(( $(date +%s) - start )) s"
+done
