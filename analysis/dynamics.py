@@ -1,14 +1,21 @@
 #!/usr/bin/python3
-"""dynamics: E6 learning dynamics. Left: the training-loss curve (/results/loss_curve, the training-batch loss
-per (batch, feature); entry k is step min(k*log_every, steps-1)) of every done replicate, log y. Right: the
-final feature dimensionalities D_i of each replicate over the reference fractions.
+"""dynamics: E6 learning dynamics, every feature's D_i and the loss over training, on one step axis.
 
-KNOWN GAP: science.md E6 asks for every feature's D_i *over training*, so that D_i jumps between fractions can be
-matched with the loss drops. A results file (schema tms-results/1) keeps only the final W, so this script shows
-D_i at the end only; the loss curves carry the jumps. Closing the gap needs W snapshots at log_every in the
-results file (e.g. /results/W_curve, grid x curve_len x n_max x m_max), which the store does not write yet.
-The curves are training-batch losses, not the smooth full-batch evaluation loss science.md suggests.
-One row per combination of the other grid dimensions (e.g. the zip group `setup`).
+With /results/W_history (a sweep with snapshot_every > 0): one column per drawn model (--replicate: best, an index,
+a comma list, or 'all', at most --max-seeds), one pair of rows per combination of the other grid dimensions (e.g.
+the zip group `setup`). Top: D_i of every feature at each snapshot, computed here from the stored W exactly as
+science.md section 4.5 says (D_i = ||W_i||^2 / sum_j (W^_i . W_j)^2, and D_i := 0 when ||W_i||^2 < 1e-6 max_j
+||W_j||^2, never NaN), with the named fractions (3/4, 2/3, 1/2, 2/5, 3/8) as lines. Bottom: the model's loss
+curve (/results/loss_curve), its y range zoomed on the last 95% of training (--full-y: all of it).
+Snapshot k is at step min(k*snapshot_every, steps-1) and loss entry k at min(k*log_every, steps-1): the same
+rule, so jumps of D_i line up with drops of the loss. Snapshot k holds W before the update of its step (the W
+whose loss the curve records there), except the last, which is the final W (one update later), so the last D_i
+equal /metrics/dimensionality.
+
+Without /results/W_history (older files, or snapshot_every 0): the loss curves of every done replicate (left) and
+the final D_i of each replicate (right), with a note that D_i over training needs snapshot_every.
+The curves are training-batch losses per (batch, feature), not the smooth full-batch evaluation loss science.md
+suggests; a moving average of the log loss is drawn over the raw curve.
 """
 import argparse
 
@@ -17,21 +24,127 @@ import numpy as np
 import tmsio
 from dstar import NAMED
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tmsio.add_common_args(ap, replicate=False)
-    ap.add_argument("--max-seeds", type=int, default=32, help="draw at most this many replicates per row")
-    ap.add_argument("--linear-y", action="store_true", help="linear loss axis instead of log")
-    ap.add_argument("--log-x", action="store_true", help="log step axis (early training in more detail)")
-    ap.add_argument("--smooth", type=int, default=-1,
-                    help="moving-average window in curve entries (default: 1/100 of the curve, 0 = raw only)")
-    args = ap.parse_args(argv)
-    plt = tmsio.setup_matplotlib()
 
-    res = tmsio.Results(args.results)
+def dimensionality(W):
+    """D_i of science.md section 4.5 for W of shape (..., n, m) (row i = W_i): returns (..., n).
+    D_i = ||W_i||^4 / sum_j (W_i . W_j)^2 (the same as ||W_i||^2 / sum_j (W^_i . W_j)^2), and D_i := 0 when
+    ||W_i||^2 < 1e-6 * max_j ||W_j||^2 (including an all-zero W): no NaN for unlearned features."""
+    W = np.asarray(W, dtype=np.float64)
+    n2 = (W ** 2).sum(-1)                                   # (..., n)
+    dots = W @ np.swapaxes(W, -1, -2)                       # (..., n, n) Gram matrix
+    denom = (dots ** 2).sum(-1)                             # sum_j (W_i . W_j)^2
+    keep = n2 >= 1e-6 * n2.max(-1, keepdims=True)
+    keep &= n2 > 0
+    return np.where(keep, n2 ** 2 / np.where(keep, denom, 1.0), 0.0)
+
+
+def curve_steps(n_entries, every, steps):
+    """Step of entry k of a loss curve or W history: min(k*every, steps-1)."""
+    return np.minimum(np.arange(n_entries) * int(every), int(steps) - 1)
+
+
+def draw_loss(ax, x, c, color, smooth, label=None):
+    """Raw curve (faint) and a moving average of the log loss; returns the (x, y) of the line drawn on top."""
+    ok = np.isfinite(c)
+    xs, cs = x[ok], c[ok]
+    win = smooth if smooth >= 0 else max(1, len(cs) // 100)
+    if win > 1 and len(cs) > win:
+        # the curve is the noisy training-batch loss: average log-loss over a window to show the drops
+        ax.plot(xs, cs, lw=0.4, color=color, alpha=0.2)
+        sm = np.exp(np.convolve(np.log(np.maximum(cs, 1e-30)), np.ones(win) / win, mode="valid"))
+        xm = xs[win // 2:win // 2 + len(sm)]
+        ax.plot(xm, sm, lw=1.0, color=color, label=label)
+        return xm, sm
+    ax.plot(xs, cs, lw=0.7, color=color, alpha=0.8, label=label)
+    return xs, cs
+
+
+def zoom_late(ax, x, y, steps, log):
+    """Y range of the loss after the first 5% of training: the late jumps are small next to the first descent."""
+    late = y[x >= 0.05 * steps]
+    late = late[np.isfinite(late) & (late > 0 if log else True)]
+    if len(late) < 2:
+        return
+    lo, hi = late.min(), late.max()
+    if log:
+        ax.set_ylim(lo / 1.15, hi * 1.15)
+    else:
+        pad = 0.1 * (hi - lo) if hi > lo else abs(hi) * 0.1 + 1e-12
+        ax.set_ylim(lo - pad, hi + pad)
+
+
+def pick_models(res, combo, how, max_seeds):
+    """Grid index tuples of the done replicates to draw for one combination of the other dims."""
+    R = res.shape[-1]
+    done = res.done()
+    idx_of = lambda r: tuple(combo[d] if d != "replicate" else r for d in res.dims)
+    if how == "best":
+        best = tmsio.pick_replicate(res, combo, "best")
+        return [] if best is None else [best]
+    if how == "all":
+        reps = range(R)
+    else:
+        try:
+            reps = [int(x) for x in how.split(",")]
+        except ValueError:
+            raise tmsio.TmsDataError(f"--replicate {how}: expected best, all, an index or a comma list") from None
+        for r in reps:
+            if not 0 <= r < R:
+                raise tmsio.TmsDataError(f"--replicate {how}: {r} is out of range 0..{R - 1}")
+    return [idx_of(r) for r in reps if done[idx_of(r)]][:max_seeds]
+
+
+def with_history(res, args, plt, rows):
+    curves = res.get("/results/loss_curve")
+    chosen = [pick_models(res, combo, args.replicate, args.max_seeds) for combo in rows]
+    cols = max(1, max(len(c) for c in chosen))
+    fig, axes = plt.subplots(2 * len(rows), cols, figsize=(5.2 * cols + 1.2, 5.6 * len(rows) + 0.4),
+                             squeeze=False, sharex="col", layout="constrained",
+                             gridspec_kw={"height_ratios": [3, 2] * len(rows)})
+    for r, (combo, models) in enumerate(zip(rows, chosen)):
+        for c in range(cols):
+            aD, aL = axes[2 * r, c], axes[2 * r + 1, c]
+            if c >= len(models):
+                aD.set_axis_off()
+                aL.set_axis_off()
+                continue
+            p = models[c]
+            n, m = res.nm(p)
+            steps = int(res.p("steps", p))
+            xs, H = res.W_history(p)                                     # (S, n, m) at steps xs
+            every = int(res.p("snapshot_every", p)) if len(xs) else 0
+            if len(xs) == 0:
+                aD.text(0.5, 0.5, "no W history for this point (snapshot_every 0)", ha="center", va="center",
+                        transform=aD.transAxes, fontsize=8)
+            else:
+                D = dimensionality(H)                                    # (S, n)
+                colors = plt.get_cmap("viridis")(np.linspace(0, 1, n))
+                for i in range(n):
+                    aD.plot(xs, D[:, i], lw=0.8, color=colors[i], alpha=0.75, drawstyle="steps-post")
+            for f, name in NAMED.items():
+                aD.axhline(f, color="C3", lw=0.5, alpha=0.5, zorder=0)
+                if c == cols - 1:
+                    aD.text(1.01, f, name, transform=aD.get_yaxis_transform(), fontsize=6, va="center", color="C3")
+            aD.set_ylim(-0.03, 1.05)
+            rep = p[-1]
+            aD.set_title(f"replicate {rep}: D_i of all {n} features (colour: feature index)", fontsize=8)
+            if c == 0:
+                aD.set_ylabel("D_i" + (f"\n{tmsio.cell_label(res, combo)}" if combo else ""), fontsize=8)
+                aL.set_ylabel("training loss", fontsize=8)
+            cv = np.asarray(curves[p], dtype=np.float64)
+            xl, yl = draw_loss(aL, curve_steps(len(cv), res.p("log_every", p), steps), cv, "C0", args.smooth)
+            if not args.linear_y:
+                aL.set_yscale("log")
+            if not args.full_y:
+                zoom_late(aL, xl, yl, steps, not args.linear_y)
+            if args.log_x:
+                aL.set_xscale("symlog", linthresh=max(1, every or int(res.p("log_every", p))))
+            aL.set_xlabel("step")
+    return fig
+
+
+def without_history(res, args, plt, rows):
     curves, dims = res.get("/results/loss_curve"), res.get("/metrics/dimensionality")
-    sel = tmsio.select_from_args(res, args)
-    rows = tmsio.rest_indices(res, [], sel)
     done = res.done()
     R = res.shape[-1]
     fig, axes = plt.subplots(len(rows), 2, figsize=(13, 3.6 * len(rows) + 0.4), squeeze=False,
@@ -44,27 +157,16 @@ def main(argv=None):
             if not done[p] or drawn >= args.max_seeds:
                 continue
             drawn += 1
-            steps, every = int(res.p("steps", p)), int(res.p("log_every", p))
             c = np.asarray(curves[p], dtype=np.float64)
-            k = np.arange(len(c))
-            x = np.minimum(k * every, steps - 1)
-            ok = np.isfinite(c)
-            xs, cs = x[ok], c[ok]
-            win = args.smooth if args.smooth >= 0 else max(1, len(cs) // 100)
-            if win > 1 and len(cs) > win:
-                # the curve is the noisy training-batch loss: average log-loss over a window to show the drops
-                a0.plot(xs, cs, lw=0.4, color=f"C{q % 10}", alpha=0.15)
-                sm = np.exp(np.convolve(np.log(np.maximum(cs, 1e-30)), np.ones(win) / win, mode="valid"))
-                a0.plot(xs[win // 2:win // 2 + len(sm)], sm, lw=1.0, color=f"C{q % 10}")
-            else:
-                a0.plot(xs, cs, lw=0.7, color=f"C{q % 10}", alpha=0.8)
+            draw_loss(a0, curve_steps(len(c), res.p("log_every", p), res.p("steps", p)), c, f"C{q % 10}",
+                      args.smooth)
             n, m = res.nm(p)
             d = dims[p][:n]
             a1.scatter(np.full(n, q) + np.random.default_rng(q).uniform(-0.25, 0.25, n), d, s=3, color=f"C{q % 10}")
         if not args.linear_y:
             a0.set_yscale("log")
         if args.log_x:
-            a0.set_xscale("symlog", linthresh=max(1, int(res.p("log_every", p)) if drawn else 1))
+            a0.set_xscale("symlog")
         a0.set_xlabel("step")
         a0.set_ylabel("training loss" + (f"\n{tmsio.cell_label(res, combo)}" if combo else ""), fontsize=8)
         a0.set_title(f"{drawn} seeds (faint: raw training-batch loss; line: moving average of log loss)",
@@ -74,7 +176,37 @@ def main(argv=None):
         a1.set_xlabel("replicate")
         a1.set_ylabel("final D_i")
         a1.set_ylim(-0.03, 1.05)
-        a1.set_title("D_i at the end only (no W snapshots in the results file)", fontsize=8)
+        a1.set_title("final D_i only: no /results/W_history (set snapshot_every in the sweep)", fontsize=8)
+    return fig
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tmsio.add_common_args(ap, replicate=False)
+    ap.add_argument("--replicate", default="best",
+                    help="with a W history: which models to draw per row: best (lowest final loss, default), "
+                         "an index, a comma list, or all")
+    ap.add_argument("--max-seeds", type=int, default=32, help="draw at most this many replicates per row")
+    ap.add_argument("--linear-y", action="store_true", help="linear loss axis instead of log")
+    ap.add_argument("--full-y", action="store_true",
+                    help="with a W history: loss axis over the whole curve (default: zoom on the last 95%% of "
+                         "training, where the jumps are)")
+    ap.add_argument("--log-x", action="store_true", help="log step axis (early training in more detail)")
+    ap.add_argument("--smooth", type=int, default=-1,
+                    help="moving-average window in curve entries (default: 1/100 of the curve, 0 = raw only)")
+    args = ap.parse_args(argv)
+    plt = tmsio.setup_matplotlib()
+
+    res = tmsio.Results(args.results)
+    res.get("/results/loss_curve")  # required either way: a clear error names it when absent
+    sel = tmsio.select_from_args(res, args)
+    rows = tmsio.rest_indices(res, [], sel)
+    if res.has("/results/W_history"):
+        fig = with_history(res, args, plt, rows)
+    else:
+        print("note: no /results/W_history in this file (sweep without snapshot_every): "
+              "drawing the loss curves and the final D_i only")
+        fig = without_history(res, args, plt, rows)
     tmsio.save(fig, args, f"{res.attr('sweep_name')}: learning dynamics")
     return 0
 

@@ -186,6 +186,19 @@ class Results(H5):
         n, m = self.nm(idx)
         return np.asarray(self.get(which)[idx], dtype=np.float64)[:n, :m]
 
+    def W_history(self, idx):
+        """(steps, W) of the point's W snapshots (/results/W_history, written when snapshot_every > 0): entry k at
+        step min(k*snapshot_every, steps-1), W before that step's update, the last entry the final W; W has shape
+        (S, n, m) without padding or the NaN entries beyond the point's own history (S = 0 when it has none)."""
+        n, m = self.nm(idx)
+        H = np.asarray(self.get("/results/W_history")[idx], dtype=np.float64)[:, :n, :m]
+        every = int(self.p("snapshot_every", idx)) if self.has("/params/snapshot_every") else 0
+        if every < 1:
+            return np.zeros(0, np.int64), H[:0]
+        ok = np.isfinite(H).all(axis=(1, 2))
+        steps = np.minimum(np.arange(len(H)) * every, int(self.p("steps", idx)) - 1)
+        return steps[ok], H[ok]
+
     def b(self, idx):
         n, _ = self.nm(idx)
         return np.asarray(self.get("/results/b")[idx], dtype=np.float64)[:n]

@@ -125,6 +125,23 @@ static void config_hash(void) {
   CHECK(hash_of(other_exclude) != h, "a different exclude changes the hash");
   CHECK(hash_of(other_reps) != h, "different replicates change the hash");
   CHECK(hash_of(other_run) == h, "run settings (attempts, timeouts) do not change what is computed, nor the hash");
+  /* snapshot_every is logging: seeds never depend on it; the hash does once it is on (the file layout changes) */
+  const char *snap0 = "schema: tms-sweep/1\nname: s\nseed: 11\nfixed: {n_hidden: 2, density: 0.5, snapshot_every: 0}\n"
+                      "axes:\n  n_features: {values: [3, 4]}\n  lr: {logspace: {start: -3, stop: -2, num: 3}}\n"
+                      "replicates: 2\nexclude: [{n_features: 4, lr: 0.01}]\n";
+  const char *snap50 = HEAD "axes:\n  n_features: {values: [3, 4]}\n  lr: {logspace: {start: -3, stop: -2, num: 3}}\n"
+                            "  snapshot_every: {values: [50]}\nreplicates: 2\nexclude: [{n_features: 4, lr: 0.01}]\n";
+  CHECK(hash_of(snap50) != h, "snapshot_every 50 changes the hash");
+  tms_sweep a, b;
+  if (parse(&a, base) && parse(&b, snap50)) {
+    int differ = 0;
+    for (size_t i = 0; i < tms_grid_count(&a); i++) differ += seed_of(&a, i) != seed_of(&b, i);
+    CHECK(differ == 0 && tms_grid_count(&a) == tms_grid_count(&b),
+          "snapshot_every does not change any seed (%d of %zu differ)", differ, tms_grid_count(&a));
+    tms_sweep_free(&a);
+    tms_sweep_free(&b);
+  }
+  CHECK(hash_of(snap0) == h, "snapshot_every 0 (the default) keeps the hash of files made before it existed");
 }
 
 /* grid_cache only skips work: with it removed, every spec, seed and the hash are the same. */

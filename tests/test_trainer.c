@@ -1,5 +1,5 @@
-/* test_trainer: init statistics, the linear-model optimum (oracle O2), divergence, bundles (oracle O8), stop flag
- * and timeout. Usage: test_trainer init | linear | diverge | bundle | stop | timeout
+/* test_trainer: init statistics, the linear-model optimum (oracle O2), divergence, bundles (oracle O8), stop flag,
+ * timeout and the W history. Usage: test_trainer init | linear | diverge | bundle | stop | timeout | history
  * Every check prints what differed and by how much. */
 #include <math.h>
 #include <signal.h>
@@ -313,6 +313,116 @@ static void test_timeout(void) {
   result_free(&o);
 }
 
+/* ---- trainer_w_history ---- */
+/* Trains s with a W history; returns the history (caller frees) and fills o. */
+static float *train_with_history(owned_result *o, const tms_spec *s, size_t *len) {
+  const size_t nm = (size_t)s->n_features * (size_t)s->n_hidden;
+  *len = tms_spec_snapshot_len(s);
+  float *h = malloc((*len ? *len : 1) * nm * sizeof *h);
+  if (!h) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  result_alloc(o, s);
+  o->r.W_history = h;
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status st = tms_train(s, &o->r, NULL, &err);
+  CHECK(st == TMS_OK, "training with snapshot_every %d: %s (%s)", s->snapshot_every, tms_status_name(st), err.msg);
+  return h;
+}
+
+static void test_history(void) {
+  const int n = 5, m = 2;
+  const size_t nm = (size_t)n * m;
+  /* 250 steps every 100: entries at steps 0, 100, 200, 249 (the curve rule) */
+  tms_spec s = base_spec(TMS_RELU_OUT, n, m, 0.1, 250, 7);
+  s.snapshot_every = 100;
+  s.log_every = 100;
+  if (!validated(&s)) return;
+  CHECK(tms_spec_snapshot_len(&s) == 4, "250 steps every 100: 4 entries, got %zu", tms_spec_snapshot_len(&s));
+  const long want_steps[4] = {0, 100, 200, 249};
+  for (size_t k = 0; k < 4; k++)
+    CHECK(tms_spec_snapshot_step(&s, k) == want_steps[k] && tms_spec_snapshot_step(&s, k) == tms_spec_curve_step(&s, k),
+          "entry %zu at step %ld (curve %ld), want %ld", k, tms_spec_snapshot_step(&s, k), tms_spec_curve_step(&s, k),
+          want_steps[k]);
+  owned_result o;
+  size_t len = 0;
+  float *h = train_with_history(&o, &s, &len);
+  /* entry 0: the initial W */
+  float *W0 = calloc(nm, sizeof *W0), *b0 = calloc((size_t)n, sizeof *b0);
+  tms_params p0 = {n, m, W0, NULL, b0};
+  tms_init_params(&p0, &s);
+  CHECK(memcmp(h, W0, nm * sizeof *h) == 0, "history entry 0 equals the initial W (h[0] %g vs %g)", h[0], W0[0]);
+  /* last entry: the final W */
+  CHECK(memcmp(h + (len - 1) * nm, o.r.W, nm * sizeof *h) == 0, "last history entry equals the final W (%g vs %g)",
+        h[(len - 1) * nm], o.r.W[0]);
+  /* an interior entry (step 200): W before step 200's update = the final W of the same run cut at 200 steps
+   * (constant schedule, so the first 200 steps are identical) */
+  tms_spec cut = s;
+  cut.steps = 200;
+  owned_result oc;
+  result_alloc(&oc, &cut);
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status st = tms_train(&cut, &oc.r, NULL, &err);
+  CHECK(st == TMS_OK, "cut run: %s", tms_status_name(st));
+  CHECK(memcmp(h + 2 * nm, oc.r.W, nm * sizeof *h) == 0,
+        "entry 2 (step 200) equals the W after 200 updates (%g vs %g, diff %g)", h[2 * nm], oc.r.W[0],
+        (double)h[2 * nm] - oc.r.W[0]);
+  CHECK(memcmp(h + nm, h + 2 * nm, nm * sizeof *h) != 0, "entries change over training");
+  result_free(&oc);
+
+  /* off: the history is left alone and its length is 0 */
+  tms_spec off = s;
+  off.snapshot_every = 0;
+  CHECK(tms_spec_snapshot_len(&off) == 0 && tms_spec_snapshot_step(&off, 0) == -1, "snapshot_every 0: no entries");
+  float sentinel = 12345.0f;
+  owned_result oo;
+  result_alloc(&oo, &off);
+  oo.r.W_history = &sentinel;
+  st = tms_train(&off, &oo.r, NULL, &err);
+  CHECK(st == TMS_OK && sentinel == 12345.0f, "snapshot_every 0 writes no history (%g)", sentinel);
+  CHECK(memcmp(oo.r.W, o.r.W, nm * sizeof(float)) == 0, "snapshots do not change training");
+  result_free(&oo);
+
+  /* bundle == alone, with different intervals per model (one history per model), and steps-1 a multiple */
+  tms_spec specs[2] = {s, base_spec(TMS_RELU_OUT, n, m, 0.3, 301, 8)};
+  specs[1].snapshot_every = 50;
+  specs[1].schedule = TMS_SCHEDULE_COSINE;
+  if (!validated(&specs[1])) return;
+  CHECK(tms_spec_snapshot_len(&specs[1]) == 7, "301 steps every 50: 7 entries, got %zu",
+        tms_spec_snapshot_len(&specs[1]));
+  owned_result ob[2], oa1;
+  size_t len1 = 0;
+  float *ha1 = train_with_history(&oa1, &specs[1], &len1);
+  CHECK(memcmp(ha1 + (len1 - 1) * nm, oa1.r.W, nm * sizeof *ha1) == 0,
+        "last entry at a multiple of the interval is still the final W");
+  float *hb[2];
+  tms_train_result res[2];
+  for (int k = 0; k < 2; k++) {
+    result_alloc(&ob[k], &specs[k]);
+    hb[k] = malloc(tms_spec_snapshot_len(&specs[k]) * nm * sizeof(float));
+    ob[k].r.W_history = hb[k];
+    res[k] = ob[k].r;
+  }
+  tms_status statuses[2];
+  st = tms_train_bundle(specs, 2, res, statuses, NULL, &err);
+  CHECK(st == TMS_OK && statuses[0] == TMS_OK && statuses[1] == TMS_OK, "bundle with histories ran");
+  CHECK(memcmp(hb[0], h, len * nm * sizeof(float)) == 0, "bundle model 0 history bitwise equal to alone");
+  CHECK(memcmp(hb[1], ha1, len1 * nm * sizeof(float)) == 0, "bundle model 1 history bitwise equal to alone");
+  for (int k = 0; k < 2; k++) {
+    free(hb[k]);
+    result_free(&ob[k]);
+  }
+  free(ha1);
+  result_free(&oa1);
+  free(W0);
+  free(b0);
+  free(h);
+  result_free(&o);
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "init") == 0) test_init();
@@ -321,8 +431,9 @@ int main(int argc, char **argv) {
   else if (strcmp(what, "bundle") == 0) test_bundle();
   else if (strcmp(what, "stop") == 0) test_stop();
   else if (strcmp(what, "timeout") == 0) test_timeout();
+  else if (strcmp(what, "history") == 0) test_history();
   else {
-    fprintf(stderr, "usage: test_trainer init|linear|diverge|bundle|stop|timeout\n");
+    fprintf(stderr, "usage: test_trainer init|linear|diverge|bundle|stop|timeout|history\n");
     return 2;
   }
   return tms_check_finish(what);

@@ -37,6 +37,7 @@ typedef struct tms_spec {
   tms_init init;
   long steps;
   int batch_size, log_every, eval_batch;
+  int snapshot_every;                 /* 0: no W history; else W every this many steps (tms_spec_snapshot_len) */
   uint64_t seed;                      /* set by the grid (or --seed); not a registry parameter */
 } tms_spec;
 
@@ -78,5 +79,13 @@ void tms_spec_profile(const tms_spec *spec, float *importance /* (N) */, float *
 size_t tms_spec_curve_len(const tms_spec *spec);
 /* Step index of curve entry k (inverse of the rule above). */
 long tms_spec_curve_step(const tms_spec *spec, size_t k);
+/* W-history length: 0 when snapshot_every is 0; else the curve rule with snapshot_every in place of log_every
+ * (entries at steps 0, e, 2e, ... and steps-1), so W snapshots and the loss curve share one x axis when
+ * snapshot_every == log_every (and always share the rule). Entry k holds W before the update of step
+ * tms_spec_snapshot_step(k) (the W whose loss the curve records at that step), except the LAST entry, which holds
+ * the trained W after the final update (equal to the final W, one update past the last curve loss). */
+size_t tms_spec_snapshot_len(const tms_spec *spec);
+/* Step index of W-history entry k (same rule as tms_spec_curve_step; -1 when snapshots are off). */
+long tms_spec_snapshot_step(const tms_spec *spec, size_t k);
 
 #endif

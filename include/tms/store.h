@@ -31,13 +31,16 @@ typedef struct {
 /* One point's outcome as committed. Arrays are padded to the file's extent (see tms_grid_extent):
  * loss_curve (curve_max, NaN padded), W and W2 (n_max*m_max, row i = W_i, zero padded), b (n_max),
  * norm/interference/dimensionality (n_max, NaN beyond n). status TMS_OK = done; anything else = failed attempt
- * (only attempts, error and wall_s are written then). W2 may be NULL when the file has no /results/W2. */
+ * (only attempts, error and wall_s are written then). W2 may be NULL when the file has no /results/W2.
+ * W_history (snapshot_max*n_max*m_max: entry k's W padded like W; NaN entries beyond the point's own snapshot length)
+ * is written when the file has /results/W_history (tms_grid_snapshot_max > 0) and it is not NULL. */
 typedef struct {
   size_t index;
   tms_status status;
   double wall_s, loss, dstar;
   const float *loss_curve, *W, *W2, *b;
   const double *norm, *interference, *dimensionality;
+  const float *W_history; /* last, so positional initialisers written before it existed leave it NULL */
 } tms_point_record;
 
 /* Creates path (must not exist unless force) for a validated sweep. The file is built under "<path>.creating",

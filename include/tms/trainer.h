@@ -15,6 +15,9 @@ typedef struct {
   float *W2;         /* (N, M) for abs, else may be NULL */
   float *b;          /* (N) */
   float *loss_curve; /* (tms_spec_curve_len(spec)); training-batch loss per (batch, feature); NAN where not run */
+  float *W_history;  /* (tms_spec_snapshot_len(spec), N, M) caller-owned, or NULL: W at the snapshot steps (entry k
+                        before the update of step tms_spec_snapshot_step(k), the last entry the final W); filled
+                        only when spec->snapshot_every > 0; NAN where not reached */
   double final_loss; /* loss of the trained model on a fresh evaluation batch (eval_batch samples); NAN on failure */
   long steps_done;
   double wall_s;

@@ -2,7 +2,8 @@
  * computed on demand, so nothing is allocated per point and a million-point grid costs no memory.
  * Not the parser (config.c) and not the store: it knows nothing of files.
  * Invariants: index = C order over (axes as written..., replicate), replicate fastest. A point's seed is
- * tms_hash_bytes(master seed, canonical text of every registry parameter value of the point + replicate),
+ * tms_hash_bytes(master seed, canonical text of every registry parameter value of the point but snapshot_every
+ * + replicate),
  * never a function of its index, so seeds survive appended axis values, resumes and any number of ranks.
  * The config hash is over the expanded values (not the text), so comments and spelling do not change it. */
 #include <math.h>
@@ -102,11 +103,23 @@ static size_t encode_param(const tms_spec *spec, int i, char *buf, size_t size, 
   return put_bytes(buf, size, used, "\n", 1);
 }
 
-/* Byte-identical with and without the cache (the cache only skips re-encoding unswept parameters). */
-static size_t canonical(const tms_sweep *sw, const tms_spec *spec, char *buf, size_t size) {
+static int param_index(const char *key);
+
+static int snapshot_index(void) {
+  static int index = -2; /* looked up once; the registry never changes */
+  if (index == -2) index = param_index("snapshot_every");
+  return index;
+}
+
+/* Byte-identical with and without the cache (the cache only skips re-encoding unswept parameters).
+ * snapshot_every decides only what is logged, never the model: it is left out of a seed's text (for_seed), so
+ * turning snapshots on trains bitwise the same models, and left out of the config hash while it is 0, so seeds and
+ * hashes of sweeps without snapshots are those of files written before the parameter existed. */
+static size_t canonical(const tms_sweep *sw, const tms_spec *spec, char *buf, size_t size, int for_seed) {
   const grid_cache *gc = sw->grid_cache;
   size_t used = 0;
   for (int i = 0; i < tms_param_count(); i++) {
+    if (i == snapshot_index() && (for_seed || spec->snapshot_every == 0)) continue;
     if (gc && !gc->dynamic[i])
       used = put_bytes(buf, size, used, gc->segs + gc->seg_off[i], gc->seg_len[i]);
     else
@@ -173,7 +186,7 @@ void tms_config_grid_release(tms_sweep *sw) {
 
 static uint64_t point_seed(const tms_sweep *sw, const tms_spec *spec, size_t replicate) {
   char buf[4096];
-  size_t used = canonical(sw, spec, buf, sizeof buf);
+  size_t used = canonical(sw, spec, buf, sizeof buf, 1);
   unsigned char le[8];
   for (int k = 0; k < 8; k++) le[k] = (unsigned char)((uint64_t)replicate >> (8 * k));
   used = put_bytes(buf, sizeof buf, used, "replicate=", 10);
@@ -239,7 +252,7 @@ static int for_each_cell(const tms_sweep *sw, cell_fn fn, void *user) {
 
 typedef struct {
   int n_max, m_max, has_w2;
-  size_t curve_max;
+  size_t curve_max, snapshot_max;
   double steps;
 } extent_acc;
 
@@ -254,6 +267,8 @@ static int extent_cell(const tms_sweep *sw, const size_t *coords, size_t index, 
   if (spec.steps >= 1 && spec.log_every >= 1) {
     size_t len = tms_spec_curve_len(&spec);
     if (len > a->curve_max) a->curve_max = len;
+    size_t snaps = tms_spec_snapshot_len(&spec);
+    if (snaps > a->snapshot_max) a->snapshot_max = snaps;
   }
   a->steps += (double)spec.steps;
   return 0;
@@ -272,6 +287,8 @@ void tms_grid_extent(const tms_sweep *sweep, int *n_max, int *m_max, size_t *cur
   if (curve_max) *curve_max = a.curve_max;
   if (has_w2) *has_w2 = a.has_w2;
 }
+
+size_t tms_grid_snapshot_max(const tms_sweep *sweep) { return extent(sweep).snapshot_max; }
 
 /* A point's spec failed a cross-field rule: name the point and the line of the key involved. */
 typedef struct {
@@ -337,7 +354,7 @@ static int hash_cell(const tms_sweep *sw, const size_t *coords, size_t index, vo
   char buf[4096];
   size_t used;
   if (build_spec(sw, coords, &spec, NULL) == TMS_OK) {
-    used = canonical(sw, &spec, buf, sizeof buf);
+    used = canonical(sw, &spec, buf, sizeof buf, 0);
   } else {
     used = (size_t)snprintf(buf, sizeof buf, "invalid\n");
   }
@@ -383,6 +400,7 @@ double tms_grid_output_bytes(const tms_sweep *sweep) {
   double per_point = n * m * 4.0 * (a.has_w2 ? 2.0 : 1.0) /* W (and W2) float32 */
                      + n * 4.0                             /* b */
                      + (double)a.curve_max * 4.0           /* loss curve float32 */
+                     + (double)a.snapshot_max * n * m * 4.0 /* W history float32 (0 without snapshots) */
                      + 3.0 * n * 8.0                       /* norm, interference, dimensionality */
                      + 8.0 + 8.0                           /* loss, dstar */
                      + 1.0 + 4.0 + 4.0 + 8.0 + 8.0         /* status, attempts, error, wall_s, seed */

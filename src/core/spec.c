@@ -64,6 +64,8 @@ static const param_row rows[] = {
     ROW("steps", TMS_PARAM_INT, NULL, 1, 1e12, 0, 0, "10000", "training steps", steps, 'l'),
     ROW("batch_size", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "1024", "fresh samples per step", batch_size, 'i'),
     ROW("log_every", TMS_PARAM_INT, NULL, 1, 1e12, 0, 0, "100", "loss-curve interval in steps", log_every, 'i'),
+    ROW("snapshot_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
+        "save W every this many steps (0: only the final W)", snapshot_every, 'i'),
     ROW("eval_batch", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "8192", "samples of the final evaluation loss",
         eval_batch, 'i'),
 };
@@ -112,6 +114,7 @@ void tms_spec_defaults(tms_spec *spec) {
   spec->batch_size = 1024;
   spec->log_every = 100;
   spec->eval_batch = 8192;
+  spec->snapshot_every = 0;
   spec->seed = 0;
 }
 
@@ -229,14 +232,27 @@ void tms_spec_profile(const tms_spec *spec, float *importance, float *density) {
   if (density && !isnan(spec->last_density)) density[n - 1] = (float)spec->last_density;
 }
 
-size_t tms_spec_curve_len(const tms_spec *spec) {
-  long last = spec->steps - 1;
-  size_t len = (size_t)(last / spec->log_every) + 1;
-  if (last % spec->log_every != 0) len++;
+/* Entries at steps 0, every, 2*every, ... and the last step steps-1: shared by the loss curve and the W history. */
+static size_t every_len(long steps, long every) {
+  long last = steps - 1;
+  size_t len = (size_t)(last / every) + 1;
+  if (last % every != 0) len++;
   return len;
 }
 
-long tms_spec_curve_step(const tms_spec *spec, size_t k) {
-  long step = (long)k * spec->log_every;
-  return step < spec->steps - 1 ? step : spec->steps - 1;
+static long every_step(long steps, long every, size_t k) {
+  long step = (long)k * every;
+  return step < steps - 1 ? step : steps - 1;
+}
+
+size_t tms_spec_curve_len(const tms_spec *spec) { return every_len(spec->steps, spec->log_every); }
+
+long tms_spec_curve_step(const tms_spec *spec, size_t k) { return every_step(spec->steps, spec->log_every, k); }
+
+size_t tms_spec_snapshot_len(const tms_spec *spec) {
+  return spec->snapshot_every > 0 ? every_len(spec->steps, spec->snapshot_every) : 0;
+}
+
+long tms_spec_snapshot_step(const tms_spec *spec, size_t k) {
+  return spec->snapshot_every > 0 ? every_step(spec->steps, spec->snapshot_every, k) : -1;
 }

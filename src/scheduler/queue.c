@@ -112,6 +112,14 @@ tms_status tms_work_queue_build(tms_work_queue *q, unsigned char *pstate, const 
     size_t b = P / ((size_t)trainers * 4);
     B = b < 1 ? 1 : b > MAX_AUTO_BUNDLE ? MAX_AUTO_BUNDLE : (int)b;
   }
+  { /* a unit's records travel in one message (an int count of bytes) and wait together on the root: with large
+     * records (W histories) keep a unit under TMS_UNIT_MAX_BYTES; bundling never changes a result */
+    tms_rec_layout L;
+    tms_rec_layout_init(&L, sweep);
+    size_t cap = TMS_UNIT_MAX_BYTES / L.bytes;
+    if (cap < 1) cap = 1;
+    if ((size_t)B > cap) B = (int)cap;
+  }
   int64_t *idx = malloc((size_t)B * sizeof *idx);
   tms_status s = TMS_OK;
   if (!idx) s = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the work queue");

@@ -1,8 +1,9 @@
 /* record: the packed result record of one point, as it travels from a worker to the root in a TAG_RESULT message
  * and waits on the root for its commit. Layout: header, doubles (norm, interference, dimensionality), floats
- * (curve, W, W2, b), every array padded to the sweep's largest shape, so all records of a sweep have one size
- * and a unit's records are one contiguous buffer. Not here: training (unit.c), the file layout (store).
- * Invariants: padding is zero for W, W2, b of the point's own variant and NaN where a value does not exist. */
+ * (curve, W, W2, b, W history), every array padded to the sweep's largest shape, so all records of a sweep have
+ * one size and a unit's records are one contiguous buffer. Not here: training (unit.c), the file layout (store).
+ * Invariants: padding is zero for W, W2, b and each W-history entry of the point's own variant and NaN where a
+ * value does not exist (W-history entries beyond the point's own snapshot length, a whole failed record). */
 #include <math.h>
 #include <string.h>
 
@@ -21,7 +22,9 @@ void tms_rec_layout_init(tms_rec_layout *L, const tms_sweep *sweep) {
   L->off_W = L->off_curve + L->curve_max * sizeof(float);
   L->off_W2 = L->off_W + NM * sizeof(float);
   L->off_b = L->off_W2 + (L->has_w2 ? NM * sizeof(float) : 0);
-  L->bytes = L->off_b + N * sizeof(float);
+  L->snapshot_max = tms_grid_snapshot_max(sweep);
+  L->off_hist = L->off_b + N * sizeof(float);
+  L->bytes = L->off_hist + L->snapshot_max * NM * sizeof(float);
   L->bytes = (L->bytes + 7) / 8 * 8; /* keep every record's doubles aligned */
 }
 
@@ -44,6 +47,7 @@ tms_point_record tms_rec_view(const tms_rec_layout *L, unsigned char *base) {
   r.W = (const float *)(void *)(base + L->off_W);
   r.W2 = L->has_w2 ? (const float *)(void *)(base + L->off_W2) : NULL;
   r.b = (const float *)(void *)(base + L->off_b);
+  r.W_history = L->snapshot_max > 0 ? (const float *)(void *)(base + L->off_hist) : NULL;
   return r;
 }
 
@@ -61,6 +65,8 @@ void tms_rec_blank(const tms_rec_layout *L, unsigned char *base, int64_t index, 
   for (size_t i = 0; i < 3 * N; i++) d[i] = NAN;
   float *c = (float *)(void *)(base + L->off_curve);
   for (size_t i = 0; i < L->curve_max; i++) c[i] = NAN;
+  float *hist = (float *)(void *)(base + L->off_hist);
+  for (size_t i = 0; i < L->snapshot_max * (size_t)L->n_max * (size_t)L->m_max; i++) hist[i] = NAN;
 }
 
 /* Fills a record from a trained model (compact arrays of its own n, m). */
@@ -87,6 +93,21 @@ tms_status tms_rec_fill(const tms_rec_layout *L, unsigned char *base, const tms_
     if (W2 && res->W2 && spec->variant == TMS_ABS)
       memcpy(W2 + (size_t)i * (size_t)L->m_max, res->W2 + (size_t)i * (size_t)m, (size_t)m * sizeof *W2);
     b[i] = res->b[i];
+  }
+  /* W history: entry k padded like W; NaN beyond the point's own length (or all NaN without a history) */
+  const size_t NM = (size_t)L->n_max * (size_t)L->m_max, nm = (size_t)n * (size_t)m;
+  const size_t len = res->W_history ? tms_spec_snapshot_len(spec) : 0;
+  float *hist = (float *)(void *)(base + L->off_hist);
+  for (size_t k = 0; k < L->snapshot_max; k++) {
+    float *e = hist + k * NM;
+    if (k >= len) {
+      for (size_t q = 0; q < NM; q++) e[q] = NAN;
+      continue;
+    }
+    memset(e, 0, NM * sizeof *e);
+    for (int i = 0; i < n; i++)
+      memcpy(e + (size_t)i * (size_t)L->m_max, res->W_history + k * nm + (size_t)i * (size_t)m,
+             (size_t)m * sizeof *e);
   }
   double *norm = (double *)(void *)(base + L->off_norm);
   double *interf = (double *)(void *)(base + L->off_interf);

@@ -53,7 +53,9 @@ void tms_root_maybe_report(tms_root_state *R) {
  * COMMIT_EVERY_S of work, which a resume retrains. */
 void tms_root_commit(tms_root_state *R, int force) {
   if (R->pend_n == 0 || R->fatal != TMS_OK) return;
-  if (!force && R->pend_n < COMMIT_MAX_RECORDS && tms_sched_now() - R->last_commit < COMMIT_EVERY_S) return;
+  if (!force && R->pend_n < COMMIT_MAX_RECORDS && R->pend_n * R->L.bytes < TMS_UNIT_MAX_BYTES &&
+      tms_sched_now() - R->last_commit < COMMIT_EVERY_S)
+    return;
   tms_point_record *recs = malloc(R->pend_n * sizeof *recs);
   tms_status s;
   if (!recs) {

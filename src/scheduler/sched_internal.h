@@ -8,6 +8,7 @@
  *   root -> worker  TAG_WORK    int64[k]: the point indices of one unit
  *   root -> worker  TAG_STOP    empty: no more work, leave the loop
  *   worker -> root  TAG_RESULT  k packed records (record.c), one per point of the unit, in the unit's order
+ *                               (with the points' W histories when the sweep has snapshot_every > 0)
  *   worker -> root  TAG_NOTE    empty: "I received a stop signal while idle"
  * A worker always answers a TAG_WORK with exactly one TAG_RESULT of k records, whatever happened. */
 #ifndef TMS_SCHED_INTERNAL_H
@@ -21,12 +22,16 @@
 
 enum { TMS_TAG_WORK = 101, TMS_TAG_RESULT = 102, TMS_TAG_STOP = 103, TMS_TAG_NOTE = 104 };
 enum { TMS_REC_SIGNALED = 1 }; /* record flag: the trainer saw a stop signal */
+/* Bytes of records a unit (one message) and the root's commit buffer hold at most, whatever the record size
+ * (W histories make records large); well under MPI's int count limit. */
+#define TMS_UNIT_MAX_BYTES ((size_t)256 << 20)
 
 double tms_sched_now(void);   /* MPI_Wtime */
 void tms_sched_nap(void);     /* a short sleep for idle polling loops */
 
 /* ---- record.c: a packed record is a header, doubles (norm, interference, dimensionality), then floats
- * (curve, W, W2, b), all padded to the sweep's n_max, m_max, curve_max; records of one sweep share one size. */
+ * (curve, W, W2, b, W history), all padded to the sweep's n_max, m_max, curve_max, snapshot_max; records of one
+ * sweep share one size. */
 
 typedef struct {
   int64_t index;
@@ -38,7 +43,8 @@ typedef struct {
 typedef struct {
   int n_max, m_max, has_w2;
   size_t curve_max;
-  size_t off_norm, off_interf, off_dim, off_curve, off_W, off_W2, off_b, bytes;
+  size_t snapshot_max; /* 0: records carry no W history */
+  size_t off_norm, off_interf, off_dim, off_curve, off_W, off_W2, off_b, off_hist, bytes;
 } tms_rec_layout;
 
 void tms_rec_layout_init(tms_rec_layout *L, const tms_sweep *sweep);
@@ -48,7 +54,8 @@ tms_rec_header *tms_rec_at(const tms_rec_layout *L, unsigned char *buf, int j);
 tms_point_record tms_rec_view(const tms_rec_layout *L, unsigned char *base);
 /* A record that carries no result: NaN everywhere. */
 void tms_rec_blank(const tms_rec_layout *L, unsigned char *base, int64_t index, tms_status status);
-/* Fills a record from a trained model (compact arrays of its own n, m) and computes its metrics. */
+/* Fills a record from a trained model (compact arrays of its own n, m; res->W_history of
+ * tms_spec_snapshot_len(spec) entries, or NULL) and computes its metrics. */
 tms_status tms_rec_fill(const tms_rec_layout *L, unsigned char *base, const tms_spec *spec,
                         const tms_train_result *res, size_t curve_len);
 

@@ -83,7 +83,8 @@ void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const
   size_t total = 0;
   for (int g = 0; g < good; g++) {
     size_t nm = (size_t)specs[g].n_features * (size_t)specs[g].n_hidden;
-    total += 2 * nm + (size_t)specs[g].n_features + tms_spec_curve_len(&specs[g]);
+    total += 2 * nm + (size_t)specs[g].n_features + tms_spec_curve_len(&specs[g]) +
+             tms_spec_snapshot_len(&specs[g]) * nm;
   }
   mem = malloc(total * sizeof *mem);
   if (!mem) {
@@ -101,6 +102,9 @@ void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const
     p += specs[g].n_features;
     res[g].loss_curve = p;
     p += tms_spec_curve_len(&specs[g]);
+    const size_t snaps = tms_spec_snapshot_len(&specs[g]);
+    res[g].W_history = snaps > 0 ? p : NULL;
+    p += snaps * nm;
   }
   double t0 = tms_sched_now();
   if (watch) train_members_observed(sweep, specs, good, res, sts, watch);

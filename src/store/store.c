@@ -24,13 +24,14 @@
 enum {
   DS_STATUS, DS_ATTEMPTS, DS_ERROR, DS_WALL, DS_SEED,
   DS_LOSS, DS_CURVE, DS_W, DS_W2, DS_B,
-  DS_NORM, DS_INTERF, DS_DIM, DS_DSTAR,
+  DS_NORM, DS_INTERF, DS_DIM, DS_DSTAR, DS_WHIST,
   DS_COUNT
 };
 
 typedef struct {
   const char *path; /* inside the file */
-  int extra;        /* 0: grid-shaped; 1: grid x curve; 2: grid x n_max; 3: grid x n_max x m_max */
+  int extra;        /* 0: grid-shaped; 1: grid x curve; 2: grid x n_max; 3: grid x n_max x m_max;
+                       4: grid x snapshot_max x n_max x m_max */
   char type;        /* 'u' uint8, 'i' int32, 'd' float64, 'f' float32, 'q' uint64 */
 } ds_info;
 
@@ -39,20 +40,24 @@ static const ds_info ds_table[DS_COUNT] = {
     {"/points/wall_s", 0, 'd'},          {"/points/seed", 0, 'q'},            {"/results/loss", 0, 'd'},
     {"/results/loss_curve", 1, 'f'},     {"/results/W", 3, 'f'},              {"/results/W2", 3, 'f'},
     {"/results/b", 2, 'f'},              {"/metrics/norm", 2, 'd'},           {"/metrics/interference", 2, 'd'},
-    {"/metrics/dimensionality", 2, 'd'}, {"/metrics/dstar", 0, 'd'},
+    {"/metrics/dimensionality", 2, 'd'}, {"/metrics/dstar", 0, 'd'},          {"/results/W_history", 4, 'f'},
 };
+
+/* Datasets that exist only for some sweeps: W2 (any abs point), W_history (any snapshot_every > 0). */
+static int ds_absent(const struct tms_store *st, int k);
 
 #define TMS_MAX_DIMS 32
 
 struct tms_store {
   char path[1024];
   hid_t file;
-  hid_t ds[DS_COUNT]; /* -1 when absent (W2 without abs points) */
+  hid_t ds[DS_COUNT]; /* -1 when absent (W2 without abs points, W_history without snapshots) */
   int grank;
   hsize_t gdims[TMS_MAX_DIMS];
   size_t count;
   int n_max, m_max, has_w2;
   size_t curve_max;
+  size_t snapshot_max; /* 0: no /results/W_history */
   uint8_t *status;
   int32_t *attempts, *errors;
 };
@@ -176,12 +181,16 @@ static hid_t dataset_create(hid_t file, const char *name, hid_t ftype, int rank,
   return d;
 }
 
+static int ds_absent(const struct tms_store *st, int k) {
+  return (k == DS_W2 && !st->has_w2) || (k == DS_WHIST && st->snapshot_max == 0);
+}
+
 /* Row of `extra` elements of dataset d at grid point index (C order over the grid dims). */
 static int write_row(const tms_store *st, hid_t d, hid_t mtype, size_t index, const void *buf) {
   hid_t fs = H5Dget_space(d);
   if (fs < 0) return -1;
   int rank = H5Sget_simple_extent_ndims(fs);
-  hsize_t dims[TMS_MAX_DIMS + 2], start[TMS_MAX_DIMS + 2], count[TMS_MAX_DIMS + 2];
+  hsize_t dims[TMS_MAX_DIMS + 3], start[TMS_MAX_DIMS + 3], count[TMS_MAX_DIMS + 3];
   H5Sget_simple_extent_dims(fs, dims, NULL);
   size_t rest = index;
   for (int k = st->grank - 1; k >= 0; k--) {
@@ -244,6 +253,7 @@ static tms_store *store_alloc(const char *path, const tms_sweep *sweep) {
   st->count = tms_grid_count(sweep);
   tms_grid_extent(sweep, &st->n_max, &st->m_max, &st->curve_max, &st->has_w2);
   if (st->curve_max < 1) st->curve_max = 1;
+  st->snapshot_max = tms_grid_snapshot_max(sweep);
   st->status = calloc(st->count, sizeof *st->status);
   st->attempts = calloc(st->count, sizeof *st->attempts);
   st->errors = calloc(st->count, sizeof *st->errors);
@@ -262,6 +272,11 @@ static int ds_dims(const tms_store *st, int k, hsize_t *dims) {
   case 1: dims[r++] = st->curve_max; break;
   case 2: dims[r++] = (hsize_t)st->n_max; break;
   case 3:
+    dims[r++] = (hsize_t)st->n_max;
+    dims[r++] = (hsize_t)st->m_max;
+    break;
+  case 4:
+    dims[r++] = (hsize_t)st->snapshot_max;
     dims[r++] = (hsize_t)st->n_max;
     dims[r++] = (hsize_t)st->m_max;
     break;
@@ -517,6 +532,7 @@ static tms_status write_root_attrs(tms_store *st, const tms_sweep *sweep, const 
   rc |= attr_i64(f, "n_max", st->n_max);
   rc |= attr_i64(f, "m_max", st->m_max);
   rc |= attr_i64(f, "curve_len", (int64_t)st->curve_max);
+  rc |= attr_i64(f, "snapshot_len", (int64_t)st->snapshot_max); /* 0: no /results/W_history */
   return rc ? h5fail(err, st->path, "write the root attributes") : TMS_OK;
 }
 
@@ -554,8 +570,8 @@ tms_status tms_store_create(tms_store **out, const char *path, const tms_sweep *
   const double dnan = NAN;
   const float fnan = NAN;
   for (int k = 0; k < DS_COUNT && s == TMS_OK; k++) {
-    if (k == DS_W2 && !st->has_w2) continue;
-    hsize_t dims[TMS_MAX_DIMS + 2];
+    if (ds_absent(st, k)) continue;
+    hsize_t dims[TMS_MAX_DIMS + 3];
     int rank = ds_dims(st, k, dims);
     char t = ds_table[k].type;
     const void *fill = t == 'd' ? (const void *)&dnan : t == 'f' ? (const void *)&fnan : NULL;
@@ -633,14 +649,14 @@ tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sw
     goto fail;
   }
   for (int k = 0; k < DS_COUNT; k++) {
-    if (k == DS_W2 && !st->has_w2) continue;
+    if (ds_absent(st, k)) continue;
     st->ds[k] = H5Dopen2(st->file, ds_table[k].path, H5P_DEFAULT);
     if (st->ds[k] < 0) {
       s = tms_error_set(err, TMS_ERR_MISMATCH, path, 0, 0, NULL, "the file has no %s for this sweep",
                         ds_table[k].path);
       goto fail;
     }
-    hsize_t want_dims[TMS_MAX_DIMS + 2], got[TMS_MAX_DIMS + 2];
+    hsize_t want_dims[TMS_MAX_DIMS + 3], got[TMS_MAX_DIMS + 3];
     int rank = ds_dims(st, k, want_dims);
     hid_t sp = H5Dget_space(st->ds[k]);
     int got_rank = H5Sget_simple_extent_ndims(sp);
@@ -697,6 +713,8 @@ tms_status tms_store_commit(tms_store *st, const tms_point_record *recs, int cou
       rc |= write_row(st, st->ds[DS_CURVE], H5T_NATIVE_FLOAT, i, p->loss_curve);
       rc |= write_row(st, st->ds[DS_W], H5T_NATIVE_FLOAT, i, p->W);
       if (st->has_w2 && p->W2) rc |= write_row(st, st->ds[DS_W2], H5T_NATIVE_FLOAT, i, p->W2);
+      if (st->snapshot_max > 0 && p->W_history)
+        rc |= write_row(st, st->ds[DS_WHIST], H5T_NATIVE_FLOAT, i, p->W_history);
       rc |= write_row(st, st->ds[DS_B], H5T_NATIVE_FLOAT, i, p->b);
       rc |= write_row(st, st->ds[DS_NORM], H5T_NATIVE_DOUBLE, i, p->norm);
       rc |= write_row(st, st->ds[DS_INTERF], H5T_NATIVE_DOUBLE, i, p->interference);

@@ -9,6 +9,9 @@
  * The stop flag is read every step, the clock every 64 steps; a timeout is one deadline for the whole call, so a
  * bundle's later models report TMS_ERR_TIMEOUT if earlier ones used the time up. Divergence (non-finite loss or
  * parameters) stops that model only; its curve stays NaN from the failing step on.
+ * W history (spec->snapshot_every > 0 and result->W_history set): W is copied before the update of each snapshot step
+ * (the W whose loss the curve holds at that step); the last entry is the final W after training, written only when
+ * every step ran, so W_history's last entry equals result->W bitwise. Unreached entries stay NaN.
  * Not here: MPI, files, printing. Nothing allocates inside the step loop (the data generators allocate their
  * per-feature table once per model, before the loop). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -139,6 +142,9 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   const double t0 = now_s();
   const size_t curve_len = tms_spec_curve_len(spec);
   for (size_t k = 0; k < curve_len; k++) r->loss_curve[k] = NAN;
+  const size_t nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
+  const size_t snap_len = r->W_history ? tms_spec_snapshot_len(spec) : 0;
+  for (size_t k = 0; k < snap_len * nm; k++) r->W_history[k] = NAN;
   r->final_loss = NAN;
   r->steps_done = 0;
   r->wall_s = 0.0;
@@ -171,6 +177,10 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
                          env->timeout_s, step, spec->steps);
       break;
     }
+    if (snap_len > 0 && step % spec->snapshot_every == 0) {
+      const size_t k = (size_t)(step / spec->snapshot_every);
+      if (k + 1 < snap_len) memcpy(r->W_history + k * nm, s->p.W, nm * sizeof *r->W_history);
+    }
     tms_data_sample(&gen, s->x, B);
     tms_model_forward(spec->variant, &s->acts, s->x, &s->p, B);
     const double loss = tms_model_loss(spec->variant, &s->acts, s->x, s->importance, B, n);
@@ -196,6 +206,8 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
     }
   }
   tms_data_free(&gen);
+  if (snap_len > 0 && r->steps_done == spec->steps) /* the last entry: the trained W */
+    memcpy(r->W_history + (snap_len - 1) * nm, s->p.W, nm * sizeof *r->W_history);
 
   if (st == TMS_OK) {
     double eval = NAN;
@@ -228,7 +240,7 @@ static tms_status train_bundle(const tms_spec *specs, int count, tms_train_resul
                            "bundle model %d has another variant or shape (n=%d, m=%d) than model 0 (n=%d, m=%d)", k,
                            sp->n_features, sp->n_hidden, first->n_features, first->n_hidden);
     if (sp->n_features < 1 || sp->n_hidden < 1 || sp->steps < 1 || sp->batch_size < 1 || sp->log_every < 1 ||
-        sp->eval_batch < 1)
+        sp->eval_batch < 1 || sp->snapshot_every < 0)
       return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, NULL, "bundle model %d has an unvalidated spec", k);
     if (sp->batch_size > batch) batch = sp->batch_size;
   }

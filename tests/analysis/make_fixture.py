@@ -27,13 +27,14 @@ REGISTRY = [  # (key, kind, choices) in registry order of include/tms/spec.h, wi
     ("optimizer", "e", ["adamw", "adam"]), ("lr", "d", None), ("weight_decay", "d", None),
     ("beta1", "d", None), ("beta2", "d", None), ("eps", "d", None),
     ("schedule", "e", ["constant", "linear", "cosine"]), ("init", "e", ["xavier", "kaiming_uniform"]),
-    ("steps", "i", None), ("batch_size", "i", None), ("log_every", "i", None), ("eval_batch", "i", None),
+    ("steps", "i", None), ("batch_size", "i", None), ("log_every", "i", None), ("snapshot_every", "i", None),
+    ("eval_batch", "i", None),
 ]
 DEFAULTS = dict(variant="relu_out", importance_decay=1.0, last_importance=np.nan, last_density=np.nan,
                 correlation="independent", correlation_density="set", correlated_sets=0, set_size=2,
                 correlation_strength=1.0, optimizer="adamw", lr=1e-3, weight_decay=0.01, beta1=0.9,
                 beta2=0.999, eps=1e-8, schedule="constant", init="xavier", steps=200, batch_size=1024,
-                log_every=20, eval_batch=8192)
+                log_every=20, snapshot_every=0, eval_batch=8192)
 
 # preset: fixed params, list of dims (name, values) or (name, {member: values}) for zip groups, replicates
 PRESETS = {
@@ -51,7 +52,7 @@ PRESETS = {
            [("setup", {"n_features": [4, 6], "n_hidden": [2, 2], "correlation": ["correlated", "anticorrelated"],
                        "correlated_sets": [2, 3], "correlation_density": ["member", "member"]}),
             ("density", [0.1, 0.01])], 2),
-    "e6": (dict(n_features=20, n_hidden=4, density=0.1, steps=500, log_every=10), [], 3),
+    "e6": (dict(n_features=20, n_hidden=4, density=0.1, steps=500, log_every=10, snapshot_every=50), [], 3),
     "e7": (dict(n_features=20, n_hidden=4), [("density", [1.0, 0.3, 0.1, 0.03])], 2),
     "e8": (dict(variant="relu_hidden", n_features=10, n_hidden=5, importance_decay=0.75),
            [("density", [0.75, 0.1, 0.01])], 2),
@@ -128,6 +129,14 @@ def main():
         return last // s["log_every"] + 1 + (1 if last % s["log_every"] else 0)
 
     L = max(curve_len(s) for s in specs.values())
+
+    def snapshot_len(s):  # the curve rule with snapshot_every; 0 = no W history
+        if s["snapshot_every"] < 1:
+            return 0
+        last = s["steps"] - 1
+        return last // s["snapshot_every"] + 1 + (1 if last % s["snapshot_every"] else 0)
+
+    S = max(snapshot_len(s) for s in specs.values())
     has_w2 = any(s["variant"] == "abs" for s in specs.values())
 
     status = np.ones(shape, np.uint8)
@@ -141,6 +150,7 @@ def main():
     inter = np.full(shape + (n_max,), np.nan)
     dim = np.full(shape + (n_max,), np.nan)
     dstar = np.full(shape, np.nan)
+    hist = np.full(shape + (S, n_max, m_max), np.nan, np.float32)
     for idx in points:
         s = specs[idx]
         n, m, p = s["n_features"], s["n_hidden"], s["density"]
@@ -156,6 +166,15 @@ def main():
         cl = curve_len(s)
         t = np.arange(cl)
         curve[idx][:cl] = loss[idx] * (1 + 3 * np.exp(-t / 5) + (t < cl // 2) * 0.5)
+        sl = snapshot_len(s)
+        if sl:  # made-up trajectory: small random start, each feature moves to its final row at its own time
+            W0 = 0.1 * rng.standard_normal((n, m))
+            t_i = rng.uniform(0.2, 0.8, size=(n, 1, 1))
+            sw = (np.linspace(0, 1, sl)[None, :, None] >= t_i).astype(np.float64)  # (n, sl, 1) step switches
+            traj = np.transpose(W0[:, None, :] * (1 - sw) + W[:, None, :] * sw, (1, 0, 2))  # (sl, n, m)
+            hist[idx][:sl] = 0
+            hist[idx][:sl, :n, :m] = traj
+            hist[idx][sl - 1] = Wd[idx]  # the last entry is the final W, as the trainer writes it
 
     with h5py.File(a.results, "w") as f:
         str_attrs = dict(schema="tms-results/1", tool_version="0.1.0", git_commit="fixture",
@@ -172,6 +191,7 @@ def main():
         f.attrs["dim_names"] = np.array(names, dtype=h5py.string_dtype())
         f.attrs["point_count"] = np.int64(len(points))
         f.attrs["n_max"], f.attrs["m_max"], f.attrs["curve_len"] = np.int64(n_max), np.int64(m_max), np.int64(L)
+        f.attrs["snapshot_len"] = np.int64(S)
         write_axes(f, dims, R)
         for key, kind, choices in REGISTRY:
             if kind == "e":
@@ -191,6 +211,8 @@ def main():
         if has_w2:
             f.create_dataset("results/W2", data=W2d)
         f.create_dataset("results/b", data=bd)
+        if S > 0:
+            f.create_dataset("results/W_history", data=hist)
         f.create_dataset("metrics/norm", data=norm)
         f.create_dataset("metrics/interference", data=inter)
         f.create_dataset("metrics/dimensionality", data=dim)

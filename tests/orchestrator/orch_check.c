@@ -3,7 +3,9 @@
  * separated, C order) and exits; otherwise prints "done=D failed=F pending=P skipped=S" and exits 0 when the file opens
  * (plain sec2 driver, read-only: what any reader does after a crash) and every point marked done is complete:
  * finite loss, dstar, first loss-curve entry, W (whole padded row block), b, and norm/interference/
- * dimensionality for its n features; attempts >= 1. Pending points must still hold NaN losses.
+ * dimensionality for its n features; attempts >= 1. Pending points must still hold NaN losses. When the file has
+ * /results/W_history, a done point with snapshot_every > 0 has a finite first entry and a last entry (at
+ * tms_spec_snapshot_len - 1) bitwise equal to its W; one with snapshot_every 0 has only NaN there.
  * Exit 1 names the first points that break this and what was wrong; exit 2 when the file does not open.
  * Not a test by itself and not a general validator of the layout (h5diff and the unit tests cover that). */
 #include <hdf5.h>
@@ -92,6 +94,26 @@ int main(int argc, char **argv) {
     fprintf(stderr, "orch_check: %s: a dataset does not read\n", argv[1]);
     return 2;
   }
+  /* optional W history: (n, S, wrow) */
+  size_t nH = (size_t)dset_size(f, "/results/W_history"), hrow = nH / n;
+  float *H = NULL;
+  double *every = NULL, *steps = NULL;
+  if (nH > 0) {
+    H = malloc(nH * sizeof *H);
+    every = malloc(n * sizeof *every);
+    steps = malloc(n * sizeof *steps);
+    if (!H || !every || !steps) return 2;
+    hid_t g = H5Fopen(argv[1], H5F_ACC_RDONLY, H5P_DEFAULT);
+    int hr = g < 0 ? -1 : 0;
+    hr |= read_all(g, "/results/W_history", H5T_NATIVE_FLOAT, H);
+    hr |= read_all(g, "/params/snapshot_every", H5T_NATIVE_DOUBLE, every);
+    hr |= read_all(g, "/params/steps", H5T_NATIVE_DOUBLE, steps);
+    if (g >= 0) H5Fclose(g);
+    if (hr) {
+      fprintf(stderr, "orch_check: %s: /results/W_history or its parameters do not read\n", argv[1]);
+      return 2;
+    }
+  }
   size_t count[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < n; i++) {
     if (status[i] > 3) {
@@ -110,6 +132,28 @@ int main(int argc, char **argv) {
         bad(i, "its W is not finite everywhere (padding must be 0)");
         break;
       }
+    if (H) {
+      const float *h = H + i * hrow;
+      long e = (long)every[i], last = (long)steps[i] - 1;
+      size_t len = e > 0 ? (size_t)(last / e + 1 + (last % e != 0)) : 0;
+      if (len * wrow > hrow) bad(i, "its W history is longer than /results/W_history");
+      else if (len == 0) {
+        for (size_t k = 0; k < hrow; k++)
+          if (!isnan(h[k])) {
+            bad(i, "has snapshot_every 0 but a non-NaN W history");
+            break;
+          }
+      } else {
+        if (!isfinite(h[0])) bad(i, "its first W-history entry is not finite");
+        if (memcmp(h + (len - 1) * wrow, W + i * wrow, wrow * sizeof *h) != 0)
+          bad(i, "its last W-history entry differs from its W");
+        for (size_t k = len * wrow; k < hrow; k++)
+          if (!isnan(h[k])) {
+            bad(i, "its W history is not NaN beyond its own length");
+            break;
+          }
+      }
+    }
     size_t nfe = (size_t)nf[i];
     for (size_t k = 0; k < brow; k++) {
       if (!isfinite(b[i * brow + k])) {
@@ -125,7 +169,7 @@ int main(int argc, char **argv) {
   }
   printf("done=%zu failed=%zu pending=%zu skipped=%zu\n", count[1], count[2], count[0], count[3]);
   free(status), free(attempts), free(loss), free(dstar), free(nf), free(norm), free(interf), free(dim);
-  free(W), free(b), free(curve);
+  free(W), free(b), free(curve), free(H), free(every), free(steps);
   if (bad_count) fprintf(stderr, "orch_check: %d problem(s) in %s\n", bad_count, argv[1]);
   return bad_count ? 1 : 0;
 }

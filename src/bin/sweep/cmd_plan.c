@@ -153,8 +153,11 @@ int tms_cmd_plan(int argc, char **argv) {
   } else {
     for (size_t i = shown; i < count; i++) print_point(&sw, i);
   }
-  printf("largest:      n_features %d, n_hidden %d, loss curve %zu entries%s\n", n_max, m_max, curve_max,
+  printf("largest:      n_features %d, n_hidden %d, loss curve %zu entries%s", n_max, m_max, curve_max,
          has_w2 ? ", W2 stored (abs)" : "");
+  const size_t snapshots = tms_grid_snapshot_max(&sw);
+  if (snapshots > 0) printf(", W history %zu snapshots", snapshots);
+  printf("\n");
   printf("model-steps:  %.4g\n", tms_grid_model_steps(&sw));
   printf("output size:  ");
   print_bytes(tms_grid_output_bytes(&sw));

@@ -172,6 +172,11 @@ static int write_h5(const char *path, const train_output *o) {
   ok = ok && h5_dataset(f, "b", H5T_NATIVE_FLOAT, 1, &n, o->res->b);
   ok = ok && h5_dataset(f, "loss_curve", H5T_NATIVE_FLOAT, 1, &hlen, o->res->loss_curve);
   ok = ok && h5_dataset(f, "loss_curve_step", H5T_NATIVE_INT64, 1, &hlen, steps);
+  const size_t snaps = o->res->W_history ? tms_spec_snapshot_len(s) : 0;
+  if (snaps > 0) { /* W over training (--snapshot_every): entry k at step min(k*every, steps-1), the last = W */
+    const hsize_t hdims[3] = {(hsize_t)snaps, n, m};
+    ok = ok && h5_dataset(f, "W_history", H5T_NATIVE_FLOAT, 3, hdims, o->res->W_history);
+  }
   ok = ok && h5_dataset(f, "final_loss", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->final_loss);
   ok = ok && h5_dataset(f, "importance", H5T_NATIVE_FLOAT, 1, &n, o->importance);
   ok = ok && h5_dataset(f, "density", H5T_NATIVE_FLOAT, 1, &n, o->density);
@@ -286,7 +291,8 @@ int tms_cmd_train(int argc, char **argv) {
   /* Everything the run needs, allocated before training. */
   const int n = spec.n_features, m = spec.n_hidden;
   const size_t nm = (size_t)n * (size_t)m, curve_len = tms_spec_curve_len(&spec);
-  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len, sizeof *fbuf);
+  const size_t snaps = tms_spec_snapshot_len(&spec);
+  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm, sizeof *fbuf);
   double *dbuf = calloc(3 * (size_t)n, sizeof *dbuf);
   if (!fbuf || !dbuf) {
     free(fbuf);
@@ -296,6 +302,7 @@ int tms_cmd_train(int argc, char **argv) {
   }
   tms_train_result res = {.W = fbuf, .W2 = fbuf + nm, .b = fbuf + 2 * nm, .loss_curve = fbuf + 2 * nm + n};
   float *importance = fbuf + 2 * nm + n + curve_len, *density = importance + n;
+  res.W_history = snaps > 0 ? density + n : NULL;
   tms_spec_profile(&spec, importance, density);
 
   tms_value vv;

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""test_dynamics: analysis/dynamics.py with and without a W history.
+
+1. dimensionality() (science.md section 4.5 with the 1e-6 threshold) on exact cases: digons 1/2, a pentagon 2/5,
+   an orthonormal basis 1, a tiny row and a zero row 0 (never NaN), an all-zero W, scale invariance, batching.
+2. The synthetic e6 fixture: tmsio's W_history() steps follow the curve rule, and the D_i of each done point's last
+   snapshot equal its /metrics/dimensionality; the script draws a PNG with the history and, with
+   /results/W_history removed, still draws one and prints a note.
+3. When TMS_SWEEP is set (ctest): a real tms-sweep run of tests/orchestrator/tiny.yaml (W history on its small
+   shape): numpy's D_i of the last snapshot equal the C metric /metrics/dimensionality to 1e-5, entry 0 differs from
+   the last, and the script draws the real file.
+usage: test_dynamics.py ANALYSIS_DIR FIXTURE_SCRIPT [TINY_SWEEP_YAML]
+Exit 77 (skip) without /usr/bin/python3 + h5py + matplotlib.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import h5py
+    import matplotlib  # noqa: F401
+    import numpy as np
+except ImportError as e:
+    print(f"skip: {e}")
+    sys.exit(77)
+
+adir, fixture = sys.argv[1], sys.argv[2]
+tiny = sys.argv[3] if len(sys.argv) > 3 else None
+sys.path.insert(0, adir)
+import dynamics  # noqa: E402
+import tmsio  # noqa: E402
+
+failures = []
+
+
+def check(ok, what):
+    print(("ok: " if ok else "FAIL: ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def close(got, want, tol, what):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    diff = np.max(np.abs(got - want)) if got.shape == want.shape and got.size else np.inf
+    check(got.shape == want.shape and diff <= tol, f"{what} (max diff {diff:.3g}, tol {tol:g})")
+
+
+# ---- 1. exact cases ----
+D = dynamics.dimensionality
+close(D([[1, 0], [-1, 0], [0, 2], [0, -2]]), [0.5] * 4, 1e-12, "two digons: D_i = 1/2")
+ang = 2 * np.pi * np.arange(5) / 5
+close(D(np.stack([np.cos(ang), np.sin(ang)], 1)), [0.4] * 5, 1e-12, "pentagon: D_i = 2/5")
+close(D(np.eye(3)), [1, 1, 1], 0, "orthonormal basis: D_i = 1")
+W = np.array([[1, 0], [0, 1], [1e-4, 1e-4], [0, 0]])
+got = D(W)
+close(got[2:], [0, 0], 0, "a row with ||W_i||^2 < 1e-6 max and a zero row: D_i = 0 exactly")
+close(got[:2], [1, 1], 1e-7, "the others near 1 (the tiny row still interferes by 1e-8)")
+check(not np.isnan(D(np.zeros((4, 2)))).any() and (D(np.zeros((4, 2))) == 0).all(), "all-zero W: zeros, no NaN")
+rng = np.random.default_rng(1)
+R = rng.standard_normal((6, 3))
+close(D(7.5 * R), D(R), 1e-12, "scale invariance")
+Rs = rng.standard_normal((4, 6, 3))
+close(D(Rs), np.stack([D(x) for x in Rs]), 1e-12, "batched over snapshots = one by one")
+
+with tempfile.TemporaryDirectory() as tmp:
+    env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(tmp, "mpl"))
+    py = sys.executable
+
+    def script(*args):
+        return subprocess.run([py, os.path.join(adir, "dynamics.py"), *args], capture_output=True, text=True,
+                              env=env)
+
+    def png(path):
+        return os.path.exists(path) and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+    # ---- 2. fixture ----
+    r, p = os.path.join(tmp, "r.h5"), os.path.join(tmp, "p.h5")
+    subprocess.run([py, fixture, "e6", r, p], check=True)
+    res = tmsio.Results(r)
+    done = res.done()
+    n_checked = 0
+    for idx in np.ndindex(*res.shape):
+        if not done[idx]:
+            continue
+        steps, H = res.W_history(idx)
+        every, T = int(res.p("snapshot_every", idx)), int(res.p("steps", idx))
+        want_steps = np.minimum(np.arange(len(H)) * every, T - 1)
+        check(len(H) == int(res.attr("snapshot_len")) and (steps == want_steps).all() and steps[-1] == T - 1,
+              f"point {idx}: {len(H)} snapshots at steps min(k*{every}, {T - 1})")
+        close(D(H[-1]), res.feat("/metrics/dimensionality", idx), 1e-5, f"point {idx}: last snapshot D_i = metric")
+        n_checked += 1
+    check(n_checked >= 2, f"{n_checked} done fixture points checked")
+    res.close()
+    out = os.path.join(tmp, "h.png")
+    cp = script(r, "-o", out, "--replicate", "all")
+    check(cp.returncode == 0 and png(out), f"with W history: PNG written ({cp.stderr.strip()[-300:]})")
+    check("note" not in cp.stdout, "with W history: no missing-history note")
+    r2, p2 = os.path.join(tmp, "r2.h5"), os.path.join(tmp, "p2.h5")
+    subprocess.run([py, fixture, "e6", r2, p2, "--drop", "/results/W_history"], check=True)
+    out2 = os.path.join(tmp, "n.png")
+    cp = script(r2, "-o", out2)
+    check(cp.returncode == 0 and png(out2), f"without W history: PNG written ({cp.stderr.strip()[-300:]})")
+    check("W_history" in cp.stdout, f"without W history: a note says so ({cp.stdout.strip()})")
+
+    # ---- 3. a real results file ----
+    sweep = os.environ.get("TMS_SWEEP")
+    if sweep and tiny and os.path.exists(sweep):
+        real = os.path.join(tmp, "tiny.h5")
+        cp = subprocess.run([sweep, "run", tiny, "-o", real, "--quiet"], capture_output=True, text=True)
+        check(cp.returncode == 0, f"tms-sweep run {tiny}: exit {cp.returncode} {cp.stderr.strip()[-300:]}")
+        res = tmsio.Results(real)
+        done = res.done()
+        with_hist = 0
+        for idx in np.ndindex(*res.shape):
+            if not done[idx]:
+                continue
+            steps, H = res.W_history(idx)
+            if len(H) == 0:
+                continue
+            with_hist += 1
+            close(D(H[-1]), res.feat("/metrics/dimensionality", idx), 1e-5,
+                  f"real point {idx}: numpy D_i of the last snapshot = C /metrics/dimensionality")
+            check(np.array_equal(H[-1], res.W(idx)), f"real point {idx}: last snapshot == /results/W")
+            check(not np.array_equal(H[0], H[-1]), f"real point {idx}: W moved during training")
+        check(with_hist >= 4, f"{with_hist} real points with a W history")
+        res.close()
+        out3 = os.path.join(tmp, "real.png")
+        cp = script(real, "-o", out3, "--replicate", "0,1")
+        check(cp.returncode == 0 and png(out3), f"real file: PNG written ({cp.stderr.strip()[-300:]})")
+    else:
+        print("note: TMS_SWEEP not set: the real-file part is skipped")
+
+if failures:
+    print(f"{len(failures)} check(s) failed")
+    sys.exit(1)
+print("PASS")
