@@ -11,7 +11,7 @@ set(_tms_analysis_cases
     "represented e1 /summary/represented"
     "perturbation e4 /metrics/norm"
     "dynamics e6 /results/loss_curve"
-    "vulnerability e7 /vulnerability/value"
+    "vulnerability e7 /vulnerability/per_example"
     "neuron_stacks e9 /neurons/W1_scaled"
     "make_figures e5 /results/W")
 foreach(case IN LISTS _tms_analysis_cases)

@@ -267,6 +267,7 @@ def main():
         d = f.create_dataset("features/geometry", data=geo)
         d.attrs["names"] = np.array(["not represented", "dedicated", "superposition"], dtype=h5py.string_dtype())
         f.create_dataset("vulnerability/value", data=np.where(status == 1, 0.5 / dstar, np.nan))
+        f.create_dataset("vulnerability/per_example", data=np.where(status == 1, 1.5 / dstar, np.nan))
         f.create_dataset("vulnerability/features_per_dim", data=1.0 / dstar)
         W1 = Wd.astype(np.float64)
         rel = np.abs(W1) >= 0.1 * np.abs(W1).max(axis=-2, keepdims=True)
