@@ -1,17 +1,34 @@
 #!/usr/bin/python3
-"""Side-by-side speed of the C trainer and the PyTorch reference, both held to one core.
+"""Side-by-side speed of the C trainer (tms-sweep train) and the PyTorch reference (tms_torch.py), one core each.
 
-For each shape (n, m) and density, runs `tms-sweep train` (one model) and `tms_torch.py` (K instances batched,
-its own default way of working) alternately, several rounds, on the same core (taskset), and reports
-model-steps per second of each (median over rounds) and their ratio. Writes a markdown table.
+What it measures: model-steps per second (one model, one AdamW step on a fresh batch of 1024 samples) of relu_out
+at n/m = 2/1, 5/2, 20/5, 200/20, 400/30 and densities 1 and 0.01, for
+  tms    `tms-sweep train ... --eval-batch 1024 --quiet`, ONE model per process. The final evaluation batch is
+         1024 instead of the default 8192 (one extra forward pass, under 0.1% of a run), so a run times training.
+  torch  the unmodified reference with K models batched in one tensor (its way of working, like the notebook),
+         K = 10 (its default) and K = 1 (one model against one model).
+with two clocks:
+  CPU    user+sys CPU seconds of the process (wait4), the headline, least disturbed by other jobs on the core.
+         tms: (S - 1) / (CPU of an S-step run - CPU of a 1-step run), start-up/eval/metrics subtracted.
+         torch: K * S / CPU counted after `import torch` (TORCH_HOST runs the script in an interpreter that has
+         already imported torch), so set-up and the slower first step count, the import does not.
+  wall   tms: S / wall time of the whole process (exec, start-up, training, eval, metrics: conservative);
+         torch: the rate it prints itself (wall time of its training loop only: favourable to torch).
+How: every run is pinned to the same core with `taskset -c CORE`, OpenBLAS/OpenMP/torch held to one thread. The
+machine is shared and noisy, so each round runs tms, torch K=10 and torch K=1 back to back on one configuration,
+the ratios tms/torch are taken within the round, and the tables give medians over rounds and the min-max of the
+per-round ratios. The wall time of a 1-step tms run is reported as its fixed cost per run.
+Run lengths are sized so one run lasts about a second on the project machine (C_STEPS, TORCH_STEPS).
 
-  bench/bench.py [--tms build/tms-sweep] [--torch ../shared/reference/tms_torch.py] [--rounds 5]
-                 [--core 0] [--instances 10] [--out bench/results.md] [--quick]
+  bench/bench.py [--tms build/tms-sweep] [--torch ../shared/reference/tms_torch.py] [--rounds 5] [--core 0]
+                 [--readme bench/README.md] [--quick] [--shapes 2x1,400x30]
 
-C timing is the wall time of the whole process (start-up, the evaluation batch, everything), so it is
-conservative; the reference reports the wall time of its training loop only (import time excluded).
+Writes the table, with the date, CPU, OpenBLAS, torch and git versions and the load average, between the markers
+<!-- bench:begin --> and <!-- bench:end --> of the --readme file (appended if the markers are missing), and
+prints it. Not a test: nothing here passes or fails on a number.
 """
 import argparse
+import ctypes
 import os
 import re
 import statistics
@@ -21,66 +38,182 @@ import time
 
 SHAPES = [(2, 1), (5, 2), (20, 5), (200, 20), (400, 30)]
 DENSITIES = [1.0, 0.01]
-# model-steps per run of each side, chosen so one run lasts roughly a second or more
-C_STEPS = {(2, 1): 40000, (5, 2): 40000, (20, 5): 20000, (200, 20): 2000, (400, 30): 1000}
+KS = [10, 1]
+# Steps per run, so that one run lasts about a second (C: ~10 us/step at 2x1 .. ~2.5 ms/step at 400x30).
+C_STEPS = {(2, 1): 80000, (5, 2): 40000, (20, 5): 15000, (200, 20): 1000, (400, 30): 400}
+# Reference steps per run (each step trains K models): K=10 ~6000 model-steps/s at 2x1 .. ~40 at 400x30.
+TORCH_STEPS = {10: {(2, 1): 600, (5, 2): 300, (20, 5): 100, (200, 20): 10, (400, 30): 8},
+               1: {(2, 1): 1500, (5, 2): 1000, (20, 5): 400, (200, 20): 60, (400, 30): 60}}
+EVAL_BATCH = 1024
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def run(cmd):
+    """Run one process to completion; return (stdout, wall seconds, CPU seconds user+sys of that process)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=dict(os.environ, **ONE_THREAD))
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError("%s exited with %d" % (" ".join(cmd), proc.returncode))
+    return out, wall, ru.ru_utime + ru.ru_stime
 
 
 def run_c(args, n, m, p, steps):
-    cmd = ["taskset", "-c", str(args.core), args.tms, "train", "--n-features", str(n), "--n-hidden", str(m),
-           "--density", str(p), "--steps", str(steps), "--log-every", str(steps), "--seed", "1", "--quiet"]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
-    return steps / (time.perf_counter() - t0)
+    """(wall s, CPU s) of one `tms-sweep train` process of `steps` steps."""
+    _, wall, cpu = run(["taskset", "-c", str(args.core), args.tms, "train", "--n-features", str(n),
+                        "--n-hidden", str(m), "--density", str(p), "--steps", str(steps), "--log-every", str(steps),
+                        "--eval-batch", str(EVAL_BATCH), "--seed", "1", "--quiet"])
+    return wall, cpu
 
 
-def run_torch(args, n, m, p, steps):
-    cmd = ["taskset", "-c", str(args.core), "/usr/bin/python3", args.torch, "--n", str(n), "--m", str(m),
-           "--instances", str(args.instances), "--steps", str(steps), "--density", str(p), "--threads", "1"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")).stdout
-    return float(re.search(r"model_steps_per_s=([0-9.]+)", out).group(1))
+# Hosts the unmodified reference script in an interpreter that has already imported torch, and prints the CPU time
+# of the process from there on (argument parsing, set-up and the training loop; not the ~1.5 s of `import torch`).
+TORCH_HOST = ("import sys, time, runpy, torch\n"
+              "c0 = time.process_time()\n"
+              "sys.argv = sys.argv[1:]\n"
+              "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+              "print('cpu_after_import_s=%.6f' % (time.process_time() - c0))\n")
+
+
+def run_torch(args, n, m, p, k, steps):
+    """(model-steps/s the reference reports for its own loop (wall), model-steps per CPU second after import)."""
+    out, _, _ = run(["taskset", "-c", str(args.core), "/usr/bin/python3", "-c", TORCH_HOST, args.torch, "--n", str(n),
+                     "--m", str(m), "--instances", str(k), "--steps", str(steps), "--density", str(p), "--threads",
+                     "1"])
+    wall_rate = float(re.search(r"model_steps_per_s=([0-9.]+)", out).group(1))
+    cpu = float(re.search(r"cpu_after_import_s=([0-9.]+)", out).group(1))
+    return wall_rate, k * steps / cpu
+
+
+def environment(args):
+    """One line each: CPU, OpenBLAS, torch, git commit, so a reader can tell which machine and build made a table."""
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "?"
+    lscpu = sh(["lscpu"])
+    cpu = re.search(r"Model name:\s*(.*)", lscpu)
+    family, model = re.search(r"CPU family:\s*(.*)", lscpu), re.search(r"Model:\s*(.*)", lscpu)
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        blas = lib.openblas_get_config().decode()
+    except OSError:
+        blas = "?"
+    torch_v = sh(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"])
+    git = sh(["git", "-C", os.path.dirname(os.path.abspath(args.tms)), "rev-parse", "--short", "HEAD"])
+    dirty = sh(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "status", "--porcelain", "--", "../src"])
+    cpu_name = (cpu.group(1) if cpu else "?") + (" (family %s, model %s)" % (family.group(1), model.group(1))
+                                                  if family and model else "")
+    return {"cpu": cpu_name, "blas": blas, "torch": torch_v,
+            "git": git + (" (src/ modified)" if dirty else "")}
+
+
+def table(rows, args, env, rounds, load0, load1, when):
+    med = statistics.median
+
+    def rng(v):
+        return "**%.1f** (%.1f-%.1f)" % (med(v), min(v), max(v))
+    lines = [BEGIN,
+             "Measured %s on %s, %d round(s), every run pinned to core %d (`taskset`), one thread each." %
+             (when, env["cpu"], rounds, args.core),
+             "OpenBLAS: `%s`; torch %s; tms git %s. Load average (1 min) at start / end: %.1f / %.1f on 2 cores "
+             "(the machine is shared, hence per-round ratios)." % (env["blas"], env["torch"], env["git"], load0, load1),
+             "",
+             "**CPU time** (user+sys of the process; tms: a `--steps 1` run subtracted; torch: counted after `import torch`. "
+             "Robust to other processes sharing the core):",
+             "",
+             "| n | m | density | tms model-steps/s | torch K=10 | torch K=1 | ratio vs K=10 (range) | "
+             "ratio vs K=1 (range) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append("| %d | %d | %g | %.0f | %.0f | %.0f | %s | %s |" % (
+            r["n"], r["m"], r["p"], med(r["c_cpu"]), med(r["t_cpu"][10]), med(r["t_cpu"][1]),
+            rng(r["r_cpu"][10]), rng(r["r_cpu"][1])))
+    lines += ["",
+              "**Wall clock** (tms: whole process incl. start-up, eval and metrics; torch: its own training-loop "
+              "timer, import excluded):",
+              "",
+              "| n | m | density | tms model-steps/s | torch K=10 | torch K=1 | ratio vs K=10 (range) | "
+              "ratio vs K=1 (range) | tms fixed cost, ms |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append("| %d | %d | %g | %.0f | %.0f | %.0f | %s | %s | %.0f |" % (
+            r["n"], r["m"], r["p"], med(r["c_wall"]), med(r["t_wall"][10]), med(r["t_wall"][1]),
+            rng(r["r_wall"][10]), rng(r["r_wall"][1]), 1e3 * med(r["fixed"])))
+    lines += ["", "Rates are medians over rounds; ratios are medians (min-max) of the per-round ratios tms / torch.",
+              END]
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(path, block):
+    text = open(path).read() if os.path.exists(path) else ""
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1:]
+    else:
+        text += ("\n" if text else "") + block
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--tms", default=os.path.join(here, "..", "build", "tms-sweep"))
     ap.add_argument("--torch", default=os.path.join(here, "..", "..", "shared", "reference", "tms_torch.py"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--core", type=int, default=0)
-    ap.add_argument("--instances", type=int, default=10, help="K models the reference trains batched")
-    ap.add_argument("--out", default=os.path.join(here, "results.md"))
-    ap.add_argument("--quick", action="store_true", help="one round, a tenth of the steps (smoke run)")
+    ap.add_argument("--readme", default=os.path.join(here, "README.md"), help="file to write the table into")
+    ap.add_argument("--shapes", default=None, help="subset, e.g. 2x1,400x30")
+    ap.add_argument("--quick", action="store_true", help="one round, a tenth of the steps (smoke run, not a result)")
     args = ap.parse_args()
     rounds = 1 if args.quick else args.rounds
     scale = 10 if args.quick else 1
+    shapes = SHAPES if not args.shapes else [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
 
+    env = environment(args)
+    load0 = os.getloadavg()[0]
     rows = []
-    for (n, m) in SHAPES:
+    for (n, m) in shapes:
         for p in DENSITIES:
-            c_steps = max(100, C_STEPS[(n, m)] // scale)
-            t_steps = max(10, c_steps // args.instances)
-            c_rates, t_rates, ratios = [], [], []
-            for _ in range(rounds):  # alternate, so load on the shared machine hits both sides alike
-                c = run_c(args, n, m, p, c_steps)
-                t = run_torch(args, n, m, p, t_steps)
-                c_rates.append(c)
-                t_rates.append(t)
-                ratios.append(c / t)
-            row = (n, m, p, statistics.median(c_rates), statistics.median(t_rates), statistics.median(ratios),
-                   min(ratios), max(ratios))
-            rows.append(row)
-            print("n=%d m=%d p=%g  tms %.0f  torch %.0f  model-steps/s  ratio %.1f (%.1f..%.1f)" % row, flush=True)
+            cs = max(100, C_STEPS[(n, m)] // scale)
+            ts = {k: max(3, TORCH_STEPS[k][(n, m)] // scale) for k in KS}
+            r = {"n": n, "m": m, "p": p, "c_cpu": [], "c_wall": [], "fixed": [],
+                 "t_cpu": {k: [] for k in KS}, "t_wall": {k: [] for k in KS},
+                 "r_cpu": {k: [] for k in KS}, "r_wall": {k: [] for k in KS}}
+            for _ in range(rounds):  # one configuration at a time, sides back to back: load hits them alike
+                w1, c1 = run_c(args, n, m, p, 1)
+                w, c = run_c(args, n, m, p, cs)
+                c_cpu, c_wall = (cs - 1) / (c - c1), cs / w
+                r["fixed"].append(w1)
+                r["c_cpu"].append(c_cpu)
+                r["c_wall"].append(c_wall)
+                for k in KS:
+                    t_wall, t_cpu = run_torch(args, n, m, p, k, ts[k])
+                    r["t_cpu"][k].append(t_cpu)
+                    r["t_wall"][k].append(t_wall)
+                    r["r_cpu"][k].append(c_cpu / t_cpu)
+                    r["r_wall"][k].append(c_wall / t_wall)
+            rows.append(r)
+            med = statistics.median
+            print("n=%d m=%d p=%g  CPU: tms %.0f torch K=10 %.0f K=1 %.0f -> x%.1f x%.1f | wall: tms %.0f "
+                  "torch %.0f %.0f -> x%.1f x%.1f | fixed %.3f s" % (
+                      n, m, p, med(r["c_cpu"]), med(r["t_cpu"][10]), med(r["t_cpu"][1]), med(r["r_cpu"][10]),
+                      med(r["r_cpu"][1]), med(r["c_wall"]), med(r["t_wall"][10]), med(r["t_wall"][1]),
+                      med(r["r_wall"][10]), med(r["r_wall"][1]), med(r["fixed"])), flush=True)
 
-    with open(args.out, "w") as f:
-        f.write("| n | m | density | tms model-steps/s | reference model-steps/s | ratio (median) | ratio range |\n")
-        f.write("|---|---|---|---|---|---|---|\n")
-        for r in rows:
-            f.write("| %d | %d | %g | %.0f | %.0f | %.1f | %.1f - %.1f |\n" % r)
-        f.write("\n%d rounds, one core (taskset -c %d), batch 1024, relu_out, reference with %d instances "
-                "batched, %s\n" % (rounds, args.core, args.instances, time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                                    time.gmtime())))
-    print("wrote", args.out)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    block = table(rows, args, env, rounds, load0, os.getloadavg()[0], when)
+    print(block)
+    if not args.quick:
+        write_readme(args.readme, block)
+        print("wrote", args.readme)
 
 
 if __name__ == "__main__":
