@@ -14,8 +14,11 @@ equal /metrics/dimensionality.
 
 Without /results/W_history (older files, or snapshot_every 0): the loss curves of every done replicate (left) and
 the final D_i of each replicate (right), with a note that D_i over training needs snapshot_every.
-The curves are training-batch losses per (batch, feature), not the smooth full-batch evaluation loss science.md
-suggests; a moving average of the log loss is drawn over the raw curve.
+With /results/eval_curve (a sweep with eval_every > 0): the loss panel draws that curve solid (the loss on ONE
+fixed batch of eval_batch samples, e.g. 65,536, every eval_every steps: smooth, science.md E6) over the faint raw
+training-batch curve, on the same step axis (entry k at min(k*eval_every, steps-1), before that step's update).
+Without it the curves are training-batch losses per (batch, feature), noisier than the full-batch evaluation loss
+science.md suggests; a moving average of the log loss is drawn over the raw curve.
 """
 import argparse
 
@@ -43,7 +46,7 @@ def curve_steps(n_entries, every, steps):
     return np.minimum(np.arange(n_entries) * int(every), int(steps) - 1)
 
 
-def draw_loss(ax, x, c, color, smooth, label=None):
+def draw_loss(ax, x, c, color, smooth, label=None, alpha=0.8):
     """Raw curve (faint) and a moving average of the log loss; returns the (x, y) of the line drawn on top."""
     ok = np.isfinite(c)
     xs, cs = x[ok], c[ok]
@@ -55,7 +58,7 @@ def draw_loss(ax, x, c, color, smooth, label=None):
         xm = xs[win // 2:win // 2 + len(sm)]
         ax.plot(xm, sm, lw=1.0, color=color, label=label)
         return xm, sm
-    ax.plot(xs, cs, lw=0.7, color=color, alpha=0.8, label=label)
+    ax.plot(xs, cs, lw=0.7, color=color, alpha=alpha, label=label)
     return xs, cs
 
 
@@ -130,9 +133,17 @@ def with_history(res, args, plt, rows):
             aD.set_title(f"replicate {rep}: D_i of all {n} features (colour: feature index)", fontsize=8)
             if c == 0:
                 aD.set_ylabel("D_i" + (f"\n{tmsio.cell_label(res, combo)}" if combo else ""), fontsize=8)
-                aL.set_ylabel("training loss", fontsize=8)
+                aL.set_ylabel("loss", fontsize=8)
             cv = np.asarray(curves[p], dtype=np.float64)
-            xl, yl = draw_loss(aL, curve_steps(len(cv), res.p("log_every", p), steps), cv, "C0", args.smooth)
+            xe, ye = res.eval_curve(p)
+            if len(xe):  # the smooth fixed-batch loss (solid) over the raw training-batch loss (faint)
+                xl, yl = draw_loss(aL, curve_steps(len(cv), res.p("log_every", p), steps), cv, "C0", 0,
+                                   label="training batch", alpha=0.25)
+                aL.plot(xe, ye, lw=1.2, color="C1", label=f"fixed eval batch ({int(res.p('eval_batch', p))})")
+                xl, yl = xe, ye
+                aL.legend(fontsize=6, loc="upper right")
+            else:
+                xl, yl = draw_loss(aL, curve_steps(len(cv), res.p("log_every", p), steps), cv, "C0", args.smooth)
             if not args.linear_y:
                 aL.set_yscale("log")
             if not args.full_y:
@@ -158,8 +169,11 @@ def without_history(res, args, plt, rows):
                 continue
             drawn += 1
             c = np.asarray(curves[p], dtype=np.float64)
+            xe, ye = res.eval_curve(p)
             draw_loss(a0, curve_steps(len(c), res.p("log_every", p), res.p("steps", p)), c, f"C{q % 10}",
-                      args.smooth)
+                      0 if len(xe) else args.smooth, alpha=0.25 if len(xe) else 0.8)
+            if len(xe):  # the fixed-batch evaluation loss, solid
+                a0.plot(xe, ye, lw=1.0, color=f"C{q % 10}")
             n, m = res.nm(p)
             d = dims[p][:n]
             a1.scatter(np.full(n, q) + np.random.default_rng(q).uniform(-0.25, 0.25, n), d, s=3, color=f"C{q % 10}")

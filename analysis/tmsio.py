@@ -199,6 +199,20 @@ class Results(H5):
         steps = np.minimum(np.arange(len(H)) * every, int(self.p("steps", idx)) - 1)
         return steps[ok], H[ok]
 
+    def eval_curve(self, idx):
+        """(steps, loss) of the point's evaluation curve (/results/eval_curve, written when eval_every > 0): entry k
+        at step min(k*eval_every, steps-1), the loss before that step's update on one fixed batch of eval_batch
+        samples; without the NaN entries beyond the point's own length (empty when it has none or the file lacks it)."""
+        if not self.has("/results/eval_curve"):
+            return np.zeros(0, np.int64), np.zeros(0)
+        c = np.asarray(self.get("/results/eval_curve")[idx], dtype=np.float64)
+        every = int(self.p("eval_every", idx)) if self.has("/params/eval_every") else 0
+        if every < 1:
+            return np.zeros(0, np.int64), c[:0]
+        ok = np.isfinite(c)
+        steps = np.minimum(np.arange(len(c)) * every, int(self.p("steps", idx)) - 1)
+        return steps[ok], c[ok]
+
     def b(self, idx):
         n, _ = self.nm(idx)
         return np.asarray(self.get("/results/b")[idx], dtype=np.float64)[:n]

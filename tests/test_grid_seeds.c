@@ -142,6 +142,22 @@ static void config_hash(void) {
     tms_sweep_free(&b);
   }
   CHECK(hash_of(snap0) == h, "snapshot_every 0 (the default) keeps the hash of files made before it existed");
+  /* eval_every (the evaluation curve) is logging too: the same two rules */
+  const char *eval0 = "schema: tms-sweep/1\nname: s\nseed: 11\nfixed: {n_hidden: 2, density: 0.5, eval_every: 0}\n"
+                      "axes:\n  n_features: {values: [3, 4]}\n  lr: {logspace: {start: -3, stop: -2, num: 3}}\n"
+                      "replicates: 2\nexclude: [{n_features: 4, lr: 0.01}]\n";
+  const char *eval50 = HEAD "axes:\n  n_features: {values: [3, 4]}\n  lr: {logspace: {start: -3, stop: -2, num: 3}}\n"
+                            "  eval_every: {values: [50]}\nreplicates: 2\nexclude: [{n_features: 4, lr: 0.01}]\n";
+  CHECK(hash_of(eval50) != h, "eval_every 50 changes the hash");
+  if (parse(&a, base) && parse(&b, eval50)) {
+    int differ = 0;
+    for (size_t i = 0; i < tms_grid_count(&a); i++) differ += seed_of(&a, i) != seed_of(&b, i);
+    CHECK(differ == 0 && tms_grid_count(&a) == tms_grid_count(&b),
+          "eval_every does not change any seed (%d of %zu differ)", differ, tms_grid_count(&a));
+    tms_sweep_free(&a);
+    tms_sweep_free(&b);
+  }
+  CHECK(hash_of(eval0) == h, "eval_every 0 (the default) keeps the hash of files made before it existed");
 }
 
 /* grid_cache only skips work: with it removed, every spec, seed and the hash are the same. */

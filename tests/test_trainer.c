@@ -1,5 +1,6 @@
 /* test_trainer: init statistics, the linear-model optimum (oracle O2), divergence, bundles (oracle O8), stop flag,
- * timeout and the W history. Usage: test_trainer init | linear | diverge | bundle | stop | timeout | history
+ * timeout, the W history and the evaluation curve.
+ * Usage: test_trainer init | linear | diverge | bundle | stop | timeout | history | evalcurve
  * Every check prints what differed and by how much. */
 #include <math.h>
 #include <signal.h>
@@ -8,6 +9,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "tms/data.h"
+#include "tms/kernels.h"
+#include "tms/rng.h"
 #include "tms/trainer.h"
 
 /* A result with its own arrays, sized for spec. */
@@ -423,6 +427,156 @@ static void test_history(void) {
   result_free(&o);
 }
 
+/* ---- trainer_eval_curve ---- */
+/* The loss of params p on the fixed evaluation-curve batch of s, computed here independently of the trainer: the
+ * batch drawn from TMS_STREAM_EVAL_CURVE, in chunks of batch_size (the documented rule). */
+static double fixed_batch_loss(const tms_spec *s, const tms_params *p) {
+  const int n = s->n_features, m = s->n_hidden, E = s->eval_batch, B = s->batch_size;
+  float *x = malloc((size_t)E * (size_t)n * sizeof *x), *imp = malloc((size_t)n * sizeof *imp);
+  float *am = malloc(tms_acts_floats(B, n, m) * sizeof *am);
+  if (!x || !imp || !am) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  tms_data_gen gen;
+  memset(&gen, 0, sizeof gen);
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  CHECK(tms_data_init(&gen, s, TMS_STREAM_EVAL_CURVE, &err) == TMS_OK, "data init: %s", err.msg);
+  tms_data_sample(&gen, x, E);
+  tms_data_free(&gen);
+  tms_spec_profile(s, imp, NULL);
+  tms_acts acts;
+  tms_acts_bind(&acts, am, B, n, m);
+  acts.dout = NULL;
+  double sum = 0.0;
+  for (int done = 0; done < E;) {
+    const int chunk = E - done < B ? E - done : B;
+    const float *xc = x + (size_t)done * (size_t)n;
+    tms_model_forward(s->variant, &acts, xc, p, chunk);
+    sum += tms_model_loss(s->variant, &acts, xc, imp, chunk, n) * (double)chunk;
+    done += chunk;
+  }
+  free(x);
+  free(imp);
+  free(am);
+  return sum / (double)E;
+}
+
+static float *train_with_eval(owned_result *o, const tms_spec *s, size_t *len) {
+  *len = tms_spec_eval_len(s);
+  float *c = malloc((*len ? *len : 1) * sizeof *c);
+  if (!c) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  result_alloc(o, s);
+  o->r.eval_curve = c;
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status st = tms_train(s, &o->r, NULL, &err);
+  CHECK(st == TMS_OK, "training with eval_every %d: %s (%s)", s->eval_every, tms_status_name(st), err.msg);
+  return c;
+}
+
+static void test_eval_curve(void) {
+  const int n = 5, m = 2;
+  const size_t nm = (size_t)n * m;
+  /* 250 steps every 100: entries at steps 0, 100, 200, 249; eval_batch not a multiple of batch_size (last chunk) */
+  tms_spec s = base_spec(TMS_RELU_OUT, n, m, 0.1, 250, 11);
+  s.eval_every = 100;
+  s.batch_size = 256;
+  s.eval_batch = 3000;
+  if (!validated(&s)) return;
+  CHECK(tms_spec_eval_len(&s) == 4, "250 steps every 100: 4 entries, got %zu", tms_spec_eval_len(&s));
+  const long want_steps[4] = {0, 100, 200, 249};
+  for (size_t k = 0; k < 4; k++)
+    CHECK(tms_spec_eval_step(&s, k) == want_steps[k], "entry %zu at step %ld, want %ld", k, tms_spec_eval_step(&s, k),
+          want_steps[k]);
+  owned_result o;
+  size_t len = 0;
+  float *c = train_with_eval(&o, &s, &len);
+  for (size_t k = 0; k < len; k++) CHECK(isfinite(c[k]), "entry %zu finite (%g)", k, c[k]);
+  /* entry 0: the initial parameters on the fixed batch */
+  float *W0 = calloc(nm, sizeof *W0), *b0 = calloc((size_t)n, sizeof *b0);
+  tms_params p0 = {n, m, W0, NULL, b0};
+  tms_init_params(&p0, &s);
+  const float e0 = (float)fixed_batch_loss(&s, &p0);
+  CHECK(c[0] == e0, "entry 0 equals the initial model's loss on the fixed batch (%.9g vs %.9g, diff %g)", c[0], e0,
+        (double)c[0] - e0);
+  /* entry 2 (step 200): the parameters after 200 updates = the final ones of the same run cut at 200 steps
+   * (constant schedule), evaluated on the same fixed batch */
+  tms_spec cut = s;
+  cut.steps = 200;
+  owned_result oc;
+  result_alloc(&oc, &cut);
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status st = tms_train(&cut, &oc.r, NULL, &err);
+  CHECK(st == TMS_OK, "cut run: %s", tms_status_name(st));
+  tms_params pc = {n, m, oc.r.W, NULL, oc.r.b};
+  const float e2 = (float)fixed_batch_loss(&s, &pc);
+  CHECK(c[2] == e2, "entry 2 (step 200) equals the loss of the W, b after 200 updates (%.9g vs %.9g, diff %g)", c[2],
+        e2, (double)c[2] - e2);
+  CHECK(c[len - 1] < c[0], "a learnable model's evaluation loss falls (%g -> %g)", c[0], c[len - 1]);
+  result_free(&oc);
+
+  /* off: eval_curve untouched, training (W, final loss, curve) bitwise the same */
+  tms_spec off = s;
+  off.eval_every = 0;
+  CHECK(tms_spec_eval_len(&off) == 0 && tms_spec_eval_step(&off, 0) == -1, "eval_every 0: no entries");
+  float sentinel = 12345.0f;
+  owned_result oo;
+  result_alloc(&oo, &off);
+  oo.r.eval_curve = &sentinel;
+  st = tms_train(&off, &oo.r, NULL, &err);
+  CHECK(st == TMS_OK && sentinel == 12345.0f, "eval_every 0 writes no evaluation curve (%g)", sentinel);
+  CHECK(memcmp(oo.r.W, o.r.W, nm * sizeof(float)) == 0, "the evaluation curve does not change training (W)");
+  CHECK(oo.r.final_loss == o.r.final_loss, "nor the final loss (%.17g vs %.17g)", oo.r.final_loss, o.r.final_loss);
+  CHECK(memcmp(oo.r.loss_curve, o.r.loss_curve, o.curve_len * sizeof(float)) == 0, "nor the training curve");
+  result_free(&oo);
+
+  /* bundle == alone: different intervals, eval batches and batch sizes per model, plus a model without a curve */
+  tms_spec specs[3] = {s, base_spec(TMS_RELU_OUT, n, m, 0.3, 301, 12), base_spec(TMS_RELU_OUT, n, m, 0.2, 120, 13)};
+  specs[1].eval_every = 50;
+  specs[1].eval_batch = 5000;
+  specs[1].schedule = TMS_SCHEDULE_COSINE;
+  if (!validated(&specs[1]) || !validated(&specs[2])) return;
+  owned_result oa1;
+  size_t len1 = 0;
+  float *ca1 = train_with_eval(&oa1, &specs[1], &len1);
+  CHECK(len1 == 7, "301 steps every 50: 7 entries, got %zu", len1);
+  owned_result ob[3];
+  float *cb[2];
+  tms_train_result res[3];
+  for (int k = 0; k < 3; k++) {
+    result_alloc(&ob[k], &specs[k]);
+    if (k < 2) {
+      cb[k] = malloc(tms_spec_eval_len(&specs[k]) * sizeof(float));
+      ob[k].r.eval_curve = cb[k];
+    }
+    res[k] = ob[k].r;
+  }
+  tms_status statuses[3];
+  st = tms_train_bundle(specs, 3, res, statuses, NULL, &err);
+  CHECK(st == TMS_OK && statuses[0] == TMS_OK && statuses[1] == TMS_OK && statuses[2] == TMS_OK,
+        "bundle with evaluation curves ran");
+  CHECK(memcmp(cb[0], c, len * sizeof(float)) == 0, "bundle model 0 evaluation curve bitwise equal to alone");
+  CHECK(memcmp(cb[1], ca1, len1 * sizeof(float)) == 0, "bundle model 1 evaluation curve bitwise equal to alone");
+  CHECK(res[0].final_loss == o.r.final_loss && res[1].final_loss == oa1.r.final_loss,
+        "bundle final losses equal to alone");
+  for (int k = 0; k < 3; k++) {
+    if (k < 2) free(cb[k]);
+    result_free(&ob[k]);
+  }
+  free(ca1);
+  result_free(&oa1);
+  free(W0);
+  free(b0);
+  free(c);
+  result_free(&o);
+}
+
 int main(int argc, char **argv) {
   const char *what = argc > 1 ? argv[1] : "";
   if (strcmp(what, "init") == 0) test_init();
@@ -432,8 +586,9 @@ int main(int argc, char **argv) {
   else if (strcmp(what, "stop") == 0) test_stop();
   else if (strcmp(what, "timeout") == 0) test_timeout();
   else if (strcmp(what, "history") == 0) test_history();
+  else if (strcmp(what, "evalcurve") == 0) test_eval_curve();
   else {
-    fprintf(stderr, "usage: test_trainer init|linear|diverge|bundle|stop|timeout|history\n");
+    fprintf(stderr, "usage: test_trainer init|linear|diverge|bundle|stop|timeout|history|evalcurve\n");
     return 2;
   }
   return tms_check_finish(what);

@@ -10,6 +10,7 @@ tms_test(NAME trainer_diverges_reported SOURCES ${_tr} LIBS tms_trainer LABELS u
 tms_test(NAME trainer_bundle_equals_alone SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS bundle)
 tms_test(NAME trainer_stop_flag SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS stop)
 tms_test(NAME trainer_w_history SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS history)
+tms_test(NAME trainer_eval_curve SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS evalcurve)
 tms_test(NAME trainer_timeout SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS timeout TIMEOUT 30)
 if(TARGET tms-sweep)
   tms_script_test(NAME cmd_train_smoke COMMAND bash ${TMS_TEST_DIR}/test_trainer_cmd.sh LABELS unit TIMEOUT 60)

@@ -20,6 +20,8 @@ int tms_grid_excluded(const tms_sweep *sweep, size_t index);
 void tms_grid_extent(const tms_sweep *sweep, int *n_max, int *m_max, size_t *curve_max, int *has_w2);
 /* Longest W history (tms_spec_snapshot_len) over all points; 0 when no point has snapshot_every > 0. */
 size_t tms_grid_snapshot_max(const tms_sweep *sweep);
+/* Longest evaluation curve (tms_spec_eval_len) over all points; 0 when no point has eval_every > 0. */
+size_t tms_grid_eval_max(const tms_sweep *sweep);
 /* Validates every point's spec (cross-field rules); err points at the line of a key involved. */
 tms_status tms_grid_validate(const tms_sweep *sweep, tms_error *err);
 /* Hash of the expanded canonical configuration (values, not spelling): equal for equivalent files. */

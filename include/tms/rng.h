@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 /* Stream ids used by the trainer: one key per purpose, derived from the point's seed. */
-enum { TMS_STREAM_INIT = 1, TMS_STREAM_DATA = 2, TMS_STREAM_EVAL = 3, TMS_STREAM_ATTACK = 4 };
+enum { TMS_STREAM_INIT = 1, TMS_STREAM_DATA = 2, TMS_STREAM_EVAL = 3, TMS_STREAM_ATTACK = 4,
+       TMS_STREAM_EVAL_CURVE = 5 /* the fixed batch of the evaluation curve (eval_every) */ };
 
 typedef struct {
   uint64_t key;     /* identifies the stream */

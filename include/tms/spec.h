@@ -38,6 +38,7 @@ typedef struct tms_spec {
   long steps;
   int batch_size, log_every, eval_batch;
   int snapshot_every;                 /* 0: no W history; else W every this many steps (tms_spec_snapshot_len) */
+  int eval_every;                     /* 0: no eval curve; else loss on one fixed eval batch (tms_spec_eval_len) */
   uint64_t seed;                      /* set by the grid (or --seed); not a registry parameter */
 } tms_spec;
 
@@ -87,5 +88,11 @@ long tms_spec_curve_step(const tms_spec *spec, size_t k);
 size_t tms_spec_snapshot_len(const tms_spec *spec);
 /* Step index of W-history entry k (same rule as tms_spec_curve_step; -1 when snapshots are off). */
 long tms_spec_snapshot_step(const tms_spec *spec, size_t k);
+/* Evaluation-curve length: 0 when eval_every is 0; else the curve rule with eval_every in place of log_every.
+ * Entry k is the loss, before the update of step tms_spec_eval_step(k) (like the curve), on ONE fixed batch of
+ * eval_batch samples drawn once per model from stream TMS_STREAM_EVAL_CURVE. */
+size_t tms_spec_eval_len(const tms_spec *spec);
+/* Step index of evaluation-curve entry k (-1 when the evaluation curve is off). */
+long tms_spec_eval_step(const tms_spec *spec, size_t k);
 
 #endif

@@ -41,6 +41,8 @@ typedef struct {
   const float *loss_curve, *W, *W2, *b;
   const double *norm, *interference, *dimensionality;
   const float *W_history; /* last, so positional initialisers written before it existed leave it NULL */
+  const float *eval_curve; /* (eval_max, NaN padded) written when the file has /results/eval_curve; after W_history
+                              for the same reason */
 } tms_point_record;
 
 /* Creates path (must not exist unless force) for a validated sweep. The file is built under "<path>.creating",

@@ -18,6 +18,9 @@ typedef struct {
   float *W_history;  /* (tms_spec_snapshot_len(spec), N, M) caller-owned, or NULL: W at the snapshot steps (entry k
                         before the update of step tms_spec_snapshot_step(k), the last entry the final W); filled
                         only when spec->snapshot_every > 0; NAN where not reached */
+  float *eval_curve; /* (tms_spec_eval_len(spec)) caller-owned, or NULL: loss on one fixed batch of eval_batch samples
+                        (stream TMS_STREAM_EVAL_CURVE) before the update of step tms_spec_eval_step(k); filled only
+                        when spec->eval_every > 0; NAN where not reached */
   double final_loss; /* loss of the trained model on a fresh evaluation batch (eval_batch samples); NAN on failure */
   long steps_done;
   double wall_s;

@@ -3,7 +3,7 @@
  * Not the parser (config.c) and not the store: it knows nothing of files.
  * Invariants: index = C order over (axes as written..., replicate), replicate fastest. A point's seed is
  * tms_hash_bytes(master seed, canonical text of every registry parameter value of the point but snapshot_every
- * + replicate),
+ * and eval_every + replicate),
  * never a function of its index, so seeds survive appended axis values, resumes and any number of ranks.
  * The config hash is over the expanded values (not the text), so comments and spelling do not change it. */
 #include <math.h>
@@ -111,15 +111,23 @@ static int snapshot_index(void) {
   return index;
 }
 
+static int eval_every_index(void) {
+  static int index = -2;
+  if (index == -2) index = param_index("eval_every");
+  return index;
+}
+
 /* Byte-identical with and without the cache (the cache only skips re-encoding unswept parameters).
  * snapshot_every decides only what is logged, never the model: it is left out of a seed's text (for_seed), so
  * turning snapshots on trains bitwise the same models, and left out of the config hash while it is 0, so seeds and
- * hashes of sweeps without snapshots are those of files written before the parameter existed. */
+ * hashes of sweeps without snapshots are those of files written before the parameter existed. eval_every (the
+ * evaluation curve) is logging only too and is handled the same way. */
 static size_t canonical(const tms_sweep *sw, const tms_spec *spec, char *buf, size_t size, int for_seed) {
   const grid_cache *gc = sw->grid_cache;
   size_t used = 0;
   for (int i = 0; i < tms_param_count(); i++) {
     if (i == snapshot_index() && (for_seed || spec->snapshot_every == 0)) continue;
+    if (i == eval_every_index() && (for_seed || spec->eval_every == 0)) continue;
     if (gc && !gc->dynamic[i])
       used = put_bytes(buf, size, used, gc->segs + gc->seg_off[i], gc->seg_len[i]);
     else
@@ -252,7 +260,7 @@ static int for_each_cell(const tms_sweep *sw, cell_fn fn, void *user) {
 
 typedef struct {
   int n_max, m_max, has_w2;
-  size_t curve_max, snapshot_max;
+  size_t curve_max, snapshot_max, eval_max;
   double steps;
 } extent_acc;
 
@@ -269,6 +277,8 @@ static int extent_cell(const tms_sweep *sw, const size_t *coords, size_t index, 
     if (len > a->curve_max) a->curve_max = len;
     size_t snaps = tms_spec_snapshot_len(&spec);
     if (snaps > a->snapshot_max) a->snapshot_max = snaps;
+    size_t evals = tms_spec_eval_len(&spec);
+    if (evals > a->eval_max) a->eval_max = evals;
   }
   a->steps += (double)spec.steps;
   return 0;
@@ -289,6 +299,8 @@ void tms_grid_extent(const tms_sweep *sweep, int *n_max, int *m_max, size_t *cur
 }
 
 size_t tms_grid_snapshot_max(const tms_sweep *sweep) { return extent(sweep).snapshot_max; }
+
+size_t tms_grid_eval_max(const tms_sweep *sweep) { return extent(sweep).eval_max; }
 
 /* A point's spec failed a cross-field rule: name the point and the line of the key involved. */
 typedef struct {
@@ -401,6 +413,7 @@ double tms_grid_output_bytes(const tms_sweep *sweep) {
                      + n * 4.0                             /* b */
                      + (double)a.curve_max * 4.0           /* loss curve float32 */
                      + (double)a.snapshot_max * n * m * 4.0 /* W history float32 (0 without snapshots) */
+                     + (double)a.eval_max * 4.0            /* evaluation curve float32 (0 without eval_every) */
                      + 3.0 * n * 8.0                       /* norm, interference, dimensionality */
                      + 8.0 + 8.0                           /* loss, dstar */
                      + 1.0 + 4.0 + 4.0 + 8.0 + 8.0         /* status, attempts, error, wall_s, seed */

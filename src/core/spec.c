@@ -66,6 +66,8 @@ static const param_row rows[] = {
     ROW("log_every", TMS_PARAM_INT, NULL, 1, 1e12, 0, 0, "100", "loss-curve interval in steps", log_every, 'i'),
     ROW("snapshot_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
         "save W every this many steps (0: only the final W)", snapshot_every, 'i'),
+    ROW("eval_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
+        "loss on one fixed eval_batch every this many steps (0: off)", eval_every, 'i'),
     ROW("eval_batch", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "8192", "samples of the final evaluation loss",
         eval_batch, 'i'),
 };
@@ -115,6 +117,7 @@ void tms_spec_defaults(tms_spec *spec) {
   spec->log_every = 100;
   spec->eval_batch = 8192;
   spec->snapshot_every = 0;
+  spec->eval_every = 0;
   spec->seed = 0;
 }
 
@@ -255,4 +258,12 @@ size_t tms_spec_snapshot_len(const tms_spec *spec) {
 
 long tms_spec_snapshot_step(const tms_spec *spec, size_t k) {
   return spec->snapshot_every > 0 ? every_step(spec->steps, spec->snapshot_every, k) : -1;
+}
+
+size_t tms_spec_eval_len(const tms_spec *spec) {
+  return spec->eval_every > 0 ? every_len(spec->steps, spec->eval_every) : 0;
+}
+
+long tms_spec_eval_step(const tms_spec *spec, size_t k) {
+  return spec->eval_every > 0 ? every_step(spec->steps, spec->eval_every, k) : -1;
 }

@@ -358,6 +358,7 @@ tms_status tms_post_point_spec(tms_spec *spec, const tms_post_results *res, size
     snprintf(ds, sizeof ds, "/params/%s", info->key);
     /* snapshot_every only decides what is logged, never the trained model; files written before it existed lack it */
     if (!p && strcmp(info->key, "snapshot_every") == 0) continue;
+    if (!p && strcmp(info->key, "eval_every") == 0) continue; /* the same for the evaluation curve */
     if (!p) return missing(err, res->path, ds, product);
     tms_value v;
     memset(&v, 0, sizeof v);

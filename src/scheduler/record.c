@@ -1,7 +1,8 @@
 /* record: the packed result record of one point, as it travels from a worker to the root in a TAG_RESULT message
  * and waits on the root for its commit. Layout: header, doubles (norm, interference, dimensionality), floats
- * (curve, W, W2, b, W history), every array padded to the sweep's largest shape, so all records of a sweep have
- * one size and a unit's records are one contiguous buffer. Not here: training (unit.c), the file layout (store).
+ * (curve, W, W2, b, W history, eval curve), every array padded to the sweep's largest shape, so all records of a
+ * sweep have one size and a unit's records are one contiguous buffer. Not here: training (unit.c), the file layout
+ * (store).
  * Invariants: padding is zero for W, W2, b and each W-history entry of the point's own variant and NaN where a
  * value does not exist (W-history entries beyond the point's own snapshot length, a whole failed record). */
 #include <math.h>
@@ -24,7 +25,9 @@ void tms_rec_layout_init(tms_rec_layout *L, const tms_sweep *sweep) {
   L->off_b = L->off_W2 + (L->has_w2 ? NM * sizeof(float) : 0);
   L->snapshot_max = tms_grid_snapshot_max(sweep);
   L->off_hist = L->off_b + N * sizeof(float);
-  L->bytes = L->off_hist + L->snapshot_max * NM * sizeof(float);
+  L->eval_max = tms_grid_eval_max(sweep);
+  L->off_eval = L->off_hist + L->snapshot_max * NM * sizeof(float);
+  L->bytes = L->off_eval + L->eval_max * sizeof(float);
   L->bytes = (L->bytes + 7) / 8 * 8; /* keep every record's doubles aligned */
 }
 
@@ -48,6 +51,7 @@ tms_point_record tms_rec_view(const tms_rec_layout *L, unsigned char *base) {
   r.W2 = L->has_w2 ? (const float *)(void *)(base + L->off_W2) : NULL;
   r.b = (const float *)(void *)(base + L->off_b);
   r.W_history = L->snapshot_max > 0 ? (const float *)(void *)(base + L->off_hist) : NULL;
+  r.eval_curve = L->eval_max > 0 ? (const float *)(void *)(base + L->off_eval) : NULL;
   return r;
 }
 
@@ -67,6 +71,8 @@ void tms_rec_blank(const tms_rec_layout *L, unsigned char *base, int64_t index, 
   for (size_t i = 0; i < L->curve_max; i++) c[i] = NAN;
   float *hist = (float *)(void *)(base + L->off_hist);
   for (size_t i = 0; i < L->snapshot_max * (size_t)L->n_max * (size_t)L->m_max; i++) hist[i] = NAN;
+  float *ev = (float *)(void *)(base + L->off_eval);
+  for (size_t i = 0; i < L->eval_max; i++) ev[i] = NAN;
 }
 
 /* Fills a record from a trained model (compact arrays of its own n, m). */
@@ -109,6 +115,10 @@ tms_status tms_rec_fill(const tms_rec_layout *L, unsigned char *base, const tms_
       memcpy(e + (size_t)i * (size_t)L->m_max, res->W_history + k * nm + (size_t)i * (size_t)m,
              (size_t)m * sizeof *e);
   }
+  /* evaluation curve: NaN beyond the point's own length (or all NaN without one) */
+  const size_t elen = res->eval_curve ? tms_spec_eval_len(spec) : 0;
+  float *ev = (float *)(void *)(base + L->off_eval);
+  for (size_t k = 0; k < L->eval_max; k++) ev[k] = k < elen ? res->eval_curve[k] : NAN;
   double *norm = (double *)(void *)(base + L->off_norm);
   double *interf = (double *)(void *)(base + L->off_interf);
   double *dim = (double *)(void *)(base + L->off_dim);

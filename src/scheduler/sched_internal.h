@@ -30,8 +30,8 @@ double tms_sched_now(void);   /* MPI_Wtime */
 void tms_sched_nap(void);     /* a short sleep for idle polling loops */
 
 /* ---- record.c: a packed record is a header, doubles (norm, interference, dimensionality), then floats
- * (curve, W, W2, b, W history), all padded to the sweep's n_max, m_max, curve_max, snapshot_max; records of one
- * sweep share one size. */
+ * (curve, W, W2, b, W history, eval curve), all padded to the sweep's n_max, m_max, curve_max, snapshot_max,
+ * eval_max; records of one sweep share one size. */
 
 typedef struct {
   int64_t index;
@@ -44,7 +44,8 @@ typedef struct {
   int n_max, m_max, has_w2;
   size_t curve_max;
   size_t snapshot_max; /* 0: records carry no W history */
-  size_t off_norm, off_interf, off_dim, off_curve, off_W, off_W2, off_b, off_hist, bytes;
+  size_t eval_max;     /* 0: records carry no evaluation curve */
+  size_t off_norm, off_interf, off_dim, off_curve, off_W, off_W2, off_b, off_hist, off_eval, bytes;
 } tms_rec_layout;
 
 void tms_rec_layout_init(tms_rec_layout *L, const tms_sweep *sweep);

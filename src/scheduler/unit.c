@@ -84,7 +84,7 @@ void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const
   for (int g = 0; g < good; g++) {
     size_t nm = (size_t)specs[g].n_features * (size_t)specs[g].n_hidden;
     total += 2 * nm + (size_t)specs[g].n_features + tms_spec_curve_len(&specs[g]) +
-             tms_spec_snapshot_len(&specs[g]) * nm;
+             tms_spec_snapshot_len(&specs[g]) * nm + tms_spec_eval_len(&specs[g]);
   }
   mem = malloc(total * sizeof *mem);
   if (!mem) {
@@ -105,6 +105,9 @@ void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const
     const size_t snaps = tms_spec_snapshot_len(&specs[g]);
     res[g].W_history = snaps > 0 ? p : NULL;
     p += snaps * nm;
+    const size_t evals = tms_spec_eval_len(&specs[g]);
+    res[g].eval_curve = evals > 0 ? p : NULL;
+    p += evals;
   }
   double t0 = tms_sched_now();
   if (watch) train_members_observed(sweep, specs, good, res, sts, watch);

@@ -24,14 +24,14 @@
 enum {
   DS_STATUS, DS_ATTEMPTS, DS_ERROR, DS_WALL, DS_SEED,
   DS_LOSS, DS_CURVE, DS_W, DS_W2, DS_B,
-  DS_NORM, DS_INTERF, DS_DIM, DS_DSTAR, DS_WHIST,
+  DS_NORM, DS_INTERF, DS_DIM, DS_DSTAR, DS_WHIST, DS_EVAL,
   DS_COUNT
 };
 
 typedef struct {
   const char *path; /* inside the file */
   int extra;        /* 0: grid-shaped; 1: grid x curve; 2: grid x n_max; 3: grid x n_max x m_max;
-                       4: grid x snapshot_max x n_max x m_max */
+                       4: grid x snapshot_max x n_max x m_max; 5: grid x eval_max */
   char type;        /* 'u' uint8, 'i' int32, 'd' float64, 'f' float32, 'q' uint64 */
 } ds_info;
 
@@ -41,9 +41,11 @@ static const ds_info ds_table[DS_COUNT] = {
     {"/results/loss_curve", 1, 'f'},     {"/results/W", 3, 'f'},              {"/results/W2", 3, 'f'},
     {"/results/b", 2, 'f'},              {"/metrics/norm", 2, 'd'},           {"/metrics/interference", 2, 'd'},
     {"/metrics/dimensionality", 2, 'd'}, {"/metrics/dstar", 0, 'd'},          {"/results/W_history", 4, 'f'},
+    {"/results/eval_curve", 5, 'f'},
 };
 
-/* Datasets that exist only for some sweeps: W2 (any abs point), W_history (any snapshot_every > 0). */
+/* Datasets that exist only for some sweeps: W2 (any abs point), W_history (any snapshot_every > 0), eval_curve
+ * (any eval_every > 0). */
 static int ds_absent(const struct tms_store *st, int k);
 
 #define TMS_MAX_DIMS 32
@@ -58,6 +60,7 @@ struct tms_store {
   int n_max, m_max, has_w2;
   size_t curve_max;
   size_t snapshot_max; /* 0: no /results/W_history */
+  size_t eval_max;     /* 0: no /results/eval_curve */
   uint8_t *status;
   int32_t *attempts, *errors;
 };
@@ -182,7 +185,8 @@ static hid_t dataset_create(hid_t file, const char *name, hid_t ftype, int rank,
 }
 
 static int ds_absent(const struct tms_store *st, int k) {
-  return (k == DS_W2 && !st->has_w2) || (k == DS_WHIST && st->snapshot_max == 0);
+  return (k == DS_W2 && !st->has_w2) || (k == DS_WHIST && st->snapshot_max == 0) ||
+         (k == DS_EVAL && st->eval_max == 0);
 }
 
 /* Row of `extra` elements of dataset d at grid point index (C order over the grid dims). */
@@ -254,6 +258,7 @@ static tms_store *store_alloc(const char *path, const tms_sweep *sweep) {
   tms_grid_extent(sweep, &st->n_max, &st->m_max, &st->curve_max, &st->has_w2);
   if (st->curve_max < 1) st->curve_max = 1;
   st->snapshot_max = tms_grid_snapshot_max(sweep);
+  st->eval_max = tms_grid_eval_max(sweep);
   st->status = calloc(st->count, sizeof *st->status);
   st->attempts = calloc(st->count, sizeof *st->attempts);
   st->errors = calloc(st->count, sizeof *st->errors);
@@ -280,6 +285,7 @@ static int ds_dims(const tms_store *st, int k, hsize_t *dims) {
     dims[r++] = (hsize_t)st->n_max;
     dims[r++] = (hsize_t)st->m_max;
     break;
+  case 5: dims[r++] = (hsize_t)st->eval_max; break;
   default: break;
   }
   return r;
@@ -533,6 +539,7 @@ static tms_status write_root_attrs(tms_store *st, const tms_sweep *sweep, const 
   rc |= attr_i64(f, "m_max", st->m_max);
   rc |= attr_i64(f, "curve_len", (int64_t)st->curve_max);
   rc |= attr_i64(f, "snapshot_len", (int64_t)st->snapshot_max); /* 0: no /results/W_history */
+  rc |= attr_i64(f, "eval_len", (int64_t)st->eval_max);         /* 0: no /results/eval_curve */
   return rc ? h5fail(err, st->path, "write the root attributes") : TMS_OK;
 }
 
@@ -715,6 +722,8 @@ tms_status tms_store_commit(tms_store *st, const tms_point_record *recs, int cou
       if (st->has_w2 && p->W2) rc |= write_row(st, st->ds[DS_W2], H5T_NATIVE_FLOAT, i, p->W2);
       if (st->snapshot_max > 0 && p->W_history)
         rc |= write_row(st, st->ds[DS_WHIST], H5T_NATIVE_FLOAT, i, p->W_history);
+      if (st->eval_max > 0 && p->eval_curve)
+        rc |= write_row(st, st->ds[DS_EVAL], H5T_NATIVE_FLOAT, i, p->eval_curve);
       rc |= write_row(st, st->ds[DS_B], H5T_NATIVE_FLOAT, i, p->b);
       rc |= write_row(st, st->ds[DS_NORM], H5T_NATIVE_DOUBLE, i, p->norm);
       rc |= write_row(st, st->ds[DS_INTERF], H5T_NATIVE_DOUBLE, i, p->interference);

@@ -12,6 +12,10 @@
  * W history (spec->snapshot_every > 0 and result->W_history set): W is copied before the update of each snapshot step
  * (the W whose loss the curve holds at that step); the last entry is the final W after training, written only when
  * every step ran, so W_history's last entry equals result->W bitwise. Unreached entries stay NaN.
+ * Evaluation curve (spec->eval_every > 0 and result->eval_curve set): one fixed batch of eval_batch samples is drawn
+ * once per model from TMS_STREAM_EVAL_CURVE into the slab (sized for the bundle's largest such batch at init) and
+ * its loss is recorded before the update of each eval step, in chunks of the model's own batch_size through the
+ * activation buffers, so a bundle gives bitwise the alone result; the training streams are untouched.
  * Not here: MPI, files, printing. Nothing allocates inside the step loop (the data generators allocate their
  * per-feature table once per model, before the loop). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
@@ -37,6 +41,7 @@ typedef struct {
   float *adam_v;    /* (n_params) */
   float *importance; /* (N) */
   float *x;         /* (B, N) the batch, B = largest batch_size of the bundle */
+  float *xe;        /* (E, N) the fixed evaluation-curve batch, E = largest eval_batch with eval_every > 0; or NULL */
   tms_acts acts;    /* bound to the rest of the slab for batch B */
   tms_params p, g;  /* views of param and grad */
   int batch;        /* B */
@@ -58,12 +63,13 @@ static void bind_views(tms_params *v, float *base, tms_variant variant, int n, i
   v->b = base + (variant == TMS_ABS ? 2 * nm : nm);
 }
 
-static tms_status slab_init(tms_slab *s, tms_variant variant, int n, int m, int batch, tms_error *err) {
+static tms_status slab_init(tms_slab *s, tms_variant variant, int n, int m, int batch, long eval_rows,
+                            tms_error *err) {
   memset(s, 0, sizeof *s);
   const size_t nm = (size_t)n * (size_t)m;
   s->n_params = (variant == TMS_ABS ? 2 * nm : nm) + (size_t)n;
   const size_t acts = tms_acts_floats(batch, n, m);
-  const size_t total = 4 * s->n_params + (size_t)n + (size_t)batch * (size_t)n + acts;
+  const size_t total = 4 * s->n_params + (size_t)n + (size_t)batch * (size_t)n + acts + (size_t)eval_rows * (size_t)n;
   s->mem = calloc(total, sizeof *s->mem);
   if (!s->mem)
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "training slab of %zu floats (n=%d, m=%d, batch=%d)",
@@ -76,6 +82,8 @@ static tms_status slab_init(tms_slab *s, tms_variant variant, int n, int m, int 
   s->importance = q, q += n;
   s->x = q, q += (size_t)batch * (size_t)n;
   tms_acts_bind(&s->acts, q, batch, n, m);
+  q += acts;
+  s->xe = eval_rows > 0 ? q : NULL;
   bind_views(&s->p, s->param, variant, n, m);
   bind_views(&s->g, s->grad, variant, n, m);
   s->batch = batch;
@@ -120,6 +128,24 @@ static tms_status evaluate(double *loss, tms_slab *s, const tms_spec *spec, tms_
   return TMS_OK;
 }
 
+/* Mean loss over the fixed evaluation-curve batch xe (rows), in chunks of the model's own batch_size (never the
+ * slab's), so the sum's rounding does not depend on the bundle. */
+static double evaluate_fixed(tms_slab *s, const tms_spec *spec) {
+  tms_acts acts = s->acts;
+  acts.dout = NULL; /* no gradient wanted */
+  const int n = spec->n_features;
+  double sum = 0.0;
+  for (long done = 0; done < spec->eval_batch;) {
+    const long left = spec->eval_batch - done;
+    const int chunk = left < spec->batch_size ? (int)left : spec->batch_size;
+    const float *xc = s->xe + (size_t)done * (size_t)n; /* (chunk, N) */
+    tms_model_forward(spec->variant, &acts, xc, &s->p, chunk);
+    sum += tms_model_loss(spec->variant, &acts, xc, s->importance, chunk, n) * (double)chunk;
+    done += chunk;
+  }
+  return sum / (double)spec->eval_batch;
+}
+
 static void copy_out(tms_train_result *r, const tms_slab *s, const tms_spec *spec) {
   const size_t nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
   memcpy(r->W, s->p.W, nm * sizeof *r->W);
@@ -145,6 +171,8 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   const size_t nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
   const size_t snap_len = r->W_history ? tms_spec_snapshot_len(spec) : 0;
   for (size_t k = 0; k < snap_len * nm; k++) r->W_history[k] = NAN;
+  const size_t eval_len = r->eval_curve ? tms_spec_eval_len(spec) : 0;
+  for (size_t k = 0; k < eval_len; k++) r->eval_curve[k] = NAN;
   r->final_loss = NAN;
   r->steps_done = 0;
   r->wall_s = 0.0;
@@ -156,7 +184,14 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
 
   tms_data_gen gen;
   memset(&gen, 0, sizeof gen);
-  tms_status st = tms_data_init(&gen, spec, TMS_STREAM_DATA, err);
+  tms_status st = TMS_OK;
+  if (eval_len > 0) { /* the fixed evaluation batch, drawn once per model from its own stream */
+    st = tms_data_init(&gen, spec, TMS_STREAM_EVAL_CURVE, err);
+    if (st == TMS_OK) tms_data_sample(&gen, s->xe, spec->eval_batch);
+    tms_data_free(&gen);
+    memset(&gen, 0, sizeof gen);
+  }
+  if (st == TMS_OK) st = tms_data_init(&gen, spec, TMS_STREAM_DATA, err);
   if (st != TMS_OK) {
     tms_data_free(&gen);
     copy_out(r, s, spec);
@@ -181,6 +216,10 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
       const size_t k = (size_t)(step / spec->snapshot_every);
       if (k + 1 < snap_len) memcpy(r->W_history + k * nm, s->p.W, nm * sizeof *r->W_history);
     }
+    if (eval_len > 0 && step % spec->eval_every == 0)
+      r->eval_curve[step / spec->eval_every] = (float)evaluate_fixed(s, spec);
+    else if (eval_len > 0 && step == spec->steps - 1)
+      r->eval_curve[eval_len - 1] = (float)evaluate_fixed(s, spec);
     tms_data_sample(&gen, s->x, B);
     tms_model_forward(spec->variant, &s->acts, s->x, &s->p, B);
     const double loss = tms_model_loss(spec->variant, &s->acts, s->x, s->importance, B, n);
@@ -233,6 +272,7 @@ static tms_status train_bundle(const tms_spec *specs, int count, tms_train_resul
   if (count < 1) return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, NULL, "empty bundle");
   const tms_spec *first = &specs[0];
   int batch = 0;
+  long eval_rows = 0; /* rows of the fixed evaluation-curve batch (0: no model of the bundle wants the curve) */
   for (int k = 0; k < count; k++) {
     const tms_spec *sp = &specs[k];
     if (sp->variant != first->variant || sp->n_features != first->n_features || sp->n_hidden != first->n_hidden)
@@ -240,12 +280,13 @@ static tms_status train_bundle(const tms_spec *specs, int count, tms_train_resul
                            "bundle model %d has another variant or shape (n=%d, m=%d) than model 0 (n=%d, m=%d)", k,
                            sp->n_features, sp->n_hidden, first->n_features, first->n_hidden);
     if (sp->n_features < 1 || sp->n_hidden < 1 || sp->steps < 1 || sp->batch_size < 1 || sp->log_every < 1 ||
-        sp->eval_batch < 1 || sp->snapshot_every < 0)
+        sp->eval_batch < 1 || sp->snapshot_every < 0 || sp->eval_every < 0)
       return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, NULL, "bundle model %d has an unvalidated spec", k);
     if (sp->batch_size > batch) batch = sp->batch_size;
+    if (sp->eval_every > 0 && results[k].eval_curve && sp->eval_batch > eval_rows) eval_rows = sp->eval_batch;
   }
   tms_slab slab;
-  tms_status st = slab_init(&slab, first->variant, first->n_features, first->n_hidden, batch, err);
+  tms_status st = slab_init(&slab, first->variant, first->n_features, first->n_hidden, batch, eval_rows, err);
   if (st != TMS_OK) return st;
   /* The error record keeps the first failure of the bundle; each model's own outcome is in statuses[k]. */
   tms_error first_err;

@@ -28,13 +28,13 @@ REGISTRY = [  # (key, kind, choices) in registry order of include/tms/spec.h, wi
     ("beta1", "d", None), ("beta2", "d", None), ("eps", "d", None),
     ("schedule", "e", ["constant", "linear", "cosine"]), ("init", "e", ["xavier", "kaiming_uniform"]),
     ("steps", "i", None), ("batch_size", "i", None), ("log_every", "i", None), ("snapshot_every", "i", None),
-    ("eval_batch", "i", None),
+    ("eval_every", "i", None), ("eval_batch", "i", None),
 ]
 DEFAULTS = dict(variant="relu_out", importance_decay=1.0, last_importance=np.nan, last_density=np.nan,
                 correlation="independent", correlation_density="set", correlated_sets=0, set_size=2,
                 correlation_strength=1.0, optimizer="adamw", lr=1e-3, weight_decay=0.01, beta1=0.9,
                 beta2=0.999, eps=1e-8, schedule="constant", init="xavier", steps=200, batch_size=1024,
-                log_every=20, snapshot_every=0, eval_batch=8192)
+                log_every=20, snapshot_every=0, eval_every=0, eval_batch=8192)
 
 # preset: fixed params, list of dims (name, values) or (name, {member: values}) for zip groups, replicates
 PRESETS = {
@@ -52,7 +52,8 @@ PRESETS = {
            [("setup", {"n_features": [4, 6], "n_hidden": [2, 2], "correlation": ["correlated", "anticorrelated"],
                        "correlated_sets": [2, 3], "correlation_density": ["member", "member"]}),
             ("density", [0.1, 0.01])], 2),
-    "e6": (dict(n_features=20, n_hidden=4, density=0.1, steps=500, log_every=10, snapshot_every=50), [], 3),
+    "e6": (dict(n_features=20, n_hidden=4, density=0.1, steps=500, log_every=10, snapshot_every=50,
+                    eval_every=25), [], 3),
     "e7": (dict(n_features=20, n_hidden=4), [("density", [1.0, 0.3, 0.1, 0.03])], 2),
     "e8": (dict(variant="relu_hidden", n_features=10, n_hidden=5, importance_decay=0.75),
            [("density", [0.75, 0.1, 0.01])], 2),
@@ -137,6 +138,14 @@ def main():
         return last // s["snapshot_every"] + 1 + (1 if last % s["snapshot_every"] else 0)
 
     S = max(snapshot_len(s) for s in specs.values())
+
+    def eval_len(s):  # the curve rule with eval_every; 0 = no evaluation curve
+        if s["eval_every"] < 1:
+            return 0
+        last = s["steps"] - 1
+        return last // s["eval_every"] + 1 + (1 if last % s["eval_every"] else 0)
+
+    E = max(eval_len(s) for s in specs.values())
     has_w2 = any(s["variant"] == "abs" for s in specs.values())
 
     status = np.ones(shape, np.uint8)
@@ -151,6 +160,7 @@ def main():
     dim = np.full(shape + (n_max,), np.nan)
     dstar = np.full(shape, np.nan)
     hist = np.full(shape + (S, n_max, m_max), np.nan, np.float32)
+    evc = np.full(shape + (E,), np.nan, np.float32)
     for idx in points:
         s = specs[idx]
         n, m, p = s["n_features"], s["n_hidden"], s["density"]
@@ -175,6 +185,10 @@ def main():
             hist[idx][:sl] = 0
             hist[idx][:sl, :n, :m] = traj
             hist[idx][sl - 1] = Wd[idx]  # the last entry is the final W, as the trainer writes it
+        el = eval_len(s)
+        if el:  # made-up smooth evaluation curve ending near the final loss
+            te = np.arange(el)
+            evc[idx][:el] = loss[idx] * (1 + 3 * np.exp(-te / 3))
 
     with h5py.File(a.results, "w") as f:
         str_attrs = dict(schema="tms-results/1", tool_version="0.1.0", git_commit="fixture",
@@ -192,6 +206,7 @@ def main():
         f.attrs["point_count"] = np.int64(len(points))
         f.attrs["n_max"], f.attrs["m_max"], f.attrs["curve_len"] = np.int64(n_max), np.int64(m_max), np.int64(L)
         f.attrs["snapshot_len"] = np.int64(S)
+        f.attrs["eval_len"] = np.int64(E)
         write_axes(f, dims, R)
         for key, kind, choices in REGISTRY:
             if kind == "e":
@@ -213,6 +228,8 @@ def main():
         f.create_dataset("results/b", data=bd)
         if S > 0:
             f.create_dataset("results/W_history", data=hist)
+        if E > 0:
+            f.create_dataset("results/eval_curve", data=evc)
         f.create_dataset("metrics/norm", data=norm)
         f.create_dataset("metrics/interference", data=inter)
         f.create_dataset("metrics/dimensionality", data=dim)

@@ -89,6 +89,10 @@ with tempfile.TemporaryDirectory() as tmp:
         check(len(H) == int(res.attr("snapshot_len")) and (steps == want_steps).all() and steps[-1] == T - 1,
               f"point {idx}: {len(H)} snapshots at steps min(k*{every}, {T - 1})")
         close(D(H[-1]), res.feat("/metrics/dimensionality", idx), 1e-5, f"point {idx}: last snapshot D_i = metric")
+        xe, ye = res.eval_curve(idx)
+        ee = int(res.p("eval_every", idx))
+        check(len(ye) == int(res.attr("eval_len")) and (xe == np.minimum(np.arange(len(ye)) * ee, T - 1)).all()
+              and xe[-1] == T - 1, f"point {idx}: {len(ye)} eval-curve entries at steps min(k*{ee}, {T - 1})")
         n_checked += 1
     check(n_checked >= 2, f"{n_checked} done fixture points checked")
     res.close()
@@ -102,6 +106,14 @@ with tempfile.TemporaryDirectory() as tmp:
     cp = script(r2, "-o", out2)
     check(cp.returncode == 0 and png(out2), f"without W history: PNG written ({cp.stderr.strip()[-300:]})")
     check("W_history" in cp.stdout, f"without W history: a note says so ({cp.stdout.strip()})")
+    r3, p3 = os.path.join(tmp, "r3.h5"), os.path.join(tmp, "p3.h5")
+    subprocess.run([py, fixture, "e6", r3, p3, "--drop", "/results/eval_curve"], check=True)
+    res = tmsio.Results(r3)
+    check(len(res.eval_curve(tuple(0 for _ in res.shape))[0]) == 0, "without /results/eval_curve: empty curve")
+    res.close()
+    out3 = os.path.join(tmp, "e.png")
+    cp = script(r3, "-o", out3)
+    check(cp.returncode == 0 and png(out3), f"without eval curve: PNG written ({cp.stderr.strip()[-300:]})")
 
     # ---- 3. a real results file ----
     sweep = os.environ.get("TMS_SWEEP")
@@ -124,6 +136,23 @@ with tempfile.TemporaryDirectory() as tmp:
             check(np.array_equal(H[-1], res.W(idx)), f"real point {idx}: last snapshot == /results/W")
             check(not np.array_equal(H[0], H[-1]), f"real point {idx}: W moved during training")
         check(with_hist >= 4, f"{with_hist} real points with a W history")
+        # evaluation curve (the large shape of tiny.yaml, eval_every 30, eval_batch 256): entries at the curve rule,
+        # finite, falling overall; NaN rows for points with eval_every 0
+        with_eval = 0
+        ev = res.get("/results/eval_curve")
+        for idx in np.ndindex(*res.shape):
+            if not done[idx]:
+                continue
+            xe, ye = res.eval_curve(idx)
+            if int(res.p("eval_every", idx)) == 0:
+                check(np.isnan(ev[idx]).all(), f"real point {idx}: eval_every 0 -> NaN eval-curve row")
+                continue
+            with_eval += 1
+            T, ee = int(res.p("steps", idx)), int(res.p("eval_every", idx))
+            check((xe == np.minimum(np.arange(len(xe)) * ee, T - 1)).all() and xe[-1] == T - 1 and len(xe) == 8,
+                  f"real point {idx}: {len(xe)} finite eval-curve entries at min(k*{ee}, {T - 1})")
+            check(ye[-1] < ye[0], f"real point {idx}: evaluation loss falls ({ye[0]:.4g} -> {ye[-1]:.4g})")
+        check(with_eval >= 4, f"{with_eval} real points with an evaluation curve")
         res.close()
         out3 = os.path.join(tmp, "real.png")
         cp = script(real, "-o", out3, "--replicate", "0,1")

@@ -5,7 +5,9 @@
  * finite loss, dstar, first loss-curve entry, W (whole padded row block), b, and norm/interference/
  * dimensionality for its n features; attempts >= 1. Pending points must still hold NaN losses. When the file has
  * /results/W_history, a done point with snapshot_every > 0 has a finite first entry and a last entry (at
- * tms_spec_snapshot_len - 1) bitwise equal to its W; one with snapshot_every 0 has only NaN there.
+ * tms_spec_snapshot_len - 1) bitwise equal to its W; one with snapshot_every 0 has only NaN there. When the file has
+ * /results/eval_curve, a done point with eval_every > 0 has finite entries up to its own length and NaN beyond; one
+ * with eval_every 0 has only NaN there.
  * Exit 1 names the first points that break this and what was wrong; exit 2 when the file does not open.
  * Not a test by itself and not a general validator of the layout (h5diff and the unit tests cover that). */
 #include <hdf5.h>
@@ -114,6 +116,26 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  /* optional evaluation curve: (n, E) */
+  size_t nE = (size_t)dset_size(f, "/results/eval_curve"), erow = nE / n;
+  float *EV = NULL;
+  double *eevery = NULL, *esteps = NULL;
+  if (nE > 0) {
+    EV = malloc(nE * sizeof *EV);
+    eevery = malloc(n * sizeof *eevery);
+    esteps = malloc(n * sizeof *esteps);
+    if (!EV || !eevery || !esteps) return 2;
+    hid_t g = H5Fopen(argv[1], H5F_ACC_RDONLY, H5P_DEFAULT);
+    int er = g < 0 ? -1 : 0;
+    er |= read_all(g, "/results/eval_curve", H5T_NATIVE_FLOAT, EV);
+    er |= read_all(g, "/params/eval_every", H5T_NATIVE_DOUBLE, eevery);
+    er |= read_all(g, "/params/steps", H5T_NATIVE_DOUBLE, esteps);
+    if (g >= 0) H5Fclose(g);
+    if (er) {
+      fprintf(stderr, "orch_check: %s: /results/eval_curve or its parameters do not read\n", argv[1]);
+      return 2;
+    }
+  }
   size_t count[4] = {0, 0, 0, 0};
   for (size_t i = 0; i < n; i++) {
     if (status[i] > 3) {
@@ -154,6 +176,18 @@ int main(int argc, char **argv) {
           }
       }
     }
+    if (EV) {
+      const float *ev = EV + i * erow;
+      long e = (long)eevery[i], last = (long)esteps[i] - 1;
+      size_t len = e > 0 ? (size_t)(last / e + 1 + (last % e != 0)) : 0;
+      if (len > erow) bad(i, "its evaluation curve is longer than /results/eval_curve");
+      for (size_t k = 0; k < erow && len <= erow; k++)
+        if (k < len ? !isfinite(ev[k]) : !isnan(ev[k])) {
+          bad(i, k < len ? "an evaluation-curve entry within its length is not finite"
+                         : "its evaluation curve is not NaN beyond its own length");
+          break;
+        }
+    }
     size_t nfe = (size_t)nf[i];
     for (size_t k = 0; k < brow; k++) {
       if (!isfinite(b[i * brow + k])) {
@@ -170,6 +204,7 @@ int main(int argc, char **argv) {
   printf("done=%zu failed=%zu pending=%zu skipped=%zu\n", count[1], count[2], count[0], count[3]);
   free(status), free(attempts), free(loss), free(dstar), free(nf), free(norm), free(interf), free(dim);
   free(W), free(b), free(curve), free(H), free(every), free(steps);
+  free(EV), free(eevery), free(esteps);
   if (bad_count) fprintf(stderr, "orch_check: %d problem(s) in %s\n", bad_count, argv[1]);
   return bad_count ? 1 : 0;
 }

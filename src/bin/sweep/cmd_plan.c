@@ -157,6 +157,8 @@ int tms_cmd_plan(int argc, char **argv) {
          has_w2 ? ", W2 stored (abs)" : "");
   const size_t snapshots = tms_grid_snapshot_max(&sw);
   if (snapshots > 0) printf(", W history %zu snapshots", snapshots);
+  const size_t evals = tms_grid_eval_max(&sw);
+  if (evals > 0) printf(", eval curve %zu entries", evals);
   printf("\n");
   printf("model-steps:  %.4g\n", tms_grid_model_steps(&sw));
   printf("output size:  ");

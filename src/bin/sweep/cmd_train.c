@@ -177,6 +177,11 @@ static int write_h5(const char *path, const train_output *o) {
     const hsize_t hdims[3] = {(hsize_t)snaps, n, m};
     ok = ok && h5_dataset(f, "W_history", H5T_NATIVE_FLOAT, 3, hdims, o->res->W_history);
   }
+  const size_t evals = o->res->eval_curve ? tms_spec_eval_len(s) : 0;
+  if (evals > 0) { /* loss on one fixed eval batch (--eval-every): entry k at step min(k*every, steps-1) */
+    const hsize_t elen = (hsize_t)evals;
+    ok = ok && h5_dataset(f, "eval_curve", H5T_NATIVE_FLOAT, 1, &elen, o->res->eval_curve);
+  }
   ok = ok && h5_dataset(f, "final_loss", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->final_loss);
   ok = ok && h5_dataset(f, "importance", H5T_NATIVE_FLOAT, 1, &n, o->importance);
   ok = ok && h5_dataset(f, "density", H5T_NATIVE_FLOAT, 1, &n, o->density);
@@ -292,7 +297,8 @@ int tms_cmd_train(int argc, char **argv) {
   const int n = spec.n_features, m = spec.n_hidden;
   const size_t nm = (size_t)n * (size_t)m, curve_len = tms_spec_curve_len(&spec);
   const size_t snaps = tms_spec_snapshot_len(&spec);
-  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm, sizeof *fbuf);
+  const size_t evals = tms_spec_eval_len(&spec);
+  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm + evals, sizeof *fbuf);
   double *dbuf = calloc(3 * (size_t)n, sizeof *dbuf);
   if (!fbuf || !dbuf) {
     free(fbuf);
@@ -303,6 +309,7 @@ int tms_cmd_train(int argc, char **argv) {
   tms_train_result res = {.W = fbuf, .W2 = fbuf + nm, .b = fbuf + 2 * nm, .loss_curve = fbuf + 2 * nm + n};
   float *importance = fbuf + 2 * nm + n + curve_len, *density = importance + n;
   res.W_history = snaps > 0 ? density + n : NULL;
+  res.eval_curve = evals > 0 ? density + n + snaps * nm : NULL;
   tms_spec_profile(&spec, importance, density);
 
   tms_value vv;
