@@ -102,35 +102,10 @@ static int all_finite(const float *a, size_t count) {
 }
 
 /* Mean loss over eval_batch fresh samples of the evaluation stream, in chunks of batch_size. */
-static tms_status evaluate(double *loss, tms_slab *s, const tms_spec *spec, tms_error *err) {
-  tms_data_gen gen;
-  memset(&gen, 0, sizeof gen);
-  tms_status st = tms_data_init(&gen, spec, TMS_STREAM_EVAL, err);
-  if (st != TMS_OK) {
-    tms_data_free(&gen);
-    return st;
-  }
-  tms_acts acts = s->acts;
-  acts.dout = NULL; /* no gradient wanted */
-  const int n = spec->n_features;
-  double sum = 0.0;
-  for (long done = 0; done < spec->eval_batch;) {
-    const long left = spec->eval_batch - done;
-    /* chunks of the model's own batch_size, not the slab's: the sum's rounding must not depend on the bundle */
-    const int chunk = left < spec->batch_size ? (int)left : spec->batch_size;
-    tms_data_sample(&gen, s->x, chunk);
-    tms_model_forward(spec->variant, &acts, s->x, &s->p, chunk);
-    sum += tms_model_loss(spec->variant, &acts, s->x, s->importance, chunk, n) * (double)chunk;
-    done += chunk;
-  }
-  tms_data_free(&gen);
-  *loss = sum / (double)spec->eval_batch;
-  return TMS_OK;
-}
-
-/* Mean loss over the fixed evaluation-curve batch xe (rows), in chunks of the model's own batch_size (never the
- * slab's), so the sum's rounding does not depend on the bundle. */
-static double evaluate_fixed(tms_slab *s, const tms_spec *spec) {
+/* Mean loss over eval_batch samples, in chunks of the model's own batch_size (never the slab's, so the sum's
+ * rounding does not depend on the bundle). Samples come from gen, one chunk at a time into s->x, or, when gen is
+ * NULL, from the fixed evaluation-curve batch s->xe (eval_batch, N). */
+static double chunked_loss(tms_slab *s, const tms_spec *spec, tms_data_gen *gen) {
   tms_acts acts = s->acts;
   acts.dout = NULL; /* no gradient wanted */
   const int n = spec->n_features;
@@ -138,12 +113,23 @@ static double evaluate_fixed(tms_slab *s, const tms_spec *spec) {
   for (long done = 0; done < spec->eval_batch;) {
     const long left = spec->eval_batch - done;
     const int chunk = left < spec->batch_size ? (int)left : spec->batch_size;
-    const float *xc = s->xe + (size_t)done * (size_t)n; /* (chunk, N) */
+    if (gen) tms_data_sample(gen, s->x, chunk);
+    const float *xc = gen ? s->x : s->xe + (size_t)done * (size_t)n; /* (chunk, N) */
     tms_model_forward(spec->variant, &acts, xc, &s->p, chunk);
     sum += tms_model_loss(spec->variant, &acts, xc, s->importance, chunk, n) * (double)chunk;
     done += chunk;
   }
   return sum / (double)spec->eval_batch;
+}
+
+/* The final loss: a fresh batch of eval_batch samples from stream TMS_STREAM_EVAL. */
+static tms_status evaluate(double *loss, tms_slab *s, const tms_spec *spec, tms_error *err) {
+  tms_data_gen gen;
+  memset(&gen, 0, sizeof gen);
+  tms_status st = tms_data_init(&gen, spec, TMS_STREAM_EVAL, err);
+  if (st == TMS_OK) *loss = chunked_loss(s, spec, &gen);
+  tms_data_free(&gen);
+  return st;
 }
 
 static void copy_out(tms_train_result *r, const tms_slab *s, const tms_spec *spec) {
@@ -217,9 +203,9 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
       if (k + 1 < snap_len) memcpy(r->W_history + k * nm, s->p.W, nm * sizeof *r->W_history);
     }
     if (eval_len > 0 && step % spec->eval_every == 0)
-      r->eval_curve[step / spec->eval_every] = (float)evaluate_fixed(s, spec);
+      r->eval_curve[step / spec->eval_every] = (float)chunked_loss(s, spec, NULL);
     else if (eval_len > 0 && step == spec->steps - 1)
-      r->eval_curve[eval_len - 1] = (float)evaluate_fixed(s, spec);
+      r->eval_curve[eval_len - 1] = (float)chunked_loss(s, spec, NULL);
     tms_data_sample(&gen, s->x, B);
     tms_model_forward(spec->variant, &s->acts, s->x, &s->p, B);
     const double loss = tms_model_loss(spec->variant, &s->acts, s->x, s->importance, B, n);
