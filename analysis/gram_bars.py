@@ -31,9 +31,7 @@ def main(argv=None):
     xdim = args.x or default_x(res)
     res.dim_index(xdim)
     sel = tmsio.select_from_args(res, args)
-    xs = [sel[xdim]] if xdim in sel else list(range(res.shape[res.dim_index(xdim)]))
-    if len(xs) > args.max_cols:
-        xs = [xs[int(round(k))] for k in np.linspace(0, len(xs) - 1, args.max_cols)]
+    xs = tmsio.columns(res, xdim, sel, args.max_cols)
     rows = tmsio.rest_indices(res, [xdim], sel)
 
     nr, nc = len(rows), len(xs)

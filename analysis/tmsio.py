@@ -278,6 +278,15 @@ def add_common_args(ap, replicate=True):
     ap.add_argument("--dpi", type=int, default=110)
 
 
+def columns(h5, xdim, sel, max_cols):
+    """Indices along xdim to draw as figure columns: the selected one, or all of them thinned evenly to at most
+    max_cols (first and last kept)."""
+    xs = [sel[xdim]] if xdim in sel else list(range(h5.shape[h5.dim_index(xdim)]))
+    if len(xs) > max_cols:
+        xs = [xs[int(round(k))] for k in np.linspace(0, len(xs) - 1, max_cols)]
+    return xs
+
+
 def rest_indices(h5, free_dims, sel):
     """All index tuples over the dims that are neither free nor 'replicate', with selections applied.
     Returns a list of dicts {dim: index}."""
