@@ -13,11 +13,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "tms/data.h"
-#include "tms/kernels.h"
-#include "tms/optim.h"
-#include "tms/rng.h"
-#include "tms/spec.h"
+#include "data/data.h"
+#include "kernels/kernels.h"
+#include "trainer/optim.h"
+#include "rng/rng.h"
+#include "core/spec.h"
 
 enum { B = 1024 };
 

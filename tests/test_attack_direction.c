@@ -5,9 +5,9 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "tms/attack.h"
-#include "tms/kernels.h"
-#include "tms/metrics.h"
+#include "metrics/attack.h"
+#include "kernels/kernels.h"
+#include "metrics/metrics.h"
 
 enum { N = 8, M = 3, SAMPLES = 1000 };
 

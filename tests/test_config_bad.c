@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/config.h"
+#include "config/config.h"
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/config.h"
-#include "tms/grid.h"
+#include "config/config.h"
+#include "config/grid.h"
 
 #define GOOD TMS_TEST_DIR "/sweeps/good/"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/data.h"
+#include "data/data.h"
 
 enum { BATCH = 1000 };
 
@@ -395,7 +395,7 @@ static void case_determinism(void) {
   CHECK(z.density == NULL, "free leaves a zeroed struct");
 }
 
-/* ---- reference semantics: the law documented at the top of src/data/data.c, written out independently from
+/* ---- reference semantics: the law documented at the top of src/1_model/data/data.c, written out independently from
  * tms_rng_at, must reproduce the generator bit for bit (every mode, rho in {0, 0.5, 1}, both value ranges). ---- */
 static uint64_t thr(double p) {
   if (!(p > 0)) return 0;

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/config.h"
-#include "tms/grid.h"
+#include "config/config.h"
+#include "config/grid.h"
 
 static int parse(tms_sweep *sw, const char *text) {
   tms_error e;

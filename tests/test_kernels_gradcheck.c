@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/kernels/kernels_path.h"
+#include "kernels/kernels_path.h"
 #include "check.h"
-#include "tms/kernels.h"
+#include "kernels/kernels.h"
 
 enum { B = 40, N = 7, M = 3 };
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/kernels/kernels_path.h"
+#include "kernels/kernels_path.h"
 #include "check.h"
-#include "tms/kernels.h"
+#include "kernels/kernels.h"
 
 static uint64_t rng_state = 12345;
 static double uniform(void) { /* splitmix64 -> [0, 1) */

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/kernels/kernels_path.h"
+#include "kernels/kernels_path.h"
 #include "check.h"
-#include "tms/kernels.h"
+#include "kernels/kernels.h"
 
 /* Reads a float dataset whole; dims (up to 3) into dims[], returns malloc'd data or NULL. */
 static float *read_floats(hid_t file, const char *name, hsize_t dims[3], int *rank) {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "tms/kernels.h"
-#include "tms/metrics.h"
+#include "kernels/kernels.h"
+#include "metrics/metrics.h"
 
 enum { N = 12, M = 4, B = 256 };
 static const double REL = 1e-5;

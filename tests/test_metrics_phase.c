@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/metrics.h"
+#include "metrics/metrics.h"
 
 static void check_label(const char *what, const char *got, const char *want) {
   CHECK(strcmp(got, want) == 0, "%s: label '%s', want '%s'", what, got, want);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/metrics.h"
+#include "metrics/metrics.h"
 
 enum { MAXN = 32, MAXM = 8 };
 static const double PI = 3.14159265358979323846;

@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "check.h"
-#include "tms/metrics.h"
+#include "metrics/metrics.h"
 
 enum { N = 4, M = 3 };
 

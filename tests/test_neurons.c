@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "tms/kernels.h"
-#include "tms/neurons.h"
+#include "kernels/kernels.h"
+#include "metrics/neurons.h"
 
 static unsigned long long state = 0x2545f4914f6cdd1dULL;
 static double uniform(void) { /* test-local LCG */

@@ -7,7 +7,7 @@
 
 #include "check.h"
 #include "fixtures/adam_expected.h"
-#include "tms/optim.h"
+#include "trainer/optim.h"
 
 /* Runs ADAM_STEPS updates from adam_p0 with the committed gradients and compares every intermediate parameter
  * vector, and m, v at the end, with PyTorch's to rel_tol relative (per element, not per array maximum). */

@@ -16,10 +16,10 @@
 
 #include "check.h"
 #include "post/results_file.h"
-#include "tms/attack.h"
-#include "tms/metrics.h"
-#include "tms/post.h"
-#include "tms/post_theory.h"
+#include "metrics/attack.h"
+#include "metrics/metrics.h"
+#include "post/post.h"
+#include "post/theory.h"
 
 enum { KIND_A, KIND_B, KIND_C, KIND_Z }; /* n=2, m=1 weights: [1,0], [0,1], [1,-1], [0,0] */
 

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/metrics.h"
-#include "tms/post_theory.h"
+#include "metrics/metrics.h"
+#include "post/theory.h"
 
 /* E[sum_i I_i (x_i - ReLU(G x + b)_i)^2] for n = 2, m = 1, W = (w1, w2), by midpoint quadrature per activity
  * pattern (x_i = 0 w.p. 1-p, else U[0,1]). */

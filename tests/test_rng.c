@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/rng.h"
+#include "rng/rng.h"
 
 enum { N_DRAWS = 1000000 };
 

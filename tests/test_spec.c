@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/spec.h"
+#include "core/spec.h"
 
 static tms_value num(double v) { tms_value x = {0}; x.num = v; return x; }
 static tms_value word(const char *s) {

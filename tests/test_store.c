@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tms/config.h"
-#include "tms/grid.h"
-#include "tms/store.h"
+#include "config/config.h"
+#include "config/grid.h"
+#include "store/store.h"
 
 static const char *yaml_a =
     "schema: tms-sweep/1\n"

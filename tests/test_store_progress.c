@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tms/scheduler.h"
+#include "scheduler/scheduler.h"
 
 static int file_has(const char *path, const char *line) {
   FILE *f = fopen(path, "r");

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "tms/data.h"
-#include "tms/kernels.h"
-#include "tms/rng.h"
-#include "tms/trainer.h"
+#include "data/data.h"
+#include "kernels/kernels.h"
+#include "rng/rng.h"
+#include "trainer/trainer.h"
 
 /* A result with its own arrays, sized for spec. */
 typedef struct {

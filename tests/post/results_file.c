@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tms/metrics.h"
+#include "metrics/metrics.h"
 
 size_t test_points(const test_results *t) {
   size_t p = 1;

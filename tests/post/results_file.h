@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tms/spec.h"
+#include "core/spec.h"
 
 #define TEST_MAX_DIMS 8
 

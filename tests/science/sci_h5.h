@@ -1,5 +1,5 @@
 /* sci_h5: the few HDF5 reads the science checkers need, each returning float64 whatever the stored type.
- * Not a reader of the whole results layout (that is src/store and src/post); these helpers open one dataset or
+ * Not a reader of the whole results layout (that is src/3_files/store and src/3_files/post); these helpers open one dataset or
  * attribute by path, so a checker can read a results or post file written by the real binaries.
  * Invariant: every function prints what failed (file, path) and returns NULL / nonzero; callers just exit 1. */
 #ifndef TMS_SCI_H5_H

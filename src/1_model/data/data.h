@@ -1,0 +1,40 @@
+/* data: the sparse synthetic features of science.md section 2, one fresh batch per call.
+ * Independent features (per-feature density), the paper's correlated / anticorrelated sets (set density 1-S),
+ * ARENA's pairs with per-member density, and a correlation strength in [0, 1]. Values are U[0,1], or U[-1,1] for
+ * the abs variant. The target of every model is |x|.
+ * Invariant: the batch drawn at call t depends only on (seed, stream, t), never on who calls. */
+#ifndef TMS_DATA_H
+#define TMS_DATA_H
+#include "rng/rng.h"
+#include "core/spec.h"
+
+typedef struct {
+  int n_features;
+  int symmetric;      /* 1: values in [-1, 1] (abs variant) */
+  float *density;     /* (N) per-feature density after overrides */
+  tms_correlation correlation;
+  tms_correlation_density correlation_density;
+  int correlated_sets, set_size;
+  double strength;
+  tms_rng rng;
+  /* Precomputed from the above by tms_data_init (all inside one allocation, owned through `density`).
+   * A threshold t encodes probability t / 2^32: an event is "u32 < t" for 32 random bits u32. */
+  uint64_t *threshold;     /* (R * N) presence threshold of each feature when drawn on its own (for a set member:
+                            * its marginal under the structure), the row repeated R times so the bulk loop runs
+                            * flat over B*N entries without a modulo */
+  size_t threshold_len;    /* R * N */
+  uint64_t *set_threshold; /* (correlated_sets, set_size + 1) per-set thresholds of the structured draw */
+  uint64_t strength_threshold; /* rho as a threshold; 2^32 = always structured */
+  /* The same law with every set structured (rho = 1), per entry j of the repeated row, for a branch-free pass:
+   * present iff lower[j] <= hi32(draw of entry j + source) < upper[j] and hi32(draw of entry j) < own[j]. */
+  uint64_t *source_step; /* (R * N) source offset (<= 0, inside the row) times the Weyl increment */
+  uint64_t *lower, *upper, *own; /* (R * N) */
+} tms_data_gen;
+
+/* Allocates the per-feature table; the only allocation of the generator. */
+tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t stream, tms_error *err);
+/* x: (B, N) row-major, B = batch. */
+void tms_data_sample(tms_data_gen *gen, float *x /* (B, N) */, int batch);
+void tms_data_free(tms_data_gen *gen); /* safe on a zeroed struct */
+
+#endif

@@ -1,0 +1,40 @@
+/* kernels: forward and backward passes of the four toy models, for one model on one batch.
+ * Size letters: B batch, N features, M hidden. All arrays row-major float32.
+ * W (N, M): row i is W_i, the embedding of feature i (the paper's column). abs: W is W1 (read-in), W2 (N, M)
+ * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts. */
+#ifndef TMS_KERNELS_H
+#define TMS_KERNELS_H
+#include <stddef.h>
+
+#include "core/spec.h"
+
+typedef struct {
+  int n, m;
+  float *W;  /* (N, M) */
+  float *W2; /* (N, M), abs only; NULL otherwise */
+  float *b;  /* (N) */
+} tms_params;
+
+typedef struct {
+  float *h;    /* (B, M) hidden: x W, or ReLU(x W) for relu_hidden and abs */
+  float *out;  /* (B, N) model output x' */
+  float *dout; /* (B, N) dLoss/d(output pre-activation), filled by tms_model_loss */
+  float *dh;   /* (B, M) scratch: forward and backward may overwrite it */
+} tms_acts;
+
+/* Floats needed by tms_acts for batch B (to size one slab), and binding a slab to the struct. */
+size_t tms_acts_floats(int B, int N, int M);
+void tms_acts_bind(tms_acts *acts, float *mem, int B, int N, int M);
+
+/* out = model(x). */
+void tms_model_forward(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */, const tms_params *p,
+                       int B);
+/* Returns mean over (batch, feature) of I_i (|x_i| - out_i)^2, and, if acts->dout is not NULL, fills
+ * acts->dout with the gradient of that mean w.r.t. the output pre-activation (ReLU mask applied). */
+double tms_model_loss(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                      const float *importance /* (N) */, int B, int N);
+/* grad->W, grad->W2, grad->b are overwritten with dLoss/dW etc. Needs acts from forward and loss. */
+void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
+                        const tms_params *p, int B);
+
+#endif

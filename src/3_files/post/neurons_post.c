@@ -1,0 +1,70 @@
+/* neurons_post: neuron stack data of the privileged-basis models (science.md 4.9, E8, E9): per hidden unit whether
+ * it is polysemantic and how many features it carries (relu_hidden and abs; from W, the read-in W1 for abs), and for
+ * abs the rescaled W1, W2 the stack plot draws. Other variants keep -1 / NaN.
+ * Padding of the rescaled weights beyond a point's n, m is 0, as in /results/W. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/neurons.h"
+#include "post/post.h"
+
+tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, tms_error *err) {
+  size_t N = (size_t)res->n_max, M = (size_t)res->m_max, NM = N * M;
+  int any = 0, any_abs = 0;
+  for (size_t p = 0; p < res->points; p++) {
+    tms_variant v;
+    int n, m;
+    tms_post_point_shape(res, p, &v, &n, &m);
+    any |= v == TMS_RELU_HIDDEN || v == TMS_ABS;
+    any_abs |= v == TMS_ABS;
+  }
+  if (!any) return TMS_OK;
+  if (!res->W)
+    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
+                         "results file lacks /results/W, needed for the neuron stack data");
+  if (any_abs && !res->W2)
+    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
+                         "results file lacks /results/W2, needed for the abs neuron rescaling (W1_scaled, W2_scaled)");
+  if (any_abs) {
+    pp->W1_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
+    pp->W2_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
+    if (!pp->W1_scaled || !pp->W2_scaled) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
+    for (size_t k = 0; k < res->points * NM; k++) pp->W1_scaled[k] = pp->W2_scaled[k] = NAN;
+  }
+  float *buf = malloc((NM > 0 ? 4 * NM : 4) * sizeof *buf);
+  int *poly = malloc((M > 0 ? 2 * M : 2) * sizeof *poly);
+  if (!buf || !poly) {
+    free(buf);
+    free(poly);
+    return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
+  }
+  float *W1 = buf, *W2 = buf + NM, *W1s = buf + 2 * NM, *W2s = buf + 3 * NM;
+  int *fpn = poly + M;
+  for (size_t p = 0; p < res->points; p++) {
+    tms_variant v;
+    int n, m;
+    tms_post_point_shape(res, p, &v, &n, &m);
+    if (res->status[p] != 1 || !(v == TMS_RELU_HIDDEN || v == TMS_ABS) || n < 1 || m < 1) continue;
+    tms_post_point_weights(W1, res, p, 0);
+    tms_neurons_classify(poly, fpn, W1, n, m, TMS_POST_NEURON_REL);
+    for (int k = 0; k < m; k++) {
+      pp->polysemantic[p * M + (size_t)k] = (int8_t)poly[k];
+      pp->features_per_neuron[p * M + (size_t)k] = fpn[k];
+    }
+    if (v != TMS_ABS) continue;
+    tms_post_point_weights(W2, res, p, 1);
+    tms_neurons_rescale(W1s, W2s, W1, W2, n, m);
+    float *o1 = pp->W1_scaled + p * NM, *o2 = pp->W2_scaled + p * NM;
+    memset(o1, 0, NM * sizeof *o1);
+    memset(o2, 0, NM * sizeof *o2);
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < m; k++) {
+        o1[(size_t)i * M + (size_t)k] = W1s[i * m + k];
+        o2[(size_t)i * M + (size_t)k] = W2s[i * m + k];
+      }
+  }
+  free(buf);
+  free(poly);
+  return TMS_OK;
+}

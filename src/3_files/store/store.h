@@ -1,0 +1,69 @@
+/* store: the results file of a sweep (HDF5, schema "tms-results/1"; layout in sweeps/results-layout.md).
+ * Only the root rank holds a store. The file is opened with the MPI-IO driver on MPI_COMM_SELF, so flushes are
+ * the root's alone and never wait for busy workers; workers send their results to the root by messages.
+ * Invariants (kill-safety): every object and attribute is created once, at full size, when the file is made, and
+ * flushed before the file appears under its final name; afterwards only raw data is written. A commit writes a
+ * point's results, flushes, then writes its status, and flushes again, so any point marked done is complete. */
+#ifndef TMS_STORE_H
+#define TMS_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "core/status.h"
+
+#define TMS_RESULTS_SCHEMA "tms-results/1"
+
+/* /points/status values. */
+enum { TMS_POINT_PENDING = 0, TMS_POINT_DONE = 1, TMS_POINT_FAILED = 2, TMS_POINT_SKIPPED = 3 };
+
+typedef struct tms_store tms_store; /* opaque: holds the HDF5 handles */
+
+/* What the caller knows about the environment (the store adds HDF5's version and the creation time). */
+typedef struct {
+  const char *tool_version, *git_commit;
+  const char *mpi_version;     /* MPI_Get_library_version (first line is enough) */
+  const char *openblas_config; /* openblas_get_config(), or "unknown" */
+  int openblas_num_threads;    /* threads in effect (openblas_get_num_threads()) */
+  int ranks;                   /* MPI ranks of the run that created the file */
+} tms_store_provenance;
+
+/* One point's outcome as committed. Arrays are padded to the file's extent (see tms_grid_extent):
+ * loss_curve (curve_max, NaN padded), W and W2 (n_max*m_max, row i = W_i, zero padded), b (n_max),
+ * norm/interference/dimensionality (n_max, NaN beyond n). status TMS_OK = done; anything else = failed attempt
+ * (only attempts, error and wall_s are written then). W2 may be NULL when the file has no /results/W2.
+ * W_history (snapshot_max*n_max*m_max: entry k's W padded like W; NaN entries beyond the point's own snapshot length)
+ * is written when the file has /results/W_history (tms_grid_snapshot_max > 0) and it is not NULL. */
+typedef struct {
+  size_t index;
+  tms_status status;
+  double wall_s, loss, dstar;
+  const float *loss_curve, *W, *W2, *b;
+  const double *norm, *interference, *dimensionality;
+  const float *W_history; /* last, so positional initialisers written before it existed leave it NULL */
+  const float *eval_curve; /* (eval_max, NaN padded) written when the file has /results/eval_curve; after W_history
+                              for the same reason */
+} tms_point_record;
+
+/* Creates path (must not exist unless force) for a validated sweep. The file is built under "<path>.creating",
+ * flushed, and only then moved to path, so path is either absent or complete. Root only. */
+tms_status tms_store_create(tms_store **out, const char *path, const tms_sweep *sweep,
+                            const tms_store_provenance *prov, int force, tms_error *err);
+/* Opens an existing results file for resuming. Refuses (TMS_ERR_MISMATCH) when its config hash differs from the
+ * sweep's unless force_resume; even forced, the layout (grid shape, extents) must match. Root only. */
+tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sweep *sweep, int force_resume,
+                                 tms_error *err);
+/* Commits count records: results of every record, flush, then statuses, flush. Increments attempts. */
+tms_status tms_store_commit(tms_store *st, const tms_point_record *recs, int count, tms_error *err);
+/* Closes the file (flushing); frees st. Safe with NULL. Returns the first error met. */
+tms_status tms_store_close(tms_store *st, tms_error *err);
+
+/* The in-memory copy of /points/status and /points/attempts and /points/error (point_count entries). */
+const uint8_t *tms_store_status(const tms_store *st);
+const int32_t *tms_store_attempts(const tms_store *st);
+const int32_t *tms_store_errors(const tms_store *st);
+size_t tms_store_point_count(const tms_store *st);
+/* Extents the records must be padded to. */
+void tms_store_extent(const tms_store *st, int *n_max, int *m_max, size_t *curve_max, int *has_w2);
+
+#endif

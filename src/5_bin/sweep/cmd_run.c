@@ -1,0 +1,310 @@
+/* cmd_run: `[mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]`.
+ * Order matters: every rank parses the command line and the sweep (the root reads the file and broadcasts its
+ * text) and validates it BEFORE any output file is created or opened, so bad input never starts a run nor
+ * touches a file. Then the root creates (or opens, to resume) the results file, the scheduler runs, and the
+ * root prints a summary. Every collective phase ends with all ranks agreeing on one status (Allreduce/Bcast),
+ * so an error on one rank never leaves the others waiting in a collective call.
+ * Not here: the file layout (store) and the protocol (scheduler). */
+#define _POSIX_C_SOURCE 200809L /* getenv */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config/config.h"
+#include "config/grid.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+
+/* OpenBLAS extensions (the build links OpenBLAS, see CMakeLists.txt); declared here to avoid cblas.h. */
+char *openblas_get_config(void);
+int openblas_get_num_threads(void);
+
+typedef struct {
+  const char *sweep_path, *out_path;
+  int resume, force, force_resume, quiet, help;
+} run_args;
+
+static void run_usage(FILE *out) {
+  fprintf(out,
+          "usage: [mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]\n"
+          "\n"
+          "Trains every point of the sweep into one HDF5 results file (layout: sweeps/results-layout.md).\n"
+          "Rank 0 dispatches points (longest first, points of one shape bundled) and writes the file; the other\n"
+          "ranks train. Run alone (without mpirun) rank 0 trains too. Results do not depend on the rank count.\n"
+          "\n"
+          "  -o, --output OUT.h5  results file (required; --output=OUT.h5 too). Never overwritten without --force.\n"
+          "  --resume             continue OUT.h5: train only points not done (failed ones are retried);\n"
+          "                       refuses if the sweep's config hash differs from the file's.\n"
+          "  --force-resume       --resume even if the config hash differs (the grid shape must still match;\n"
+          "                       /params and the excluded points are rewritten, done points keep results).\n"
+          "  --force              replace an existing OUT.h5: the new file is built as OUT.h5.creating and renamed\n"
+          "                       over it once created, before training starts. Not with --resume.\n"
+          "  -q, --quiet          no progress lines on stderr (OUT.h5.progress is still written).\n"
+          "  -h, --help           this text.\n"
+          "\n"
+          "Progress: every run.progress_every_s seconds a line on stderr (done, failed, pending, running, points/s,\n"
+          "ETA) and the same as key=value lines in OUT.h5.progress (replaced atomically). Run alone, the lines\n"
+          "also come while a long point or bundle trains, with the share of it done: \"running 3 (40%%)\".\n"
+          "Signals: SIGTERM, SIGUSR1 or SIGINT: stop dispatching, let running points finish within\n"
+          "run.stop_grace_s (then abandon them: they stay pending), commit, close, exit 75. Under mpirun send\n"
+          "SIGUSR1 to mpirun: Open MPI forwards it to every rank and exits 75; on SIGTERM mpirun stops the job\n"
+          "the same way but exits 1. Failed points (diverged, timed out after run.point_timeout_s) are retried up\n"
+          "to run.max_attempts times and listed at the end.\n"
+          "\n"
+          "exit codes: 0 every point done; 1 finished but some points failed; 2 bad command line or sweep file,\n"
+          "            existing output without --force, or a resume that does not match (nothing was written);\n"
+          "            3 runtime error (I/O, HDF5, MPI; committed points are kept); 75 interrupted or points\n"
+          "            left pending (ranks abandoned after the grace period): continue with --resume.\n");
+}
+
+static int parse_args(run_args *a, int argc, char **argv, char *msg, size_t size) {
+  memset(a, 0, sizeof *a);
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) a->help = 1;
+    else if (strcmp(s, "-o") == 0 || strcmp(s, "--output") == 0) {
+      if (i + 1 >= argc) {
+        snprintf(msg, size, "%s needs a file name", s);
+        return -1;
+      }
+      a->out_path = argv[++i];
+    } else if (strncmp(s, "--output=", 9) == 0) a->out_path = s + 9;
+    else if (strcmp(s, "--resume") == 0) a->resume = 1;
+    else if (strcmp(s, "--force-resume") == 0) a->resume = a->force_resume = 1;
+    else if (strcmp(s, "--force") == 0) a->force = 1;
+    else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
+    else if (s[0] == '-' && s[1] != 0) {
+      snprintf(msg, size, "unknown option '%s'", s);
+      return -1;
+    } else if (!a->sweep_path) a->sweep_path = s;
+    else {
+      snprintf(msg, size, "unexpected argument '%s' (one sweep file per run)", s);
+      return -1;
+    }
+  }
+  if (a->help) return 0;
+  if (!a->sweep_path) {
+    snprintf(msg, size, "missing the sweep file");
+    return -1;
+  }
+  if (!a->out_path) {
+    snprintf(msg, size, "missing -o OUT.h5");
+    return -1;
+  }
+  if (a->resume && a->force) {
+    snprintf(msg, size, "--%s and --force contradict each other (continue the file, or replace it?)",
+             a->force_resume ? "force-resume" : "resume");
+    return -1;
+  }
+  return 0;
+}
+
+typedef struct {
+  char path[1100];
+  int quiet;
+} progress_ctx;
+
+static void on_progress(const tms_progress *p, void *user) {
+  progress_ctx *c = user;
+  if (!c->quiet) {
+    char line[256];
+    tms_progress_format(p, line, sizeof line);
+    fprintf(stderr, "tms-sweep run: %s\n", line);
+  }
+  tms_error e;
+  if (tms_progress_write_file(c->path, p, &e) != TMS_OK && !c->quiet) {
+    char buf[800];
+    tms_error_format(&e, buf, sizeof buf);
+    fprintf(stderr, "tms-sweep run: warning: %s\n", buf);
+  }
+}
+
+static void print_error(const char *what, const tms_error *e) {
+  char buf[1200];
+  tms_error_format(e, buf, sizeof buf);
+  fprintf(stderr, "tms-sweep run: %s%s\n", what, buf);
+}
+
+/* The same status on every rank: the worst one. */
+static tms_status agree(tms_status s) {
+  int v = (int)s, worst = 0;
+  MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  return (tms_status)worst;
+}
+
+static int finish(int code) {
+  MPI_Finalize();
+  return code;
+}
+
+/* Reads and validates the sweep on every rank: the root loads the file, the others parse its broadcast text. */
+static tms_status load_sweep(tms_sweep *sweep, const char *path, int rank, tms_error *err) {
+  tms_status s = TMS_OK;
+  long len = -1;
+  if (rank == 0) {
+    s = tms_sweep_load(sweep, path, err);
+    if (s == TMS_OK) len = (long)sweep->text_len;
+  }
+  MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  if (len < 0) return agree(rank == 0 ? s : TMS_ERR_CONFIG);
+  char *text = rank == 0 ? sweep->text : malloc((size_t)len + 1);
+  if (!text) { /* cannot take part in the broadcast: nothing sensible is left to do */
+    fprintf(stderr, "tms-sweep run: rank %d: no memory for the sweep text\n", rank);
+    MPI_Abort(MPI_COMM_WORLD, TMS_EXIT_ERROR);
+  }
+  MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+  if (rank != 0) text[len] = 0;
+  if (rank != 0) {
+    s = tms_sweep_parse(sweep, text, (size_t)len, path, err);
+    free(text);
+  }
+  if (s == TMS_OK) s = tms_grid_validate(sweep, err);
+  if (s == TMS_OK) {
+    double bytes = tms_grid_output_bytes(sweep);
+    if (sweep->run.max_output_gb > 0 && bytes > sweep->run.max_output_gb * 1e9)
+      s = tms_error_set(err, TMS_ERR_TOO_LARGE, path, 0, 0, "run.max_output_gb",
+                        "the results file would take %.3g GB, more than run.max_output_gb = %g", bytes / 1e9,
+                        sweep->run.max_output_gb);
+  }
+  return agree(s);
+}
+
+int tms_cmd_run(int argc, char **argv) {
+  int provided = 0, rank = 0, size = 1;
+  if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "tms-sweep run: MPI_Init_thread failed\n");
+    return TMS_EXIT_ERROR;
+  }
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  run_args a;
+  char msg[256] = "";
+  if (parse_args(&a, argc, argv, msg, sizeof msg) != 0) {
+    if (rank == 0) {
+      fprintf(stderr, "tms-sweep run: %s\n\n", msg);
+      run_usage(stderr);
+    }
+    return finish(TMS_EXIT_USAGE);
+  }
+  if (a.help) {
+    if (rank == 0) run_usage(stdout);
+    return finish(TMS_EXIT_OK);
+  }
+
+  /* Phase 1: input. Nothing is created or opened for writing before it passed. */
+  tms_sweep sweep;
+  memset(&sweep, 0, sizeof sweep);
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status s = load_sweep(&sweep, a.sweep_path, rank, &err);
+  if (s != TMS_OK) {
+    if (rank == 0) print_error("", &err);
+    tms_sweep_free(&sweep);
+    return finish(TMS_EXIT_USAGE);
+  }
+
+  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
+  int blas_threads = openblas_get_num_threads();
+  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
+    fprintf(stderr,
+            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
+            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
+            env_threads ? env_threads : "unset", blas_threads, size);
+  tms_signals_install(sweep.run.stop_grace_s);
+
+  /* Phase 2: the results file (root only). */
+  tms_store *store = NULL;
+  if (rank == 0) {
+    if (a.resume) {
+      s = tms_store_open_resume(&store, a.out_path, &sweep, a.force_resume, &err);
+    } else {
+      char mpi_ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+      int len = 0;
+      MPI_Get_library_version(mpi_ver, &len);
+      mpi_ver[strcspn(mpi_ver, "\n")] = 0;
+      const char *cfg = openblas_get_config();
+      tms_store_provenance prov = {TMS_VERSION, TMS_GIT_COMMIT, mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
+      s = tms_store_create(&store, a.out_path, &sweep, &prov, a.force, &err);
+    }
+    if (s != TMS_OK) print_error("", &err);
+  }
+  s = agree(s);
+  if (s != TMS_OK) {
+    tms_sweep_free(&sweep);
+    int input_problem = s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
+                        (s == TMS_ERR_IO && a.resume);
+    return finish(input_problem ? TMS_EXIT_USAGE : TMS_EXIT_ERROR);
+  }
+
+  /* Phase 3: the sweep. */
+  progress_ctx pc;
+  snprintf(pc.path, sizeof pc.path, "%s.progress", a.out_path);
+  pc.quiet = a.quiet;
+  tms_sched_options opt = {on_progress, &pc};
+  tms_sched_summary sum;
+  s = tms_sched_run(&sweep, store, &opt, &sum, &err);
+
+  int code = TMS_EXIT_OK;
+  if (rank == 0) {
+    if (s != TMS_OK) print_error("error: ", &err);
+    tms_error cerr;
+    memset(&cerr, 0, sizeof cerr);
+    if (tms_store_close(store, &cerr) != TMS_OK) {
+      print_error("error: ", &cerr);
+      if (s == TMS_OK) s = cerr.status;
+    }
+    if (sum.n_failed > 0) {
+      fprintf(stderr, "tms-sweep run: %zu point(s) failed:\n", sum.failed);
+      int r = tms_grid_rank(&sweep);
+      size_t coords[64];
+      for (size_t k = 0; k < sum.n_failed && k < 20; k++) {
+        char where[256] = "";
+        if (r <= 64) {
+          tms_grid_coords(&sweep, sum.failed_index[k], coords);
+          size_t off = 0;
+          for (int d = 0; d < r && off < sizeof where; d++) {
+            const char *sep = d ? " " : "";
+            const tms_axis *ax = d < sweep.n_axes ? &sweep.axes[d] : NULL;
+            if (ax && !ax->is_zip && ax->params[0].values[coords[d]].is_string)
+              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%s", sep, ax->name,
+                                      ax->params[0].values[coords[d]].str);
+            else if (ax && !ax->is_zip)
+              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%g", sep, ax->name,
+                                      ax->params[0].values[coords[d]].num);
+            else
+              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=#%zu", sep,
+                                      ax ? ax->name : "replicate", coords[d]);
+          }
+        }
+        fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum.failed_index[k], where,
+                tms_status_name((tms_status)sum.failed_error[k]), sum.failed_attempts[k]);
+      }
+      if (sum.failed > 20)
+        fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum.failed - 20);
+    }
+    if (!a.quiet || s != TMS_OK || sum.interrupted)
+      fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a.out_path,
+              sum.done, sum.failed, sum.pending, sum.skipped,
+              sum.interrupted ? " (interrupted: continue with --resume)" : "");
+    if (s != TMS_OK) code = TMS_EXIT_ERROR;
+    else if (sum.interrupted || sum.pending > 0 || sum.workers_abandoned) code = TMS_EXIT_INCOMPLETE;
+    else if (sum.failed > 0) code = TMS_EXIT_FAILED;
+    if (sum.workers_abandoned) {
+      fprintf(stderr, "tms-sweep run: some ranks did not stop within run.stop_grace_s; aborting them "
+                      "(the file is closed and consistent)\n");
+      tms_sched_summary_free(&sum);
+      tms_sweep_free(&sweep);
+      MPI_Abort(MPI_COMM_WORLD, TMS_EXIT_INCOMPLETE);
+      return TMS_EXIT_INCOMPLETE;
+    }
+  }
+  tms_sched_summary_free(&sum);
+  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  tms_sweep_free(&sweep);
+  return finish(code);
+}

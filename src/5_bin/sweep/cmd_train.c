@@ -1,0 +1,361 @@
+/* cmd_train: `tms-sweep train`, one model from command-line flags, for trying a point before sweeping it.
+ * The flags are generated from the parameter registry (one per parameter, underscores -> dashes), so they can never
+ * drift from the sweep-file keys; --help lists every one with its default. Prints progress to stderr (every ~2 s),
+ * then the eval loss and a per-feature table to stdout; --out writes the model to a small serial HDF5 file
+ * (schema "tms-train/1"). Not MPI: this command never initialises MPI, and trains in the calling process. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "metrics/metrics.h"
+#include "core/spec.h"
+#include "trainer/trainer.h"
+
+static volatile sig_atomic_t train_stop;
+static void on_signal(int sig) {
+  (void)sig;
+  train_stop = 1;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "n_features" -> "--n-features" */
+static void flag_of(const char *key, char *out, size_t size) {
+  snprintf(out, size, "--%s", key);
+  for (char *c = out + 2; *c; c++)
+    if (*c == '_') *c = '-';
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: tms-sweep train --n-features N --n-hidden M (--density P | --sparsity S) [flags]\n"
+          "Trains one model and prints its eval loss and a per-feature table (norm, interference s_i,\n"
+          "dimensionality D_i, phase class, geometry). Every sweep-file key is a flag (underscores -> dashes).\n\n");
+  for (int i = 0; i < tms_param_count(); i++) {
+    const tms_param_info *p = tms_param_at(i);
+    char flag[80], arg[160] = "";
+    flag_of(p->key, flag, sizeof flag);
+    if (p->kind == TMS_PARAM_ENUM) {
+      for (int c = 0; p->choices[c]; c++) {
+        strncat(arg, c ? "|" : "", sizeof arg - strlen(arg) - 1);
+        strncat(arg, p->choices[c], sizeof arg - strlen(arg) - 1);
+      }
+    } else {
+      snprintf(arg, sizeof arg, "%s", p->kind == TMS_PARAM_INT ? "INT" : "REAL");
+    }
+    fprintf(out, "  %s %s\n      %s (default: %s)\n", flag, arg, p->help, p->default_text);
+  }
+  fprintf(out,
+          "  --seed INT\n      seed of the model's init, data and eval streams (default: 0)\n"
+          "  --out FILE.h5\n      write W, b (W2), loss curve, final loss, metrics and every parameter (overwrites)\n"
+          "  --quiet\n      no progress lines on stderr\n"
+          "  --help\n      this text\n\n"
+          "exit codes: 0 trained, 1 training diverged, 2 bad flags, 3 runtime error (memory, file),\n"
+          "            75 interrupted by a signal\n");
+}
+
+/* Parses one value for registry parameter p into v; words for enums, numbers otherwise. */
+static int parse_value(const tms_param_info *p, const char *text, tms_value *v, const char *flag) {
+  memset(v, 0, sizeof *v);
+  if (p->kind == TMS_PARAM_ENUM) {
+    if (strlen(text) >= sizeof v->str) {
+      fprintf(stderr, "tms-sweep train: %s: '%s' is too long to be a valid choice\n", flag, text);
+      return 0;
+    }
+    v->is_string = 1;
+    snprintf(v->str, sizeof v->str, "%s", text);
+    return 1;
+  }
+  char *end = NULL;
+  errno = 0;
+  v->num = strtod(text, &end);
+  if (end == text || *end != '\0' || errno == ERANGE) {
+    fprintf(stderr, "tms-sweep train: %s: expected a number, got '%s'\n", flag, text);
+    return 0;
+  }
+  return 1;
+}
+
+typedef struct {
+  int quiet;
+  double t0, last;
+} progress_state;
+
+static void on_progress(void *ctx, long step, long steps, double loss) {
+  progress_state *ps = ctx;
+  const double t = now_s();
+  if (ps->quiet || t - ps->last < 2.0) return;
+  ps->last = t;
+  fprintf(stderr, "  step %ld/%ld  loss %.6g  (%.1f s)\n", step, steps, loss, t - ps->t0);
+}
+
+/* ---- HDF5 output (serial API, default property lists) ---- */
+
+static int h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
+  hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
+  if (space < 0) return 0;
+  hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(space);
+  return ok;
+}
+
+static int h5_attr(hid_t loc, const char *name, hid_t type, const void *data) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  if (space < 0) return 0;
+  hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  int ok = a >= 0 && H5Awrite(a, type, data) >= 0;
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(space);
+  return ok;
+}
+
+static int h5_attr_string(hid_t loc, const char *name, const char *text) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  if (type < 0) return 0;
+  int ok = H5Tset_size(type, strlen(text) + 1) >= 0 && h5_attr(loc, name, type, text);
+  H5Tclose(type);
+  return ok;
+}
+
+typedef struct {
+  const tms_spec *spec;
+  const tms_train_result *res;
+  tms_status status;
+  const float *importance, *density; /* (N) */
+  const double *norm, *interference, *dimensionality; /* (N) */
+  double dstar;
+} train_output;
+
+static int write_h5(const char *path, const train_output *o) {
+  const tms_spec *s = o->spec;
+  const hsize_t n = (hsize_t)s->n_features, m = (hsize_t)s->n_hidden;
+  const size_t len = tms_spec_curve_len(s);
+  int64_t *steps = malloc(len * sizeof *steps);
+  if (!steps) return 0;
+  for (size_t k = 0; k < len; k++) steps[k] = tms_spec_curve_step(s, k);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* failures are reported by us, once, with the path */
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) {
+    free(steps);
+    return 0;
+  }
+  const hsize_t nm[2] = {n, m}, hlen = (hsize_t)len;
+  int ok = h5_attr_string(f, "schema", "tms-train/1");
+  ok = ok && h5_attr_string(f, "tool_version", TMS_VERSION) && h5_attr_string(f, "git_commit", TMS_GIT_COMMIT);
+  ok = ok && h5_attr_string(f, "status", tms_status_name(o->status));
+  ok = ok && h5_attr(f, "seed", H5T_NATIVE_UINT64, &s->seed);
+  ok = ok && h5_attr(f, "steps_done", H5T_NATIVE_LONG, &o->res->steps_done);
+  ok = ok && h5_attr(f, "wall_s", H5T_NATIVE_DOUBLE, &o->res->wall_s);
+  for (int i = 0; ok && i < tms_param_count(); i++) {
+    const tms_param_info *p = tms_param_at(i);
+    if (strcmp(p->key, "sparsity") == 0) continue; /* density is stored; S = 1 - density */
+    tms_value v;
+    tms_spec_get(s, p->key, &v);
+    ok = v.is_string ? h5_attr_string(f, p->key, v.str) : h5_attr(f, p->key, H5T_NATIVE_DOUBLE, &v.num);
+  }
+  ok = ok && h5_dataset(f, "W", H5T_NATIVE_FLOAT, 2, nm, o->res->W);
+  if (s->variant == TMS_ABS) ok = ok && h5_dataset(f, "W2", H5T_NATIVE_FLOAT, 2, nm, o->res->W2);
+  ok = ok && h5_dataset(f, "b", H5T_NATIVE_FLOAT, 1, &n, o->res->b);
+  ok = ok && h5_dataset(f, "loss_curve", H5T_NATIVE_FLOAT, 1, &hlen, o->res->loss_curve);
+  ok = ok && h5_dataset(f, "loss_curve_step", H5T_NATIVE_INT64, 1, &hlen, steps);
+  const size_t snaps = o->res->W_history ? tms_spec_snapshot_len(s) : 0;
+  if (snaps > 0) { /* W over training (--snapshot_every): entry k at step min(k*every, steps-1), the last = W */
+    const hsize_t hdims[3] = {(hsize_t)snaps, n, m};
+    ok = ok && h5_dataset(f, "W_history", H5T_NATIVE_FLOAT, 3, hdims, o->res->W_history);
+  }
+  const size_t evals = o->res->eval_curve ? tms_spec_eval_len(s) : 0;
+  if (evals > 0) { /* loss on one fixed eval batch (--eval-every): entry k at step min(k*every, steps-1) */
+    const hsize_t elen = (hsize_t)evals;
+    ok = ok && h5_dataset(f, "eval_curve", H5T_NATIVE_FLOAT, 1, &elen, o->res->eval_curve);
+  }
+  ok = ok && h5_dataset(f, "final_loss", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->final_loss);
+  ok = ok && h5_dataset(f, "importance", H5T_NATIVE_FLOAT, 1, &n, o->importance);
+  ok = ok && h5_dataset(f, "density", H5T_NATIVE_FLOAT, 1, &n, o->density);
+  ok = ok && h5_dataset(f, "norm", H5T_NATIVE_DOUBLE, 1, &n, o->norm);
+  ok = ok && h5_dataset(f, "interference", H5T_NATIVE_DOUBLE, 1, &n, o->interference);
+  ok = ok && h5_dataset(f, "dimensionality", H5T_NATIVE_DOUBLE, 1, &n, o->dimensionality);
+  ok = ok && h5_dataset(f, "dstar", H5T_NATIVE_DOUBLE, 0, NULL, &o->dstar);
+  ok = H5Fclose(f) >= 0 && ok;
+  free(steps);
+  return ok;
+}
+
+static void print_table(const train_output *o) {
+  const tms_spec *s = o->spec;
+  printf("final loss (eval, %d fresh samples, mean over batch and features): %.6g\n", s->eval_batch,
+         o->res->final_loss);
+  printf("  (sum over features: %.6g; %ld steps in %.2f s)\n", o->res->final_loss * s->n_features,
+         o->res->steps_done, o->res->wall_s);
+  printf("%4s %10s %9s %9s %9s %8s %9s  %-16s %s\n", "i", "importance", "density", "||W_i||", "s_i", "D_i", "b_i",
+         "class", "geometry");
+  for (int i = 0; i < s->n_features; i++) {
+    const double norm = o->norm[i], D = o->dimensionality[i];
+    printf("%4d %10.4g %9.4g %9.4f %9.4f %8.4f %9.4f  %-16s %s\n", i, o->importance[i], o->density[i], norm,
+           o->interference[i], D, o->res->b[i], tms_phase_name(tms_metric_phase(norm * norm, D)),
+           tms_metric_geometry(D, 0.02));
+  }
+  printf("D* = %.4f dimensions per feature (%.3g features per dimension)\n", o->dstar,
+         o->dstar > 0 ? 1.0 / o->dstar : INFINITY);
+}
+
+int tms_cmd_train(int argc, char **argv) {
+  tms_spec spec;
+  tms_spec_defaults(&spec);
+  const char *out_path = NULL;
+  int quiet = 0, have_density = 0, have_sparsity = 0;
+  tms_error err;
+  memset(&err, 0, sizeof err);
+
+  for (int a = 1; a < argc; a++) {
+    const char *arg = argv[a];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      usage(stdout);
+      return TMS_EXIT_OK;
+    }
+    if (strcmp(arg, "--quiet") == 0) {
+      quiet = 1;
+      continue;
+    }
+    if (strncmp(arg, "--", 2) != 0) {
+      fprintf(stderr, "tms-sweep train: unexpected argument '%s' (see tms-sweep train --help)\n", arg);
+      return TMS_EXIT_USAGE;
+    }
+    /* --flag VALUE or --flag=VALUE */
+    char name[80];
+    const char *eq = strchr(arg, '=');
+    const size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (name_len >= sizeof name) {
+      fprintf(stderr, "tms-sweep train: unknown flag '%s'\n", arg);
+      return TMS_EXIT_USAGE;
+    }
+    memcpy(name, arg, name_len);
+    name[name_len] = '\0';
+    const char *value = eq ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
+    if (!value) {
+      fprintf(stderr, "tms-sweep train: %s needs a value\n", name);
+      return TMS_EXIT_USAGE;
+    }
+    if (strcmp(name, "--out") == 0) {
+      out_path = value;
+      continue;
+    }
+    if (strcmp(name, "--seed") == 0) {
+      char *end = NULL;
+      errno = 0;
+      unsigned long long seed = strtoull(value, &end, 10);
+      if (end == value || *end != '\0' || errno == ERANGE || value[0] == '-') {
+        fprintf(stderr, "tms-sweep train: --seed: expected a non-negative integer, got '%s'\n", value);
+        return TMS_EXIT_USAGE;
+      }
+      spec.seed = (uint64_t)seed;
+      continue;
+    }
+    char key[80];
+    snprintf(key, sizeof key, "%s", name + 2);
+    for (char *c = key; *c; c++)
+      if (*c == '-') *c = '_';
+    const tms_param_info *p = tms_param_find(key);
+    if (!p) {
+      fprintf(stderr, "tms-sweep train: unknown flag '%s' (see tms-sweep train --help)\n", name);
+      return TMS_EXIT_USAGE;
+    }
+    tms_value v;
+    if (!parse_value(p, value, &v, name)) return TMS_EXIT_USAGE;
+    if (tms_spec_set(&spec, key, &v, &err) != TMS_OK) {
+      fprintf(stderr, "tms-sweep train: %s: %s\n", name, err.msg);
+      return TMS_EXIT_USAGE;
+    }
+    have_density |= strcmp(key, "density") == 0;
+    have_sparsity |= strcmp(key, "sparsity") == 0;
+  }
+  if (have_density && have_sparsity) {
+    fprintf(stderr, "tms-sweep train: --density and --sparsity are the same setting (density = 1 - S); give one\n");
+    return TMS_EXIT_USAGE;
+  }
+  if (tms_spec_validate(&spec, &err) != TMS_OK) {
+    char flag[80] = "";
+    if (err.key[0]) flag_of(err.key, flag, sizeof flag);
+    fprintf(stderr, "tms-sweep train: %s%s%s\n", flag, flag[0] ? ": " : "", err.msg);
+    return TMS_EXIT_USAGE;
+  }
+
+  /* Everything the run needs, allocated before training. */
+  const int n = spec.n_features, m = spec.n_hidden;
+  const size_t nm = (size_t)n * (size_t)m, curve_len = tms_spec_curve_len(&spec);
+  const size_t snaps = tms_spec_snapshot_len(&spec);
+  const size_t evals = tms_spec_eval_len(&spec);
+  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm + evals, sizeof *fbuf);
+  double *dbuf = calloc(3 * (size_t)n, sizeof *dbuf);
+  if (!fbuf || !dbuf) {
+    free(fbuf);
+    free(dbuf);
+    fprintf(stderr, "tms-sweep train: out of memory for n=%d, m=%d\n", n, m);
+    return TMS_EXIT_ERROR;
+  }
+  tms_train_result res = {.W = fbuf, .W2 = fbuf + nm, .b = fbuf + 2 * nm, .loss_curve = fbuf + 2 * nm + n};
+  float *importance = fbuf + 2 * nm + n + curve_len, *density = importance + n;
+  res.W_history = snaps > 0 ? density + n : NULL;
+  res.eval_curve = evals > 0 ? density + n + snaps * nm : NULL;
+  tms_spec_profile(&spec, importance, density);
+
+  tms_value vv;
+  tms_spec_get(&spec, "variant", &vv);
+  if (!quiet)
+    fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str, n, m,
+            spec.density, spec.optimizer == TMS_ADAMW ? "adamw" : "adam", spec.lr, spec.steps, spec.batch_size,
+            (unsigned long long)spec.seed);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  progress_state ps = {quiet, now_s(), now_s()};
+  tms_train_control ctl = {.stop = &train_stop, .timeout_s = 0};
+  tms_status st = tms_train_observed(&spec, &res, &ctl, on_progress, &ps, &err);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+
+  train_output o = {&spec, &res, st, importance, density, dbuf, dbuf + n, dbuf + 2 * n, NAN};
+  int finite = 1;
+  for (size_t i = 0; i < nm; i++) finite &= isfinite(res.W[i]) != 0;
+  if (finite) {
+    tms_status ms = tms_metric_point(dbuf, dbuf + n, dbuf + 2 * n, &o.dstar, res.W, n, m);
+    if (ms != TMS_OK) finite = 0;
+  }
+  if (!finite)
+    for (size_t i = 0; i < 3 * (size_t)n; i++) dbuf[i] = NAN;
+
+  int code = TMS_EXIT_OK;
+  if (st == TMS_OK) {
+    print_table(&o);
+  } else {
+    char msg[1024];
+    tms_error_format(&err, msg, sizeof msg);
+    fprintf(stderr, "tms-sweep train: %s: %s\n", tms_status_message(st), msg);
+    code = st == TMS_ERR_DIVERGED ? TMS_EXIT_FAILED
+           : st == TMS_ERR_INTERRUPTED || st == TMS_ERR_TIMEOUT ? TMS_EXIT_INCOMPLETE
+                                                                 : TMS_EXIT_ERROR;
+  }
+  if (out_path && (st == TMS_OK || st == TMS_ERR_DIVERGED)) {
+    if (write_h5(out_path, &o)) {
+      if (!quiet) fprintf(stderr, "tms-sweep train: wrote %s\n", out_path);
+    } else {
+      fprintf(stderr, "tms-sweep train: %s: %s\n", out_path, tms_status_message(TMS_ERR_HDF5));
+      code = TMS_EXIT_ERROR;
+    }
+  }
+  free(fbuf);
+  free(dbuf);
+  return code;
+}
