@@ -5,6 +5,7 @@
 #ifndef TMS_TMS_H
 #define TMS_TMS_H
 #include "core/status.h"
+#include "core/version.h"
 #include "core/spec.h"
 #include "rng/rng.h"
 #include "data/data.h"

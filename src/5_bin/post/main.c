@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/version.h"
 #include "post/post.h"
 #include "post/theory.h"
 
@@ -66,7 +67,7 @@ static void usage(FILE *out) {
           "\n"
           "exit codes: 0 done, 2 bad usage or the file lacks data a product needs (wrong schema, missing dataset,\n"
           "            output exists), 3 I/O or HDF5 error\n",
-          TMS_VERSION, TMS_GIT_COMMIT);
+          tms_version(), tms_git_commit());
 }
 
 static int exit_code(tms_status st) {
@@ -261,7 +262,7 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("tms-post %s (%s)\n", TMS_VERSION, TMS_GIT_COMMIT);
+    printf("tms-post %s (%s)\n", tms_version(), tms_git_commit());
     return EXIT_OK;
   }
   if (strcmp(argv[1], "theory") == 0) return cmd_theory(argc - 1, argv + 1);

@@ -228,7 +228,7 @@ int tms_cmd_run(int argc, char **argv) {
       MPI_Get_library_version(mpi_ver, &len);
       mpi_ver[strcspn(mpi_ver, "\n")] = 0;
       const char *cfg = openblas_get_config();
-      tms_store_provenance prov = {TMS_VERSION, TMS_GIT_COMMIT, mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
+      tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
       s = tms_store_create(&store, a.out_path, &sweep, &prov, a.force, &err);
     }
     if (s != TMS_OK) print_error("", &err);

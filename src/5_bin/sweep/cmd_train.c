@@ -155,7 +155,7 @@ static int write_h5(const char *path, const train_output *o) {
   }
   const hsize_t nm[2] = {n, m}, hlen = (hsize_t)len;
   int ok = h5_attr_string(f, "schema", "tms-train/1");
-  ok = ok && h5_attr_string(f, "tool_version", TMS_VERSION) && h5_attr_string(f, "git_commit", TMS_GIT_COMMIT);
+  ok = ok && h5_attr_string(f, "tool_version", tms_version()) && h5_attr_string(f, "git_commit", tms_git_commit());
   ok = ok && h5_attr_string(f, "status", tms_status_name(o->status));
   ok = ok && h5_attr(f, "seed", H5T_NATIVE_UINT64, &s->seed);
   ok = ok && h5_attr(f, "steps_done", H5T_NATIVE_LONG, &o->res->steps_done);

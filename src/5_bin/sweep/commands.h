@@ -1,6 +1,7 @@
 /* commands: the subcommands of tms-sweep, one file each. Each returns the process exit code. */
 #ifndef TMS_SWEEP_COMMANDS_H
 #define TMS_SWEEP_COMMANDS_H
+#include "core/version.h" /* tms_version(), tms_git_commit() for --version and provenance */
 
 /* Exit codes of tms-sweep (documented in --help and the README). */
 enum {

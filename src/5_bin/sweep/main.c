@@ -34,7 +34,7 @@ static void usage(FILE *out) {
           "  75  interrupted: SIGTERM, SIGUSR1 or SIGINT (run: also ranks abandoned after run.stop_grace_s;\n"
           "      train: also a timeout). Continue a run with --resume. Under mpirun, send SIGUSR1 to mpirun:\n"
           "      it forwards it and exits 75; on SIGTERM mpirun stops the job the same way but exits 1.\n",
-          TMS_VERSION, TMS_GIT_COMMIT);
+          tms_version(), tms_git_commit());
 }
 
 int main(int argc, char **argv) {
@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     return TMS_EXIT_OK;
   }
   if (strcmp(cmd, "--version") == 0) {
-    printf("tms-sweep %s (%s)\n", TMS_VERSION, TMS_GIT_COMMIT);
+    printf("tms-sweep %s (%s)\n", tms_version(), tms_git_commit());
     return TMS_EXIT_OK;
   }
   if (strcmp(cmd, "train") == 0) return tms_cmd_train(argc - 1, argv + 1);
