@@ -209,7 +209,7 @@ static void test_phase(void) {
     float w[2] = {1, 1e-3f}, bias[2] = {0, 0};
     tms_params params = {.n = 2, .m = 1, .W = w, .W2 = NULL, .b = bias};
     double vb = NAN, ve = NAN;
-    tms_status ast = tms_attack_vulnerability(&vb, &ve, &f.spec[2], &params, f.spec[2].eval_batch, &err);
+    tms_status ast = tms_attack_vulnerability(&vb, &ve, &f.spec[2], &params, TMS_POST_ATTACK_BATCH, &err);
     CHECK(ast == TMS_OK && vb == pp.vulnerability[2] && ve == pp.vulnerability_per_example[2],
           "vulnerability of point 2 from the original spec: %.17g %.17g, post: %.17g %.17g", vb, ve,
           pp.vulnerability[2], pp.vulnerability_per_example[2]);

@@ -15,3 +15,8 @@ tms_test(NAME trainer_timeout SOURCES ${_tr} LIBS tms_trainer LABELS unit ARGS t
 if(TARGET tms-sweep)
   tms_script_test(NAME cmd_train_smoke COMMAND bash ${TMS_TEST_DIR}/test_trainer_cmd.sh LABELS unit TIMEOUT 60)
 endif()
+set(_ev ${TMS_TEST_DIR}/test_evaluate.c)
+tms_test(NAME eval_key_data_law SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS key)
+tms_test(NAME eval_shared_by_cell SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS shared)
+tms_test(NAME eval_standard_error SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS se)
+tms_test(NAME eval_e0_precision SOURCES ${_ev} LIBS tms_trainer LABELS unit science ARGS e0 TIMEOUT 60)

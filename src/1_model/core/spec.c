@@ -68,8 +68,8 @@ static const param_row rows[] = {
         "save W every this many steps (0: only the final W)", snapshot_every, 'i'),
     ROW("eval_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
         "loss on one fixed eval_batch every this many steps (0: off)", eval_every, 'i'),
-    ROW("eval_batch", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "8192", "samples of the final evaluation loss",
-        eval_batch, 'i'),
+    ROW("eval_batch", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "1048576",
+        "samples of the final evaluation loss (one evaluation set per data law)", eval_batch, 'i'),
 };
 #undef ROW
 
@@ -115,7 +115,9 @@ void tms_spec_defaults(tms_spec *spec) {
   spec->steps = 10000;
   spec->batch_size = 1024;
   spec->log_every = 100;
-  spec->eval_batch = 8192;
+  /* 2^20: the standard error of E0's loss (n=5 m=2, density 0.05) is then 0.7-0.8% of the loss (8,192 gave 8%);
+   * the per-sample loss is heavy-tailed at low density. The evaluation costs ~0.01 s there, ~1/20 of training. */
+  spec->eval_batch = 1 << 20;
   spec->snapshot_every = 0;
   spec->eval_every = 0;
   spec->seed = 0;

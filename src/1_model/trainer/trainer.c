@@ -1,8 +1,9 @@
 /* trainer: the training loop of science.md section 3, for one model or a bundle of models of one shape.
  * Per step: lr_t = lr * schedule(step), a fresh batch from the point's data stream, forward, loss, backward, then
  * Adam/AdamW on [W | W2 | b] as one flat vector. The loss curve keeps the loss of the step's own batch before its
- * update (as the PyTorch reference does) at steps 0, log_every, ..., steps-1. final_loss is measured afterwards on
- * eval_batch fresh samples of the evaluation stream, in chunks of batch_size so memory stays bounded.
+ * update (as the PyTorch reference does) at steps 0, log_every, ..., steps-1. final_loss (and loss_se) is measured
+ * afterwards by tms_evaluate on eval_batch samples of the evaluation set of the point's data law (trainer/evaluate.h:
+ * the same samples for every replicate and optimizer), in chunks of batch_size so memory stays bounded.
  * Why a bundle exists: the scheduler hands a worker several small points in one message, and the worker trains them
  * with one slab allocation; models are trained one after the other in the same slab, each exactly as if alone (own
  * streams, own init, own optimiser state), so results never depend on how points were bundled (oracle O8).
@@ -27,6 +28,7 @@
 #include <time.h>
 
 #include "data/data.h"
+#include "trainer/evaluate.h"
 #include "trainer/optim.h"
 #include "rng/rng.h"
 
@@ -122,16 +124,6 @@ static double chunked_loss(tms_slab *s, const tms_spec *spec, tms_data_gen *gen)
   return sum / (double)spec->eval_batch;
 }
 
-/* The final loss: a fresh batch of eval_batch samples from stream TMS_STREAM_EVAL. */
-static tms_status evaluate(double *loss, tms_slab *s, const tms_spec *spec, tms_error *err) {
-  tms_data_gen gen;
-  memset(&gen, 0, sizeof gen);
-  tms_status st = tms_data_init(&gen, spec, TMS_STREAM_EVAL, err);
-  if (st == TMS_OK) *loss = chunked_loss(s, spec, &gen);
-  tms_data_free(&gen);
-  return st;
-}
-
 static void copy_out(tms_train_result *r, const tms_slab *s, const tms_spec *spec) {
   const size_t nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
   memcpy(r->W, s->p.W, nm * sizeof *r->W);
@@ -159,7 +151,8 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   for (size_t k = 0; k < snap_len * nm; k++) r->W_history[k] = NAN;
   const size_t eval_len = r->eval_curve ? tms_spec_eval_len(spec) : 0;
   for (size_t k = 0; k < eval_len; k++) r->eval_curve[k] = NAN;
-  r->final_loss = NAN;
+  r->final_loss = r->loss_se = NAN;
+  r->eval_s = 0.0;
   r->steps_done = 0;
   r->wall_s = 0.0;
 
@@ -234,12 +227,14 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   if (snap_len > 0 && r->steps_done == spec->steps) /* the last entry: the trained W */
     memcpy(r->W_history + (snap_len - 1) * nm, s->p.W, nm * sizeof *r->W_history);
 
-  if (st == TMS_OK) {
-    double eval = NAN;
-    st = evaluate(&eval, s, spec, err);
-    if (st == TMS_OK && !isfinite(eval))
-      st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "evaluation loss is %g", eval);
-    if (st == TMS_OK) r->final_loss = eval;
+  if (st == TMS_OK) { /* the final loss on the evaluation set of the point's data law (trainer/evaluate.h) */
+    const double te = now_s();
+    tms_eval ev;
+    st = tms_evaluate(&ev, spec, &s->p, s->acts, s->x, s->importance, err);
+    if (st == TMS_OK && !isfinite(ev.loss))
+      st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "evaluation loss is %g", ev.loss);
+    if (st == TMS_OK) r->final_loss = ev.loss, r->loss_se = ev.se;
+    r->eval_s = now_s() - te;
   }
   copy_out(r, s, spec);
   r->wall_s = now_s() - t0;

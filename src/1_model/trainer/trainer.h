@@ -21,7 +21,10 @@ typedef struct {
   float *eval_curve; /* (tms_spec_eval_len(spec)) caller-owned, or NULL: loss on one fixed batch of eval_batch samples
                         (stream TMS_STREAM_EVAL_CURVE) before the update of step tms_spec_eval_step(k); filled only
                         when spec->eval_every > 0; NAN where not reached */
-  double final_loss; /* loss of the trained model on a fresh evaluation batch (eval_batch samples); NAN on failure */
+  double final_loss; /* loss of the trained model on eval_batch samples of the evaluation set of its data law
+                        (trainer/evaluate.h: shared by every point with the same data law); NAN on failure */
+  double loss_se;    /* standard error of final_loss over those samples; NAN on failure */
+  double eval_s;     /* wall seconds of the final evaluation (included in wall_s) */
   long steps_done;
   double wall_s;
 } tms_train_result;

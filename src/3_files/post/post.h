@@ -23,6 +23,8 @@
 #define TMS_POST_GEOMETRY_TOL 0.02
 /* Neuron stack: a weight counts when |w| >= this * max |w| of the neuron (science.md 4.9). */
 #define TMS_POST_NEURON_REL 0.1
+/* Default samples of the vulnerability: its own, because the attack costs O(samples n^2) per point. */
+#define TMS_POST_ATTACK_BATCH 65536
 
 /* One CSV column of a grid dimension: a plain axis has one (its values); a zip group has its index column and
  * one per member key. Values are kept as text because axes may hold words. */
@@ -86,7 +88,7 @@ void tms_post_point_weights(float *out /* (N, M) */, const tms_post_results *res
 typedef struct {
   int feature;          /* feature whose phase is classified; -1 = the last feature of each point */
   int drop_worst;       /* drop the highest-loss done seed of each cell before the fractions (if >= 2 done) */
-  int attack_batch;     /* samples for the vulnerability; 0 = each point's eval_batch */
+  int attack_batch;     /* samples for the vulnerability; 0 = TMS_POST_ATTACK_BATCH */
   int force;            /* overwrite an existing output file */
   int no_vulnerability; /* skip the attack (NaN everywhere) */
 } tms_post_options;

@@ -54,7 +54,7 @@ static void usage(FILE *out) {
           "  --feature I            feature to classify (0-based). Default: the last feature of each point\n"
           "  --drop-worst           drop each cell's highest-loss done seed before the fractions (as the paper),\n"
           "                         if the cell has at least 2 done seeds. Default: off\n"
-          "  --attack-batch N       samples per vulnerability evaluation. Default: each point's eval_batch\n"
+          "  --attack-batch N       samples per vulnerability evaluation. Default: 65536\n"
           "                         (cost: n+1 forward passes of N samples per point; on large phase sweeps\n"
           "                         use a smaller N or --no-vulnerability)\n"
           "  --no-vulnerability     skip the attack (/vulnerability/value, per_example all NaN). Default: computed\n"

@@ -183,6 +183,7 @@ static int write_h5(const char *path, const train_output *o) {
     ok = ok && h5_dataset(f, "eval_curve", H5T_NATIVE_FLOAT, 1, &elen, o->res->eval_curve);
   }
   ok = ok && h5_dataset(f, "final_loss", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->final_loss);
+  ok = ok && h5_dataset(f, "loss_se", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->loss_se);
   ok = ok && h5_dataset(f, "importance", H5T_NATIVE_FLOAT, 1, &n, o->importance);
   ok = ok && h5_dataset(f, "density", H5T_NATIVE_FLOAT, 1, &n, o->density);
   ok = ok && h5_dataset(f, "norm", H5T_NATIVE_DOUBLE, 1, &n, o->norm);
@@ -196,10 +197,11 @@ static int write_h5(const char *path, const train_output *o) {
 
 static void print_table(const train_output *o) {
   const tms_spec *s = o->spec;
-  printf("final loss (eval, %d fresh samples, mean over batch and features): %.6g\n", s->eval_batch,
-         o->res->final_loss);
-  printf("  (sum over features: %.6g; %ld steps in %.2f s)\n", o->res->final_loss * s->n_features,
-         o->res->steps_done, o->res->wall_s);
+  printf("final loss (evaluation set of this data law, %d samples, mean over batch and features): %.6g +- %.2g"
+         " (%.2f%%)\n", s->eval_batch, o->res->final_loss, o->res->loss_se,
+         100.0 * o->res->loss_se / o->res->final_loss);
+  printf("  (sum over features: %.6g; %ld steps in %.2f s, of which evaluation %.2f s)\n",
+         o->res->final_loss * s->n_features, o->res->steps_done, o->res->wall_s, o->res->eval_s);
   printf("%4s %10s %9s %9s %9s %8s %9s  %-16s %s\n", "i", "importance", "density", "||W_i||", "s_i", "D_i", "b_i",
          "class", "geometry");
   for (int i = 0; i < s->n_features; i++) {
