@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the README gallery: runs each experiment's quick sweep, post-processes it and draws its figures
-# into analysis/gallery/. Needs a build (cmake -S . -B build && cmake --build build). Results go to out/gallery/.
+# into analysis/gallery/, with the output of `tms-post check` (the experiment's must-show items) beside them as
+# analysis/gallery/<sweep>_check.txt. Needs a build (cmake -S . -B build && cmake --build build). Results go to out/gallery/.
 # Usage: bash analysis/gallery.sh [e0 e1 ...]      (default: every experiment with a quick sweep)
 #        TMS_NP=3 bash analysis/gallery.sh          (run each sweep under mpirun with 3 ranks; default: 1 process)
 set -euo pipefail
@@ -27,6 +28,9 @@ for e in "${exps[@]}"; do
     "$BUILD/tms-sweep" run "sweeps/${name}_quick.yaml" -o "$res" --force --quiet
   fi
   "$BUILD/tms-post" "$res" -o "$post" --force --drop-worst
+  # the experiment's must-show items; the README shows these lines beside the figure (a FAIL is kept, not hidden)
+  "$BUILD/tms-post" check "$res" > "$FIGS/${name}_check.txt" || echo "gallery: $e: some check FAILED (see $FIGS/${name}_check.txt)"
+  cat "$FIGS/${name}_check.txt"
   /usr/bin/python3 analysis/make_figures.py "$e" "$res" --post "$post" -o "$FIGS"
   echo "gallery: $e ($name) done in $(( $(date +%s) - start )) s"
 done

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "post/check_internal.h" /* declares tms_post_away_from_boundary, shared with the E2 check */
 #include "post/post.h"
 #include "post/theory.h"
 
@@ -41,8 +42,8 @@ static long shape_key(const tms_post_results *res, size_t c) {
 }
 
 /* 1 if every neighbour of cell c (within one step along each of the d cell dims) with a theory class and the same
- * model shape has c's theory class. */
-static int away_from_boundary(const tms_post_results *res, const int8_t *theory, size_t c) {
+ * model shape has c's theory class (also used by the E2 check). */
+int tms_post_away_from_boundary(const tms_post_results *res, const int8_t *theory, size_t c) {
   int d = res->rank - 1;
   size_t coord[TMS_POST_MAX_RANK], rest = c;
   for (int k = d - 1; k >= 0; k--) {
@@ -94,7 +95,7 @@ tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_resul
     int same = theory[c] == pp->cell_class[c];
     cmp++;
     agree += same;
-    if (away_from_boundary(res, theory, c)) {
+    if (tms_post_away_from_boundary(res, theory, c)) {
       cmp_away++;
       agree_away += same;
     }

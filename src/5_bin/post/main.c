@@ -16,6 +16,8 @@
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_IO = 3 };
 
+int tms_post_cmd_check(int argc, char **argv); /* cmd_check.c */
+
 static void usage(FILE *out) {
   fprintf(out,
           "tms-post %s (%s): derived products of a tms results file\n"
@@ -25,6 +27,7 @@ static void usage(FILE *out) {
           "           [--no-vulnerability] [--force]\n"
           "  tms-post theory --n N --m M --importance-logspace START STOP NUM --density-logspace START STOP NUM\n"
           "           -o THEORY.h5 [--csv DIR] [--force]\n"
+          "  tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
           "  tms-post --help | --version\n"
           "\n"
           "products (RESULTS.h5 must have schema tms-results/1; POST.h5 gets schema tms-post/1):\n"
@@ -65,7 +68,12 @@ static void usage(FILE *out) {
           "  theory writes /phase/class on (last_importance, density) and /axes (ties on a boundary go to the\n"
           "  less represented class); --csv DIR gives DIR/phase.csv\n"
           "\n"
-          "exit codes: 0 done, 2 bad usage or the file lacks data a product needs (wrong schema, missing dataset,\n"
+          "check: the quantitative must-show items of the file's experiment (e0..e9, from the sweep name, e.g.\n"
+          "  e3-uniform-quick -> e3, or --experiment), one line each: PASS/FAIL/INFO, what is measured, the value\n"
+          "  of the lowest-loss seed of the cell [the range over its seeds], the threshold. --quiet prints only\n"
+          "  failures and the summary. Exit 1 when an item fails. The items and thresholds: analysis/SCIENCE.md\n"
+          "\n"
+          "exit codes: 0 done, 1 check: an item failed, 2 bad usage or the file lacks data a product needs (wrong schema, missing dataset,\n"
           "            output exists), 3 I/O or HDF5 error\n",
           tms_version(), tms_git_commit());
 }
@@ -266,5 +274,6 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (strcmp(argv[1], "theory") == 0) return cmd_theory(argc - 1, argv + 1);
+  if (strcmp(argv[1], "check") == 0) return tms_post_cmd_check(argc - 1, argv + 1);
   return cmd_post(argc, argv);
 }
