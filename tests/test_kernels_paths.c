@@ -89,7 +89,7 @@ int main(void) {
   /* AUTO follows the crossovers documented in kernels.c. */
   CHECK(tms_kernels_choose_path(2, 1) == TMS_KERNELS_LANES, "2x1 takes the lanes path");
   CHECK(tms_kernels_choose_path(20, 5) == TMS_KERNELS_GEMM, "20x5 takes the cblas path");
-  CHECK(tms_kernels_choose_path(400, 30) == TMS_KERNELS_GEMM, "400x30 takes the cblas path");
+  CHECK(tms_kernels_choose_path(400, 30) == TMS_KERNELS_LARGE, "400x30 takes the large-shape path");
   tms_kernels_force_path = TMS_KERNELS_LANES;
   CHECK(tms_kernels_choose_path(300, 24) == TMS_KERNELS_LOOP, "forced lanes falls back to loops when it cannot fit");
   tms_kernels_force_path = TMS_KERNELS_AUTO;

@@ -20,6 +20,7 @@
 
 #include "kernels_path.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_large.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
 /* -O3's unroll-and-jam fuses two nonzeros' axpys into one loop that GCC 12 then fails to vectorise (4x slower). */
@@ -72,18 +73,23 @@ static int lanes_fit(int N, int M);
 tms_kernels_path tms_kernels_choose_path(int n, int m) {
   const int fit = lanes_fit(n, m);
   if (tms_kernels_force_path == TMS_KERNELS_LANES) return fit ? TMS_KERNELS_LANES : TMS_KERNELS_LOOP;
+  const int large = (long)n * m >= TMS_LARGE_MIN_NM; /* its scratch exists in tms_acts */
+  if (tms_kernels_force_path == TMS_KERNELS_LARGE) return large ? TMS_KERNELS_LARGE : TMS_KERNELS_GEMM;
   if (tms_kernels_force_path != TMS_KERNELS_AUTO) return tms_kernels_force_path;
   if (fit && n <= TMS_LANES_MAX_AUTO_N && (long)n * m <= TMS_LANES_MAX_AUTO_NM) return TMS_KERNELS_LANES;
-  return TMS_KERNELS_GEMM;
+  return large ? TMS_KERNELS_LARGE : TMS_KERNELS_GEMM;
 }
 
-size_t tms_acts_floats(int B, int N, int M) { return 2 * (size_t)B * M + 2 * (size_t)B * N; }
+size_t tms_acts_floats(int B, int N, int M) {
+  return 2 * (size_t)B * M + 2 * (size_t)B * N + tms_large_scratch_floats(B, N, M);
+}
 
 void tms_acts_bind(tms_acts *acts, float *mem, int B, int N, int M) {
   acts->h = mem;                              /* (B, M) */
   acts->out = acts->h + (size_t)B * M;        /* (B, N) */
   acts->dout = acts->out + (size_t)B * N;     /* (B, N) */
   acts->dh = acts->dout + (size_t)B * N;      /* (B, M) */
+  acts->large = tms_large_scratch_floats(B, N, M) ? acts->dh + (size_t)B * M : NULL;
 }
 
 /* ---- helpers ------------------------------------------------------------------------------------------------ */
@@ -555,6 +561,10 @@ void tms_model_forward(tms_variant variant, tms_acts *acts, const float *x /* (B
   const tms_kernels_path path = tms_kernels_choose_path(N, M);
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
+  if (path == TMS_KERNELS_LARGE) {
+    tms_large_forward(variant, acts, x, p, B);
+    return;
+  }
   if (path == TMS_KERNELS_LANES) {
     forward_lanes(acts->h, acts->out, x, p->W, Wout, p->b, B, N, M, hidden_relu, variant != TMS_LINEAR);
     return;
@@ -638,6 +648,10 @@ void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
   float *dWout = variant == TMS_ABS ? grad->W2 : grad->W; /* (N, M) */
+  if (path == TMS_KERNELS_LARGE) {
+    tms_large_backward(variant, grad, acts, x, p, B);
+    return;
+  }
   if (path == TMS_KERNELS_LANES) {
     backward_lanes(grad->W, dWout, grad->b, acts->dout, acts->h, x, Wout, B, N, M, hidden_relu);
     return;

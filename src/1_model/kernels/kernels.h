@@ -20,6 +20,7 @@ typedef struct {
   float *out;  /* (B, N) model output x' */
   float *dout; /* (B, N) dLoss/d(output pre-activation), filled by tms_model_loss */
   float *dh;   /* (B, M) scratch: forward and backward may overwrite it */
+  float *large; /* scratch of the large-shape path (kernels_large.h: CSR of x, Gram matrix), NULL for small shapes */
 } tms_acts;
 
 /* Floats needed by tms_acts for batch B (to size one slab), and binding a slab to the struct. */

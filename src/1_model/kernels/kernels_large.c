@@ -1,0 +1,155 @@
+/* kernels_large: the dispatch of the large-shape path (kernels_large.h) and its dense formulations.
+ * Per batch, forward counts the nonzeros of x (building its CSR on the way, stopping early when x is too dense to
+ * gain), then takes for h = x W the sparse embed or sgemm, and for the read-out the Gram gather or h W^T by sgemm;
+ * backward counts the nonzeros of dout (stopping early likewise) and takes the dout-sparse loops or two sgemm for
+ * dWout and dh, and the sparse embed or sgemm for x^T dh. The dense formulations are the GEMM path's calls,
+ * bitwise (same sgemm calls, same bias-gradient order).
+ * The rules compare operation counts with weights measured on the project machine (bench/README.md, "large
+ * shapes"): they depend on counts and the shape only, so results never depend on timing. */
+#include <cblas.h>
+#include <string.h>
+
+#include "kernels/kernels_large.h"
+
+tms_large_force tms_large_forced = TMS_LARGE_AUTO;
+tms_large_choice tms_large_last;
+
+/* The rules. A sparse formulation costs about WEIGHT x (its multiply-adds) in units of an sgemm multiply-add
+ * (their loops run at a fraction of sgemm's rate: index handling, short M-long vectors, scattered rows). */
+#ifndef TMS_LARGE_EMBED_WEIGHT
+#define TMS_LARGE_EMBED_WEIGHT 8.0  /* h = x W over nonzeros, per nonzero * M (x^T dh alike): sparse up to 1/8 nonzero */
+#endif
+#ifndef TMS_LARGE_GRAM_WEIGHT
+#define TMS_LARGE_GRAM_WEIGHT 8.0   /* the Gram gather, per nonzero * N; ssyrk counts N^2 M / 2 at weight 1 */
+#endif
+#ifndef TMS_LARGE_DOUT_WEIGHT
+#define TMS_LARGE_DOUT_WEIGHT 10.0  /* dout-sparse, per nonzero * 2 M, against the 2 B N M of the two sgemm */
+#endif
+
+size_t tms_large_scratch_floats(int B, int N, int M) {
+  if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
+  /* [1 int: nnz of x or -1][B + 1 ints: CSR starts][B N ints: CSR indices][N N floats: G] */
+  return 2 + (size_t)B + (size_t)B * N + (size_t)N * N;
+}
+
+/* The scratch's views (ints and floats have the same size; each region is accessed as one type only). */
+typedef struct {
+  int *nnz_x;
+  tms_csr csr;
+  float *G;
+} large_scratch;
+
+static large_scratch scratch_views(float *mem, int B, int N) {
+  large_scratch s;
+  int *q = (int *)(void *)mem;
+  s.nnz_x = q;
+  s.csr.start = q + 1;
+  s.csr.idx = q + 2 + B;
+  s.G = mem + 2 + (size_t)B + (size_t)B * N;
+  return s;
+}
+
+/* Most nonzeros of x for which the sparse embed beats sgemm: WEIGHT * nnz * M < B N M. */
+static long embed_limit(int B, int N) { return (long)((double)B * N / TMS_LARGE_EMBED_WEIGHT); }
+
+/* Whether the Gram read-out beats h W^T: N^2 M / 2 + WEIGHT * nnz * N < B N M. */
+static int gram_pays(long nnz, int B, int N, int M) {
+  return 0.5 * N * (double)N * M + TMS_LARGE_GRAM_WEIGHT * (double)nnz * N < (double)B * N * M;
+}
+
+static long dout_limit(int B, int N) { return (long)((double)B * N / TMS_LARGE_DOUT_WEIGHT); }
+
+/* ---- dense formulations: the GEMM path's calls ------------------------------------------------------------------ */
+
+static void dense_readout_forward(float *out /* (B, N) */, const float *h /* (B, M) */,
+                                  const float *Wout /* (N, M) */, const float *bias /* (N) */, int B, int N, int M,
+                                  int relu) {
+  /* out = b in every row, by doubling copies, then out += h W^T */
+  memcpy(out, bias, sizeof(float) * (size_t)N);
+  for (size_t done = 1; done < (size_t)B;) {
+    const size_t rows = done < (size_t)B - done ? done : (size_t)B - done;
+    memcpy(out + done * N, out, sizeof(float) * rows * N);
+    done += rows;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, M, 1.0f, h, M, Wout, M, 1.0f, out, N);
+  if (relu) {
+    const size_t count = (size_t)B * N;
+    for (size_t k = 0; k < count; k++) out[k] = out[k] > 0.0f ? out[k] : 0.0f;
+  }
+}
+
+/* db = column sums of dout, row by row (the GEMM path's order for N > 64). */
+static void bias_backward(float *restrict db /* (N) */, const float *restrict dout /* (B, N) */, int B, int N) {
+  memset(db, 0, sizeof(float) * (size_t)N);
+  for (int b = 0; b < B; b++) {
+    const float *gb = dout + (size_t)b * N; /* (N) */
+    for (int i = 0; i < N; i++) db[i] += gb[i];
+  }
+}
+
+/* ---- the dispatch ------------------------------------------------------------------------------------------------ */
+
+void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */, const tms_params *p, int B) {
+  const int N = p->n, M = p->m;
+  const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
+  const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
+  large_scratch s = scratch_views(acts->large, B, N);
+  const tms_large_force f = tms_large_forced;
+  const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? embed_limit(B, N) : (long)B * N;
+  const long nnz = limit < 0 ? -1 : tms_csr_build(&s.csr, x, B, N, limit);
+  *s.nnz_x = nnz < 0 ? -1 : 0; /* backward's flag: CSR valid */
+  const int sparse = nnz >= 0;
+  const int gram = sparse && !hidden_relu && variant != TMS_ABS &&
+                   (f == TMS_LARGE_GRAM || (f == TMS_LARGE_AUTO && gram_pays(nnz, B, N, M)));
+  tms_large_last.nnz_x = nnz;
+  tms_large_last.embed_sparse = sparse;
+  tms_large_last.gram = gram;
+  if (sparse)
+    tms_sparse_embed_forward(acts->h, &s.csr, x, p->W, B, N, M);
+  else
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, x, N, p->W, M, 0.0f, acts->h, M);
+  if (hidden_relu) {
+    const size_t count = (size_t)B * M;
+    for (size_t k = 0; k < count; k++) acts->h[k] = acts->h[k] > 0.0f ? acts->h[k] : 0.0f;
+  }
+  if (gram)
+    tms_gram_readout_forward(acts->out, s.G, &s.csr, x, p->W, p->b, B, N, M, variant != TMS_LINEAR);
+  else
+    dense_readout_forward(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR);
+}
+
+void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
+                        const tms_params *p, int B) {
+  const int N = p->n, M = p->m;
+  const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
+  const float *Wout = variant == TMS_ABS ? p->W2 : p->W;  /* (N, M) */
+  float *dWout = variant == TMS_ABS ? grad->W2 : grad->W; /* (N, M) */
+  large_scratch s = scratch_views(acts->large, B, N);
+  const tms_large_force f = tms_large_forced;
+  const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? dout_limit(B, N) : (long)B * N;
+  const long nnz = limit < 0 ? -1 : tms_count_nonzero(acts->dout, (size_t)B * N, limit);
+  tms_large_last.nnz_dout = nnz;
+  tms_large_last.dout_sparse = nnz >= 0;
+  bias_backward(grad->b, acts->dout, B, N);
+  if (nnz >= 0) {
+    tms_sparse_readout_backward(dWout, acts->dh, acts->dout, acts->h, Wout, B, N, M);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, acts->dout, N, acts->h, M, 0.0f, dWout, M);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, acts->dout, N, Wout, M, 0.0f, acts->dh,
+                M);
+  }
+  if (hidden_relu) {
+    /* h = ReLU(x W): the hidden gradient passes only where h > 0 (gradient 0 at 0, as PyTorch). */
+    const size_t count = (size_t)B * M;
+    for (size_t k = 0; k < count; k++) acts->dh[k] = acts->h[k] > 0.0f ? acts->dh[k] : 0.0f;
+  }
+  /* Tied models add the read-in path to the read-out path already in grad->W; abs writes W1's gradient afresh. */
+  const int accumulate = variant != TMS_ABS;
+  if (*s.nnz_x >= 0) {
+    if (!accumulate) memset(grad->W, 0, sizeof(float) * (size_t)N * M);
+    tms_sparse_embed_backward(grad->W, &s.csr, x, acts->dh, B, N, M);
+  } else {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, acts->dh, M, accumulate ? 1.0f : 0.0f,
+                grad->W, M);
+  }
+}

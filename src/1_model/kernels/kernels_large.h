@@ -1,0 +1,78 @@
+/* kernels_large: the large-shape path of the kernels (n*m >= TMS_LARGE_MIN_NM: the 200x20 and 400x30 models of E3
+ * and E7), internal to the kernels module, its tests and benchmarks.
+ * What it is: for every batch the path chooses, per product, between a dense formulation (cblas_sgemm, as the
+ * GEMM path) and a sparse one that follows the nonzeros of x or of dout. The choice is a function of nonzero
+ * COUNTS of the batch (never of timers or of the machine), so a given (data, shape, ISA path) always gives the same
+ * bits. The sparse formulations sum in another order than sgemm, so they do NOT give the dense path's bits (a few
+ * ulps apart, like the GEMM and LOOP paths); tests/test_kernels_large.c checks both against a double reference.
+ * The formulations (B batch, N features, M hidden; kernels_sparse.c):
+ *   x CSR        the nonzeros of x, row by row, built once in forward (acts->large) and reused by backward;
+ *   embed        h = x W and dW += x^T dh over the nonzeros of x (M-long axpys) instead of two sgemm;
+ *   Gram         out = ReLU(x G + b) with G = W W^T (ssyrk, N^2 M flops) gathered over the nonzeros of x, instead
+ *                of h W^T (2 B N M flops): tied models without a hidden ReLU (linear, relu_out) only;
+ *   dout-sparse  dWout = dout^T h and dh = dout Wout over the nonzeros of dout (dead output ReLUs: 2-5% nonzero
+ *                after the first few hundred steps at low density) instead of two sgemm.
+ * Invariant: backward must be given the x that forward was given (it reuses forward's CSR of x). */
+#ifndef TMS_KERNELS_LARGE_H
+#define TMS_KERNELS_LARGE_H
+#include <stddef.h>
+
+#include "kernels/kernels.h"
+
+/* Shapes with at least this many weights take the large path under AUTO (kernels_path.h): 50x20 and up. */
+#define TMS_LARGE_MIN_NM 1000
+
+/* Which formulation every choice takes: the data-driven rule (the default), or one forced everywhere (tests and
+ * benchmarks only; process-wide, set before any kernel runs). GRAM applies only where it is valid (linear,
+ * relu_out); elsewhere SPARSE is used. */
+typedef enum {
+  TMS_LARGE_AUTO = 0,
+  TMS_LARGE_DENSE = 1,  /* every product by sgemm */
+  TMS_LARGE_SPARSE = 2, /* embed and dout-sparse always, read-out by h W^T */
+  TMS_LARGE_GRAM = 3    /* like SPARSE, and the read-out by the Gram matrix */
+} tms_large_force;
+extern tms_large_force tms_large_forced;
+
+/* What the last forward / backward chose (for tests and the benchmark tools; not thread-safe, like the rest). */
+typedef struct {
+  long nnz_x, nnz_dout; /* counts seen (-1: counting stopped above the dense limit) */
+  int embed_sparse, gram, dout_sparse;
+} tms_large_choice;
+extern tms_large_choice tms_large_last;
+
+/* Floats of scratch the large path needs in tms_acts (0 for shapes that never take it). */
+size_t tms_large_scratch_floats(int B, int N, int M);
+
+void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */, const tms_params *p, int B);
+void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
+                        const tms_params *p, int B);
+
+/* ---- the sparse formulations (kernels_sparse.c) ---- */
+
+/* Nonzeros of a (B, N) array, row by row: row b's indices are idx[start[b] .. start[b+1]). */
+typedef struct {
+  int *start; /* (B + 1) */
+  int *idx;   /* (B * N) capacity */
+} tms_csr;
+
+/* Fills csr with the nonzeros of a; returns their count, or -1 as soon as the count exceeds limit (csr is then
+ * incomplete and must not be used). */
+long tms_csr_build(tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit);
+/* Count of nonzeros of a (B*N entries), or -1 as soon as it exceeds limit. */
+long tms_count_nonzero(const float *a /* (count) */, size_t count, long limit);
+
+/* h = x W over the nonzeros of x. */
+void tms_sparse_embed_forward(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
+                              const float *W /* (N, M) */, int B, int N, int M);
+/* dW += x^T dh over the nonzeros of x. */
+void tms_sparse_embed_backward(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
+                               const float *dh /* (B, M) */, int B, int N, int M);
+/* out = x G + b (then ReLU if relu), G (N, N) = W W^T computed here into the scratch G. */
+void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratch */, const tms_csr *csr,
+                              const float *x /* (B, N) */, const float *W /* (N, M) */, const float *bias /* (N) */,
+                              int B, int N, int M, int relu);
+/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout. */
+void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */, const float *dout /* (B, N) */,
+                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, int B, int N, int M);
+
+#endif
