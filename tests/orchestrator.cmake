@@ -22,3 +22,5 @@ if(TARGET tms-sweep)
   tms_script_test(NAME run_signals COMMAND bash ${ORCH_DIR}/signals.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 180)
 endif()
+tms_test(NAME schema_tables_check SOURCES ${TMS_TEST_DIR}/test_schema.c LIBS tms_store tms_schema tms_config tms_rng
+         LABELS unit TIMEOUT 60)

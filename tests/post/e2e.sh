@@ -39,6 +39,21 @@ done
 "$TMS_POST" theory --n 4 --m 2 --importance-logspace -1 1 3 --density-logspace 0 -2 3 -o t4.h5 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "theory n=4 m=2 must exit 2"
 
+# the grid-rank limit is one number: a sweep of 16 one-value axes (rank 17 with replicate) runs and post-processes
+{
+  printf 'schema: tms-sweep/1\nname: sixteen-axes\nseed: 3\nfixed: {n_features: 2, n_hidden: 1}\naxes:\n'
+  for kv in "variant: [relu_out]" "importance_decay: [1.0]" "optimizer: [adamw]" "lr: [0.001]" \
+    "weight_decay: [0.0]" "beta1: [0.9]" "beta2: [0.999]" "eps: [1.0e-8]" "schedule: [constant]" \
+    "init: [xavier]" "steps: [50]" "batch_size: [64]" "log_every: [10]" "eval_batch: [256]" \
+    "correlation: [independent]" "density: [1.0]"; do
+    printf '  %s: {values: %s}\n' "${kv%%:*}" "${kv#*: }"
+  done
+  printf 'replicates: 2\n'
+} >sixteen.yaml
+"$TMS_SWEEP" run sixteen.yaml -o s16.h5 >s16.log 2>&1 || { cat s16.log; fail "16-axis sweep exited $?"; }
+"$TMS_POST" s16.h5 -o s16p.h5 >s16p.log 2>&1 || { cat s16p.log; fail "tms-post on a 16-axis sweep exited $?"; }
+grep -q "2 of 2 points done" s16p.log || fail "16-axis post: $(cat s16p.log)"
+
 # --help tells the truth: every flag the parser knows is documented
 "$TMS_POST" --help >help.txt || fail "--help exited non-zero"
 for flag in -o --output --csv --feature --drop-worst --attack-batch --no-vulnerability --force --n --m \

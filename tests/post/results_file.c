@@ -100,6 +100,9 @@ int test_write_results(const char *path, const test_results *t) {
   attr_i64(f, "n_max", &nm, 1, 1);
   attr_i64(f, "m_max", &mm, 1, 1);
   attr_i64(f, "curve_len", &cl, 1, 1);
+  int64_t zero = 0;
+  attr_i64(f, "snapshot_len", &zero, 1, 1);
+  attr_i64(f, "eval_len", &zero, 1, 1);
 
   /* axes */
   for (int k = 0; k < t->rank; k++) {

@@ -233,7 +233,7 @@ typedef struct {
 typedef struct {
   placed items[256];
   int count;
-  char zip_names[TMS_GRID_MAX_DIMS][48];
+  char zip_names[TMS_GRID_MAX_AXES][48];
 } placement;
 
 static tms_status place_param(ctx *c, placement *pl, const yaml_node_t *key_node, const char *place) {
@@ -444,7 +444,7 @@ static tms_status parse_fixed(ctx *c, const yaml_node_t *map, placement *pl) {
 
 static tms_status new_dim(ctx *c, const yaml_node_t *at, tms_axis **out) {
   tms_sweep *sw = c->sw;
-  if (sw->n_axes >= TMS_GRID_MAX_DIMS) return fail(c, at, scalar(at), "more than %d axes and zip groups", TMS_GRID_MAX_DIMS);
+  if (sw->n_axes >= TMS_GRID_MAX_AXES) return fail(c, at, scalar(at), "more than %d axes and zip groups", TMS_GRID_MAX_AXES);
   tms_axis *a = realloc(sw->axes, (size_t)(sw->n_axes + 1) * sizeof *a);
   if (!a) return fail(c, at, scalar(at), "out of memory");
   sw->axes = a;

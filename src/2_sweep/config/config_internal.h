@@ -5,10 +5,12 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "config/grid.h"
 #include "core/spec.h"
 
-/* Limits that keep a typo from allocating the machine away; each is far above any sensible sweep. */
-enum { TMS_AXIS_MAX_VALUES = 1000000, TMS_GRID_MAX_DIMS = 16, TMS_REPLICATES_MAX = 1000000 };
+/* Limits that keep a typo from allocating the machine away; each is far above any sensible sweep. The number of
+ * axes is limited by TMS_GRID_MAX_AXES of config/grid.h (shared with the files layer). */
+enum { TMS_AXIS_MAX_VALUES = 1000000, TMS_REPLICATES_MAX = 1000000 };
 #define TMS_GRID_MAX_POINTS 1e10
 
 typedef enum { TMS_GEN_LINSPACE, TMS_GEN_LOGSPACE, TMS_GEN_GEOMSPACE, TMS_GEN_RANGE } tms_gen_kind;

@@ -29,7 +29,7 @@ size_t tms_grid_count(const tms_sweep *sweep) {
 }
 
 void tms_grid_coords(const tms_sweep *sweep, size_t index, size_t *coords) {
-  size_t dims[TMS_GRID_MAX_DIMS + 1];
+  size_t dims[TMS_GRID_MAX_RANK];
   tms_grid_shape(sweep, dims);
   for (int d = sweep->n_axes; d >= 0; d--) {
     coords[d] = index % dims[d];
@@ -203,7 +203,7 @@ static uint64_t point_seed(const tms_sweep *sw, const tms_spec *spec, size_t rep
 }
 
 tms_status tms_grid_spec(const tms_sweep *sweep, size_t index, tms_spec *spec, tms_error *err) {
-  size_t coords[TMS_GRID_MAX_DIMS + 1];
+  size_t coords[TMS_GRID_MAX_RANK];
   if (index >= tms_grid_count(sweep))
     return tms_error_set(err, TMS_ERR_CONFIG, sweep->path, 0, 0, NULL, "point index %zu is outside the grid of %zu points",
                          index, tms_grid_count(sweep));
@@ -234,7 +234,7 @@ static int excluded_at(const tms_sweep *sw, const size_t *coords) {
 }
 
 int tms_grid_excluded(const tms_sweep *sweep, size_t index) {
-  size_t coords[TMS_GRID_MAX_DIMS + 1];
+  size_t coords[TMS_GRID_MAX_RANK];
   if (index >= tms_grid_count(sweep)) return 0;
   tms_grid_coords(sweep, index, coords);
   return excluded_at(sweep, coords);
@@ -244,7 +244,7 @@ int tms_grid_excluded(const tms_sweep *sweep, size_t index) {
 typedef int (*cell_fn)(const tms_sweep *sw, const size_t *coords, size_t index, void *user);
 
 static int for_each_cell(const tms_sweep *sw, cell_fn fn, void *user) {
-  size_t dims[TMS_GRID_MAX_DIMS + 1], coords[TMS_GRID_MAX_DIMS + 1] = {0};
+  size_t dims[TMS_GRID_MAX_RANK], coords[TMS_GRID_MAX_RANK] = {0};
   tms_grid_shape(sw, dims);
   size_t reps = dims[sw->n_axes], cells = tms_grid_count(sw) / reps;
   for (size_t cell = 0; cell < cells; cell++) {

@@ -9,6 +9,12 @@
 #include "config/config.h"
 #include "core/spec.h"
 
+/* The one limit on a grid's size in dims: at most TMS_GRID_MAX_AXES axes (a zip group counts once), plus the
+ * replicate dim. The sweep definition refuses more, and the files layer (schema.h: TMS_SCHEMA_MAX_RANK) takes its
+ * limit from here, so every sweep that runs is one the store writes and tms-post reads. It lives in the sweep layer,
+ * the lowest that knows what an axis is; the files layer sits above and may include it. */
+enum { TMS_GRID_MAX_AXES = 16, TMS_GRID_MAX_RANK = TMS_GRID_MAX_AXES + 1 };
+
 int tms_grid_rank(const tms_sweep *sweep);                     /* n_axes + 1 (replicates) */
 void tms_grid_shape(const tms_sweep *sweep, size_t *dims);      /* dims[rank] */
 size_t tms_grid_count(const tms_sweep *sweep);                  /* product of dims */

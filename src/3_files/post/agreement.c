@@ -45,12 +45,12 @@ static long shape_key(const tms_post_results *res, size_t c) {
  * model shape has c's theory class (also used by the E2 check). */
 int tms_post_away_from_boundary(const tms_post_results *res, const int8_t *theory, size_t c) {
   int d = res->rank - 1;
-  size_t coord[TMS_POST_MAX_RANK], rest = c;
+  size_t coord[TMS_SCHEMA_MAX_RANK], rest = c;
   for (int k = d - 1; k >= 0; k--) {
     coord[k] = rest % res->dims[k];
     rest /= res->dims[k];
   }
-  int offset[TMS_POST_MAX_RANK];
+  int offset[TMS_SCHEMA_MAX_RANK];
   for (int k = 0; k < d; k++) offset[k] = -1;
   for (;;) {
     int inside = 1, zero = 1;

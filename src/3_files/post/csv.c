@@ -52,7 +52,7 @@ static void header_axes(FILE *f, const tms_post_results *res, int dims) {
 
 /* Axis columns of the flat index idx over the first dims dims. */
 static void row_axes(FILE *f, const tms_post_results *res, int dims, size_t idx) {
-  size_t coord[TMS_POST_MAX_RANK];
+  size_t coord[TMS_SCHEMA_MAX_RANK];
   for (int k = dims - 1; k >= 0; k--) {
     coord[k] = idx % res->dims[k];
     idx /= res->dims[k];
@@ -115,7 +115,7 @@ tms_status tms_post_write_csv(const char *dir, const tms_post_results *res, cons
   for (size_t p = 0; p < res->points; p++) {
     row_axes(f, res, pd, p);
     fprintf(f, ",%d", res->status[p]);
-    num(f, res->status[p] == 1 && res->loss ? res->loss[p] : NAN);
+    num(f, tms_point_done(res->status[p]) && res->loss ? res->loss[p] : NAN);
     num(f, pp->dstar[p]);
     num(f, pp->features_per_dim[p]);
     fprintf(f, ",%d,%d", pp->class_per_seed[p], pp->represented[p]);

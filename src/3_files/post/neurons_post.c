@@ -45,7 +45,7 @@ tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, 
     tms_variant v;
     int n, m;
     tms_post_point_shape(res, p, &v, &n, &m);
-    if (res->status[p] != 1 || !(v == TMS_RELU_HIDDEN || v == TMS_ABS) || n < 1 || m < 1) continue;
+    if (!tms_point_done(res->status[p]) || !(v == TMS_RELU_HIDDEN || v == TMS_ABS) || n < 1 || m < 1) continue;
     tms_post_point_weights(W1, res, p, 0);
     tms_neurons_classify(poly, fpn, W1, n, m, TMS_POST_NEURON_REL);
     for (int k = 0; k < m; k++) {

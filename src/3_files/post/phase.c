@@ -29,7 +29,7 @@ tms_status tms_post_phase(tms_post_products *pp, const tms_post_results *res, co
   pp->feature = opt->feature;
   for (size_t p = 0; p < res->points; p++) {
     pp->class_per_seed[p] = -1;
-    if (res->status[p] != 1) continue;
+    if (!tms_point_done(res->status[p])) continue;
     tms_variant v;
     int n, m;
     tms_post_point_shape(res, p, &v, &n, &m);

@@ -4,7 +4,7 @@
  * grid cell (grid without the replicate dim) the class fractions, majority class, summaries and, for relu_out
  * n=2,m=1 / n=3,m=2 models, the closed-form class of post_theory.h and the agreement with it.
  * Not here: training, MPI, plotting. Serial HDF5 calls on the default property lists (no MPI_Init needed).
- * Invariants: a point whose status is not 1 (done) gets class -1 and NaN everywhere; a product that needs data the
+ * Invariants: a point that is not done (tms_point_done) gets class -1 and NaN everywhere; a product that needs data the
  * file lacks fails with TMS_ERR_MISSING naming the dataset and the product, never silently. */
 #ifndef TMS_POST_H
 #define TMS_POST_H
@@ -13,10 +13,7 @@
 
 #include "core/spec.h"
 #include "core/status.h"
-
-#define TMS_POST_SCHEMA "tms-post/1"
-#define TMS_RESULTS_SCHEMA "tms-results/1"
-#define TMS_POST_MAX_RANK 16
+#include "schema/schema.h" /* schema strings, TMS_SCHEMA_MAX_RANK, TMS_POINT_* and the file tables */
 /* A feature is "represented" when ||W_i|| exceeds this (science.md E1). */
 #define TMS_POST_REPRESENTED_NORM 0.5
 /* Geometry labels: nearest reference fraction within this tolerance. */
@@ -53,11 +50,11 @@ typedef struct {
   char path[1024];
   char config_hash[64];
   int rank;                              /* grid rank including the replicate dim (last) */
-  size_t dims[TMS_POST_MAX_RANK];
-  tms_post_axis axes[TMS_POST_MAX_RANK]; /* one per dim, in grid order */
+  size_t dims[TMS_SCHEMA_MAX_RANK];
+  tms_post_axis axes[TMS_SCHEMA_MAX_RANK]; /* one per dim, in grid order */
   size_t points, cells, replicates;
   int n_max, m_max;
-  uint8_t *status; /* (P) 0 pending, 1 done, 2 failed, 3 skipped */
+  uint8_t *status; /* (P) TMS_POINT_PENDING, _DONE, _FAILED, _SKIPPED */
   uint64_t *seed;  /* (P) or NULL if absent */
   double *loss;    /* (P) or NULL if absent */
   float *W;        /* (P, n_max, m_max) or NULL if absent */

@@ -1,5 +1,5 @@
 /* reader: a results file (schema "tms-results/1") into a tms_post_results in memory.
- * Checks the schema attribute first, then reads what every product needs (grid shape from /points/status,
+ * Validates the file against the schema's table first (schema/schema.h), then reads what every product needs (grid shape from /points/status,
  * dim_names, axes, /params) and whatever of seed, loss, W, W2, b exists; the products check for what they need and
  * say which dataset is missing. Not here: any computation on the values.
  * Invariant: res->dims[rank-1] is the replicate dim; points = cells * replicates, in C order. */
@@ -12,6 +12,7 @@
 
 #include "post_h5.h"
 #include "post/post.h"
+#include "schema/schema_h5.h"
 
 static tms_status missing(tms_error *err, const char *file, const char *dataset, const char *product) {
   return tms_error_set(err, TMS_ERR_MISSING, file, 0, 0, NULL, "results file lacks %s, needed for %s", dataset,
@@ -154,69 +155,43 @@ static tms_status read_optional(hid_t file, const char *path, hid_t type, size_t
   return TMS_OK;
 }
 
-static tms_status read_file(tms_post_results *res, hid_t file, const char *path, tms_error *err) {
-  char schema[128] = "";
-  if (!post_h5_attr_exists(file, "schema"))
-    return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                         "no 'schema' attribute: not a tms results file (expected schema \"%s\")",
-                         TMS_RESULTS_SCHEMA);
-  tms_status st = post_h5_attr_text(file, "schema", schema, sizeof schema, err);
-  if (st != TMS_OK) return st;
-  if (strcmp(schema, TMS_RESULTS_SCHEMA) != 0)
-    return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL, "schema is \"%s\", tms-post reads \"%s\"", schema,
-                         TMS_RESULTS_SCHEMA);
-  if (post_h5_attr_exists(file, "config_hash"))
-    post_h5_attr_text(file, "config_hash", res->config_hash, sizeof res->config_hash, NULL);
-
+/* Grid, dim names and axes; the schema check has validated grid_shape and dim_names against each other. */
+static tms_status read_grid(tms_post_results *res, hid_t file, const char *path, const tms_schema_extent *x,
+                            tms_error *err) {
   if (!post_h5_exists(file, "/points/status")) return missing(err, path, "/points/status", "every product");
-  hsize_t dims[32];
-  int rank = 0;
-  if ((st = post_h5_shape(file, "/points/status", &rank, dims, err)) != TMS_OK) return st;
-  if (rank < 1 || rank > TMS_POST_MAX_RANK)
-    return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL, "/points/status has rank %d (want 1..%d)", rank,
-                         TMS_POST_MAX_RANK);
-  res->rank = rank;
-  res->points = 1;
-  for (int k = 0; k < rank; k++) {
-    res->dims[k] = (size_t)dims[k];
-    res->points *= res->dims[k];
-  }
-  res->replicates = res->dims[rank - 1];
+  res->rank = x->rank;
+  res->points = tms_schema_points(x);
+  for (int k = 0; k < x->rank; k++) res->dims[k] = x->dims[k];
+  res->replicates = res->dims[x->rank - 1];
   res->cells = res->replicates ? res->points / res->replicates : 0;
-
   char **names = NULL;
   size_t n_names = 0;
-  if (!post_h5_attr_exists(file, "dim_names"))
-    return missing(err, path, "the root attribute dim_names", "the axis columns of every product");
-  if ((st = post_h5_attr_strings(file, "dim_names", &names, &n_names, err)) != TMS_OK) return st;
-  if ((int)n_names != rank || strcmp(names[rank - 1], "replicate") != 0) {
-    st = tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                       "dim_names has %zu names (last '%s') but /points/status has rank %d; the last dim must be "
-                       "'replicate'",
-                       n_names, n_names ? names[n_names - 1] : "", rank);
-    post_free_strings(names, n_names);
-    return st;
-  }
-  for (int k = 0; k < rank; k++) {
+  tms_status st = post_h5_attr_strings(file, TMS_A_DIM_NAMES, &names, &n_names, err);
+  if (st != TMS_OK) return st;
+  for (int k = 0; k < x->rank && k < (int)n_names; k++) {
     snprintf(res->axes[k].name, sizeof res->axes[k].name, "%s", names[k]);
     res->axes[k].size = res->dims[k];
   }
   post_free_strings(names, n_names);
-  for (int k = 0; k < rank && st == TMS_OK; k++) st = read_axis(&res->axes[k], file, path, err);
-  if (st != TMS_OK) return st;
+  for (int k = 0; k < x->rank && st == TMS_OK; k++) st = read_axis(&res->axes[k], file, path, err);
+  return st;
+}
 
+/* /points/status and every /params/<key> the file has; variant, n_features and n_hidden are required. */
+static tms_status read_params(tms_post_results *res, hid_t file, const char *path, tms_error *err) {
   size_t P = res->points;
   res->status = malloc(P ? P : 1);
   if (!res->status) return tms_error_set(err, TMS_ERR_NOMEM, path, 0, 0, NULL, "no memory");
-  if ((st = post_h5_read(file, "/points/status", H5T_NATIVE_UINT8, res->status, P, err)) != TMS_OK) return st;
-
+  tms_status st = post_h5_read(file, tms_schema_results_ds(TMS_DS_STATUS)->path, H5T_NATIVE_UINT8, res->status, P,
+                               err);
+  if (st != TMS_OK) return st;
   res->params = calloc((size_t)tms_param_count(), sizeof *res->params);
   if (!res->params) return tms_error_set(err, TMS_ERR_NOMEM, path, 0, 0, NULL, "no memory");
   for (int i = 0; i < tms_param_count(); i++) {
     const char *key = tms_param_at(i)->key;
     char ppath[128];
-    snprintf(ppath, sizeof ppath, "/params/%s", key);
-    if (strcmp(key, "sparsity") == 0 || !post_h5_exists(file, ppath)) continue;
+    snprintf(ppath, sizeof ppath, TMS_SCHEMA_PARAMS "/%s", key);
+    if (strcmp(key, TMS_SCHEMA_NOT_STORED) == 0 || !post_h5_exists(file, ppath)) continue;
     st = read_param(&res->params[res->n_params], file, key, P, err);
     res->n_params++;
     if (st != TMS_OK) return st;
@@ -225,47 +200,56 @@ static tms_status read_file(tms_post_results *res, hid_t file, const char *path,
   for (int i = 0; i < 3; i++)
     if (!tms_post_param_find(res, required[i])) {
       char ds[64];
-      snprintf(ds, sizeof ds, "/params/%s", required[i]);
+      snprintf(ds, sizeof ds, TMS_SCHEMA_PARAMS "/%s", required[i]);
       return missing(err, path, ds, "the model shape of every point");
     }
-
-  /* padded sizes: from W when present (the authority on the layout), else the largest n, m in /params */
-  const tms_post_param *pn = tms_post_param_find(res, "n_features"), *pm = tms_post_param_find(res, "n_hidden");
-  for (size_t p = 0; p < P; p++) {
-    if (pn->values[p] > res->n_max) res->n_max = (int)pn->values[p];
-    if (pm->values[p] > res->m_max) res->m_max = (int)pm->values[p];
-  }
-  if (post_h5_exists(file, "/results/W")) {
-    int wr = 0;
-    hsize_t wd[32];
-    if ((st = post_h5_shape(file, "/results/W", &wr, wd, err)) != TMS_OK) return st;
-    int ok = wr == rank + 2;
-    for (int k = 0; ok && k < rank; k++) ok = wd[k] == dims[k];
-    if (!ok || (int)wd[rank] < res->n_max || (int)wd[rank + 1] < res->m_max)
-      return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                           "/results/W must have shape grid x n_max x m_max (n_max >= %d, m_max >= %d)", res->n_max,
-                           res->m_max);
-    res->n_max = (int)wd[rank];
-    res->m_max = (int)wd[rank + 1];
-  }
-  size_t nm = P * (size_t)res->n_max * (size_t)res->m_max;
-  void *buf = NULL;
-  if ((st = read_optional(file, "/points/seed", H5T_NATIVE_UINT64, sizeof(uint64_t), P, &buf, err)) != TMS_OK)
-    return st;
-  res->seed = buf;
-  if ((st = read_optional(file, "/results/loss", H5T_NATIVE_DOUBLE, sizeof(double), P, &buf, err)) != TMS_OK)
-    return st;
-  res->loss = buf;
-  if ((st = read_optional(file, "/results/W", H5T_NATIVE_FLOAT, sizeof(float), nm, &buf, err)) != TMS_OK) return st;
-  res->W = buf;
-  if ((st = read_optional(file, "/results/W2", H5T_NATIVE_FLOAT, sizeof(float), nm, &buf, err)) != TMS_OK)
-    return st;
-  res->W2 = buf;
-  if ((st = read_optional(file, "/results/b", H5T_NATIVE_FLOAT, sizeof(float), P * (size_t)res->n_max, &buf, err)) !=
-      TMS_OK)
-    return st;
-  res->b = buf;
   return TMS_OK;
+}
+
+/* Whatever of seed, loss, W, W2, b the file has, padded to the file's n_max x m_max. */
+static tms_status read_data(tms_post_results *res, hid_t file, const char *path, const tms_schema_extent *x,
+                            tms_error *err) {
+  size_t P = res->points;
+  res->n_max = (int)x->n_max;
+  res->m_max = (int)x->m_max;
+  const tms_post_param *pn = tms_post_param_find(res, "n_features"), *pm = tms_post_param_find(res, "n_hidden");
+  for (size_t p = 0; p < P; p++)
+    if (pn->values[p] > res->n_max || pm->values[p] > res->m_max)
+      return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                           "point %zu has n=%g, m=%g beyond the file's n_max=%d, m_max=%d", p, pn->values[p],
+                           pm->values[p], res->n_max, res->m_max);
+  size_t nm = P * (size_t)res->n_max * (size_t)res->m_max;
+  const struct {
+    tms_results_ds id;
+    hid_t type;
+    size_t esize, count;
+    void **out;
+  } rows[] = {
+      {TMS_DS_SEED, H5T_NATIVE_UINT64, sizeof(uint64_t), P, (void **)&res->seed},
+      {TMS_DS_LOSS, H5T_NATIVE_DOUBLE, sizeof(double), P, (void **)&res->loss},
+      {TMS_DS_W, H5T_NATIVE_FLOAT, sizeof(float), nm, (void **)&res->W},
+      {TMS_DS_W2, H5T_NATIVE_FLOAT, sizeof(float), nm, (void **)&res->W2},
+      {TMS_DS_B, H5T_NATIVE_FLOAT, sizeof(float), P * (size_t)res->n_max, (void **)&res->b},
+  };
+  tms_status st = TMS_OK;
+  for (size_t r = 0; r < sizeof rows / sizeof rows[0] && st == TMS_OK; r++)
+    st = read_optional(file, tms_schema_results_ds(rows[r].id)->path, rows[r].type, rows[r].esize, rows[r].count,
+                       rows[r].out, err);
+  return st;
+}
+
+static tms_status read_file(tms_post_results *res, hid_t file, const char *path, tms_error *err) {
+  /* The schema's validation first: after it, every dataset present has its table's type and shape. */
+  tms_schema_extent x;
+  tms_status st;
+  H5E_BEGIN_TRY { st = tms_schema_check_h5(file, path, TMS_FILE_RESULTS, 0, &x, err); }
+  H5E_END_TRY;
+  if (st != TMS_OK) return st;
+  if (post_h5_attr_exists(file, TMS_A_CONFIG_HASH))
+    post_h5_attr_text(file, TMS_A_CONFIG_HASH, res->config_hash, sizeof res->config_hash, NULL);
+  if ((st = read_grid(res, file, path, &x, err)) != TMS_OK) return st;
+  if ((st = read_params(res, file, path, err)) != TMS_OK) return st;
+  return read_data(res, file, path, &x, err);
 }
 
 tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_error *err) {
@@ -296,7 +280,7 @@ tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_er
 
 void tms_post_results_free(tms_post_results *res) {
   if (!res) return;
-  for (int k = 0; k < TMS_POST_MAX_RANK; k++) {
+  for (int k = 0; k < TMS_SCHEMA_MAX_RANK; k++) {
     for (int c = 0; c < res->axes[k].n_columns; c++) post_free_strings(res->axes[k].columns[c].text, res->axes[k].size);
     free(res->axes[k].columns);
   }

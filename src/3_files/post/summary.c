@@ -26,7 +26,7 @@ tms_status tms_post_summary(tms_post_products *pp, const tms_post_results *res, 
   double *interf = norm + N, *dim = norm + 2 * N;
   tms_status st = TMS_OK;
   for (size_t p = 0; p < res->points && st == TMS_OK; p++) {
-    if (res->status[p] != 1) continue;
+    if (!tms_point_done(res->status[p])) continue;
     tms_variant v;
     int n, m;
     tms_post_point_shape(res, p, &v, &n, &m);
@@ -66,7 +66,7 @@ tms_status tms_post_summary(tms_post_products *pp, const tms_post_results *res, 
     int count = 0;
     for (size_t r = 0; r < R; r++) {
       size_t p = c * R + r;
-      if (res->status[p] != 1) continue;
+      if (!tms_point_done(res->status[p])) continue;
       count++;
       sum_loss += res->loss[p];
       sum_dstar += pp->dstar[p];

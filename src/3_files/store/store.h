@@ -1,4 +1,4 @@
-/* store: the results file of a sweep (HDF5, schema "tms-results/1"; layout in sweeps/results-layout.md).
+/* store: the results file of a sweep (HDF5, schema "tms-results/1"; layout: schema/schema.h, sweeps/results-layout.md).
  * Only the root rank holds a store. The file is opened with the MPI-IO driver on MPI_COMM_SELF, so flushes are
  * the root's alone and never wait for busy workers; workers send their results to the root by messages.
  * Invariants (kill-safety): every object and attribute is created once, at full size, when the file is made, and
@@ -11,11 +11,7 @@
 
 #include "config/config.h"
 #include "core/status.h"
-
-#define TMS_RESULTS_SCHEMA "tms-results/1"
-
-/* /points/status values. */
-enum { TMS_POINT_PENDING = 0, TMS_POINT_DONE = 1, TMS_POINT_FAILED = 2, TMS_POINT_SKIPPED = 3 };
+#include "schema/schema.h" /* TMS_RESULTS_SCHEMA, the dataset table, TMS_POINT_* status values */
 
 typedef struct tms_store tms_store; /* opaque: holds the HDF5 handles */
 

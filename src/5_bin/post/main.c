@@ -247,7 +247,7 @@ static int cmd_post(int argc, char **argv) {
   if (st == TMS_OK && csv) st = tms_post_write_csv(csv, &res, &pp, &err);
   if (st == TMS_OK) {
     size_t done = 0;
-    for (size_t p = 0; p < res.points; p++) done += res.status[p] == 1;
+    for (size_t p = 0; p < res.points; p++) done += tms_point_done(res.status[p]);
     printf("tms-post: wrote %s: %zu cells x %zu replicates, %zu of %zu points done\n", out, res.cells,
            res.replicates, done, res.points);
     if (pp.theory_class)

@@ -1,0 +1,20 @@
+/* schema_h5: the HDF5 side of the schema, for the modules of the files layer (store, post) only: the HDF5 type of
+ * each schema type, and the validation of a file that is already open (the store opens with MPI-IO, tms-post
+ * serially). Not a public interface above src/3_files: nothing outside the files layer holds an hid_t.
+ * Invariant: a type written with tms_schema_h5_file_type reads back through tms_schema_h5_mem_type unchanged. */
+#ifndef TMS_SCHEMA_H5_H
+#define TMS_SCHEMA_H5_H
+#include <hdf5.h>
+
+#include "schema/schema.h"
+
+hid_t tms_schema_h5_file_type(tms_schema_type t); /* little-endian file type; numeric types only */
+hid_t tms_schema_h5_mem_type(tms_schema_type t);  /* native memory type; numeric types only */
+/* 1 if the dataset's stored type is the schema type (class, size and sign; byte order free). */
+int tms_schema_h5_type_is(hid_t dtype, tms_schema_type t);
+
+/* tms_schema_check_file on an open file; path only names it in errors. */
+tms_status tms_schema_check_h5(hid_t file, const char *path, tms_schema_file kind, int strict,
+                               tms_schema_extent *out, tms_error *err);
+
+#endif

@@ -1,0 +1,52 @@
+/* store_internal: what the files of the store module share (store.c: lifecycle and commits; layout.c: the
+ * metadata written once at creation; h5.c: small HDF5 helpers). Not a public interface.
+ * Invariant: ds[k] is open for every dataset of the schema's results table present in the file, -1 otherwise. */
+#ifndef TMS_STORE_INTERNAL_H
+#define TMS_STORE_INTERNAL_H
+#include <hdf5.h>
+
+#include "schema/schema_h5.h"
+#include "store/store.h"
+
+struct tms_store {
+  char path[1024];
+  hid_t file;
+  hid_t ds[TMS_DS_COUNT]; /* -1 when absent (W2 without abs points, W_history without snapshots, ...) */
+  tms_schema_extent ext;  /* grid and padding extents of this sweep */
+  size_t count;
+  uint8_t *status;
+  int32_t *attempts, *errors;
+};
+
+/* ---- h5.c ---- */
+tms_status store_h5fail(tms_error *err, const char *path, const char *what);
+int store_attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const hsize_t *dims,
+                     const void *buf);
+int store_attr_str(hid_t loc, const char *name, const char *s);
+int store_attr_strs(hid_t loc, const char *name, const char *const *s, size_t n);
+int store_attr_i64(hid_t loc, const char *name, int64_t v);
+int store_attr_u64(hid_t loc, const char *name, uint64_t v);
+/* Reads a scalar string attribute (variable or fixed length) into buf; -1 if absent or not a string. */
+int store_attr_read_str(hid_t loc, const char *name, char *buf, size_t size);
+/* Contiguous dataset, allocated early at full size, filled with *fill (if not NULL); creates intermediate groups. */
+hid_t store_dataset_create(hid_t file, const char *name, hid_t ftype, int rank, const hsize_t *dims, hid_t fill_mtype,
+                           const void *fill);
+/* Writes the trailing row of grid point index (C order over the grid dims) of dataset d. */
+int store_write_row(const tms_store *st, hid_t d, hid_t mtype, size_t index, const void *buf);
+int store_write_all(hid_t d, hid_t mtype, const void *buf);
+hid_t store_open_fapl(void); /* MPI-IO on MPI_COMM_SELF */
+
+/* ---- layout.c ---- */
+/* Root attributes, per the schema's table. */
+tms_status store_write_root_attrs(tms_store *st, const tms_sweep *sweep, const tms_store_provenance *prov,
+                                  tms_error *err);
+/* /params/<key> for every registry parameter except sparsity, and /points/seed; all points. With create = 0 the
+ * datasets exist already (forced resume) and only their data is rewritten. With create, the new datasets are
+ * appended to attach (for the dimension scales); the caller closes them. */
+tms_status store_write_params(tms_store *st, const tms_sweep *sweep, int create, hid_t *attach, int *n_attach,
+                              tms_error *err);
+/* /axes: one dimension scale per grid dim, attached to every grid-shaped dataset in attach[0..n_attach). */
+tms_status store_write_axes(tms_store *st, const tms_sweep *sweep, const hid_t *attach, int n_attach,
+                            tms_error *err);
+
+#endif
