@@ -173,6 +173,92 @@ static tms_status load_sweep(tms_sweep *sweep, const char *path, int rank, tms_e
   return agree(s);
 }
 
+/* The failed points (up to 20) with their coordinates, status and attempts, on stderr. */
+static void print_failures(const tms_sweep *sweep, const tms_sched_summary *sum) {
+  fprintf(stderr, "tms-sweep run: %zu point(s) failed:\n", sum->failed);
+  int r = tms_grid_rank(sweep);
+  size_t coords[64];
+  for (size_t k = 0; k < sum->n_failed && k < 20; k++) {
+    char where[256] = "";
+    if (r <= 64) {
+      tms_grid_coords(sweep, sum->failed_index[k], coords);
+      size_t off = 0;
+      for (int d = 0; d < r && off < sizeof where; d++) {
+        const char *sep = d ? " " : "";
+        const tms_axis *ax = d < sweep->n_axes ? &sweep->axes[d] : NULL;
+        if (ax && !ax->is_zip && ax->params[0].values[coords[d]].is_string)
+          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%s", sep, ax->name,
+                                  ax->params[0].values[coords[d]].str);
+        else if (ax && !ax->is_zip)
+          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%g", sep, ax->name,
+                                  ax->params[0].values[coords[d]].num);
+        else
+          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=#%zu", sep,
+                                  ax ? ax->name : "replicate", coords[d]);
+      }
+    }
+    fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum->failed_index[k], where,
+            tms_status_name((tms_status)sum->failed_error[k]), sum->failed_attempts[k]);
+  }
+  if (sum->failed > 20)
+    fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum->failed - 20);
+}
+
+/* The root's results file: opened to resume, or created with this build's provenance. */
+static tms_status open_store(tms_store **store, const run_args *a, const tms_sweep *sweep, int blas_threads,
+                             int size, tms_error *err) {
+  tms_status s;
+  if (a->resume) {
+    s = tms_store_open_resume(store, a->out_path, sweep, a->force_resume, err);
+  } else {
+    char mpi_ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(mpi_ver, &len);
+    mpi_ver[strcspn(mpi_ver, "\n")] = 0;
+    const char *cfg = openblas_get_config();
+    tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
+    s = tms_store_create(store, a->out_path, sweep, &prov, a->force, err);
+  }
+  return s;
+}
+
+/* The exit code of a run that got as far as the scheduler (see run_usage). */
+static int run_exit_code(tms_status s, const tms_sched_summary *sum) {
+  if (s != TMS_OK) return TMS_EXIT_ERROR;
+  if (sum->interrupted || sum->pending > 0 || sum->workers_abandoned) return TMS_EXIT_INCOMPLETE;
+  return sum->failed > 0 ? TMS_EXIT_FAILED : TMS_EXIT_OK;
+}
+
+/* OpenBLAS's thread count; the root warns when several ranks would each start a thread pool. */
+static int blas_threads_checked(int rank, int size) {
+  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
+  int blas_threads = openblas_get_num_threads();
+  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
+    fprintf(stderr,
+            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
+            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
+            env_threads ? env_threads : "unset", blas_threads, size);
+  return blas_threads;
+}
+
+/* The root after the sweep: closes the results file, reports failures and the totals; returns the exit code. */
+static int root_finish(const run_args *a, const tms_sweep *sweep, tms_store *store, const tms_sched_summary *sum,
+                       tms_status s, const tms_error *err) {
+  if (s != TMS_OK) print_error("error: ", err);
+  tms_error cerr;
+  memset(&cerr, 0, sizeof cerr);
+  if (tms_store_close(store, &cerr) != TMS_OK) {
+    print_error("error: ", &cerr);
+    if (s == TMS_OK) s = cerr.status;
+  }
+  if (sum->n_failed > 0) print_failures(sweep, sum);
+  if (!a->quiet || s != TMS_OK || sum->interrupted)
+    fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a->out_path,
+            sum->done, sum->failed, sum->pending, sum->skipped,
+            sum->interrupted ? " (interrupted: continue with --resume)" : "");
+  return run_exit_code(s, sum);
+}
+
 int tms_cmd_run(int argc, char **argv) {
   int provided = 0, rank = 0, size = 1;
   if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
@@ -208,29 +294,13 @@ int tms_cmd_run(int argc, char **argv) {
     return finish(TMS_EXIT_USAGE);
   }
 
-  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
-  int blas_threads = openblas_get_num_threads();
-  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
-    fprintf(stderr,
-            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
-            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
-            env_threads ? env_threads : "unset", blas_threads, size);
+  int blas_threads = blas_threads_checked(rank, size);
   tms_signals_install(sweep.run.stop_grace_s);
 
   /* Phase 2: the results file (root only). */
   tms_store *store = NULL;
   if (rank == 0) {
-    if (a.resume) {
-      s = tms_store_open_resume(&store, a.out_path, &sweep, a.force_resume, &err);
-    } else {
-      char mpi_ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
-      int len = 0;
-      MPI_Get_library_version(mpi_ver, &len);
-      mpi_ver[strcspn(mpi_ver, "\n")] = 0;
-      const char *cfg = openblas_get_config();
-      tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
-      s = tms_store_create(&store, a.out_path, &sweep, &prov, a.force, &err);
-    }
+    s = open_store(&store, &a, &sweep, blas_threads, size, &err);
     if (s != TMS_OK) print_error("", &err);
   }
   s = agree(s);
@@ -251,49 +321,7 @@ int tms_cmd_run(int argc, char **argv) {
 
   int code = TMS_EXIT_OK;
   if (rank == 0) {
-    if (s != TMS_OK) print_error("error: ", &err);
-    tms_error cerr;
-    memset(&cerr, 0, sizeof cerr);
-    if (tms_store_close(store, &cerr) != TMS_OK) {
-      print_error("error: ", &cerr);
-      if (s == TMS_OK) s = cerr.status;
-    }
-    if (sum.n_failed > 0) {
-      fprintf(stderr, "tms-sweep run: %zu point(s) failed:\n", sum.failed);
-      int r = tms_grid_rank(&sweep);
-      size_t coords[64];
-      for (size_t k = 0; k < sum.n_failed && k < 20; k++) {
-        char where[256] = "";
-        if (r <= 64) {
-          tms_grid_coords(&sweep, sum.failed_index[k], coords);
-          size_t off = 0;
-          for (int d = 0; d < r && off < sizeof where; d++) {
-            const char *sep = d ? " " : "";
-            const tms_axis *ax = d < sweep.n_axes ? &sweep.axes[d] : NULL;
-            if (ax && !ax->is_zip && ax->params[0].values[coords[d]].is_string)
-              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%s", sep, ax->name,
-                                      ax->params[0].values[coords[d]].str);
-            else if (ax && !ax->is_zip)
-              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%g", sep, ax->name,
-                                      ax->params[0].values[coords[d]].num);
-            else
-              off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=#%zu", sep,
-                                      ax ? ax->name : "replicate", coords[d]);
-          }
-        }
-        fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum.failed_index[k], where,
-                tms_status_name((tms_status)sum.failed_error[k]), sum.failed_attempts[k]);
-      }
-      if (sum.failed > 20)
-        fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum.failed - 20);
-    }
-    if (!a.quiet || s != TMS_OK || sum.interrupted)
-      fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a.out_path,
-              sum.done, sum.failed, sum.pending, sum.skipped,
-              sum.interrupted ? " (interrupted: continue with --resume)" : "");
-    if (s != TMS_OK) code = TMS_EXIT_ERROR;
-    else if (sum.interrupted || sum.pending > 0 || sum.workers_abandoned) code = TMS_EXIT_INCOMPLETE;
-    else if (sum.failed > 0) code = TMS_EXIT_FAILED;
+    code = root_finish(&a, &sweep, store, &sum, s, &err);
     if (sum.workers_abandoned) {
       fprintf(stderr, "tms-sweep run: some ranks did not stop within run.stop_grace_s; aborting them "
                       "(the file is closed and consistent)\n");
