@@ -22,3 +22,10 @@ if(TARGET tms-sweep)
   tms_script_test(NAME run_signals COMMAND bash ${ORCH_DIR}/signals.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 180)
 endif()
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_lock COMMAND bash ${ORCH_DIR}/lock.sh $<TARGET_FILE:orch_check> LABELS mpi TIMEOUT 120)
+endif()
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_disk_full COMMAND bash ${ORCH_DIR}/disk_full.sh $<TARGET_FILE:orch_check> LABELS mpi
+                  TIMEOUT 120)
+endif()

@@ -20,6 +20,7 @@
 
 #include "config/grid.h"
 #include "core/spec.h"
+#include "store/space.h"
 
 enum {
   DS_STATUS, DS_ATTEMPTS, DS_ERROR, DS_WALL, DS_SEED,
@@ -86,8 +87,9 @@ static hid_t file_type(char t) {
   }
 }
 
+/* "HDF5 failed to <what>", or a full disk named as such (space.c). */
 static tms_status h5fail(tms_error *err, const char *path, const char *what) {
-  return tms_error_set(err, TMS_ERR_HDF5, path, 0, 0, NULL, "HDF5 failed to %s", what);
+  return tms_space_fail(err, path, what);
 }
 
 static hid_t vlen_str_type(void) {
@@ -614,6 +616,10 @@ tms_status tms_store_create(tms_store **out, const char *path, const tms_sweep *
     }
   }
   if (s != TMS_OK) {
+    /* Empty the half-made file first: if creation ran out of space, closing it must not (a failed H5Fclose
+     * leaves HDF5 with a dangling file that crashes it at MPI_Finalize). */
+    if (truncate(tmp, 0) != 0) { /* nothing more to do: it is removed below */
+    }
     store_free(st);
     unlink(tmp);
     return s;
