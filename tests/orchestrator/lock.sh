@@ -54,6 +54,11 @@ lock "$host" $$ "$me_start" "" -1
 expect 2 "lock of a live process on this host"
 lock "$host" $$ 1 "" -1
 expect 0 "lock of a pid now used by another process (start time differs)"
+bash -c 'sleep 0 & echo $! >"$1"; exec sleep 5' zombie "$WORK/zpid" & parent=$! # its child is never reaped
+for _ in $(seq 1 100); do [ -s "$WORK/zpid" ] && grep -q '^[0-9]* ([^)]*) Z' /proc/$(cat "$WORK/zpid")/stat 2>/dev/null && break; sleep 0.05; done
+lock "$host" "$(cat "$WORK/zpid")" 0 "" -1
+expect 0 "lock of a killed process not yet reaped (zombie)"
+kill $parent 2>/dev/null; wait $parent 2>/dev/null
 lock "elsewhere.example" $dead 0 "" -1
 expect 2 "lock from another host (cannot be checked: never broken)"
 grep -q "host elsewhere.example" "$WORK/err.txt" || fail "the other host is not named"

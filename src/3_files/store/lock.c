@@ -35,18 +35,35 @@ static void read_small(const char *path, char *buf, size_t size) {
   buf[strcspn(buf, "\n")] = 0;
 }
 
-/* Start time of process pid in clock ticks after boot, or 0 when unknown (no /proc, or no such process). */
-static unsigned long long proc_start_ticks(long pid) {
-  char path[64], buf[1024];
+/* /proc/PID/stat after the command name (which may hold spaces and parentheses): " S ppid ...", or -1. */
+static int proc_stat_tail(long pid, char *buf, size_t size, const char **tail) {
+  char path[64];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  if (!f) return -1;
+  size_t n = fread(buf, 1, size - 1, f);
   fclose(f);
   buf[n] = 0;
-  const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-  if (!p) return 0;
-  p++;
+  const char *p = strrchr(buf, ')');
+  if (!p || p[1] != ' ' || !p[2]) return -1;
+  *tail = p + 1;
+  return 0;
+}
+
+/* A killed process whose parent has not reaped it (an orphaned MPI rank under a container's init that never
+ * reaps) still answers kill(pid, 0): it is dead all the same. */
+static int proc_is_zombie(long pid) {
+  char buf[1024];
+  const char *p;
+  if (proc_stat_tail(pid, buf, sizeof buf, &p) != 0) return 0;
+  return p[1] == 'Z' || p[1] == 'X';
+}
+
+/* Start time of process pid in clock ticks after boot, or 0 when unknown (no /proc, or no such process). */
+static unsigned long long proc_start_ticks(long pid) {
+  char buf[1024];
+  const char *p;
+  if (proc_stat_tail(pid, buf, sizeof buf, &p) != 0) return 0;
   for (int field = 3; field < 22 && p; field++) { /* field 3 follows ')'; starttime is field 22 */
     p = strchr(p + 1, ' ');
   }
@@ -113,6 +130,7 @@ static const char *stale_reason(const holder *old, const holder *me) {
     return "its host has rebooted since";
   if (old->pid == me->pid) return "it was taken by a process of this pid that no longer exists";
   if (kill((pid_t)old->pid, 0) != 0 && errno == ESRCH) return "its process no longer exists";
+  if (proc_is_zombie(old->pid)) return "its process was killed (a zombie not yet reaped)";
   unsigned long long now_start = proc_start_ticks(old->pid);
   if (old->proc_start && now_start && now_start != old->proc_start)
     return "its pid now belongs to another process";
