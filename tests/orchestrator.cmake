@@ -24,3 +24,10 @@ if(TARGET tms-sweep)
 endif()
 tms_test(NAME schema_tables_check SOURCES ${TMS_TEST_DIR}/test_schema.c LIBS tms_store tms_schema tms_config tms_rng
          LABELS unit TIMEOUT 60)
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_lock COMMAND bash ${ORCH_DIR}/lock.sh $<TARGET_FILE:orch_check> LABELS mpi TIMEOUT 120)
+endif()
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_disk_full COMMAND bash ${ORCH_DIR}/disk_full.sh $<TARGET_FILE:orch_check> LABELS mpi
+                  TIMEOUT 120)
+endif()

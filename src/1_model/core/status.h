@@ -21,7 +21,9 @@
   X(TMS_ERR_MISMATCH, "results file belongs to a different sweep")               \
   X(TMS_ERR_SCHEMA, "file is not a tms results file of a supported schema")      \
   X(TMS_ERR_MISSING, "results file lacks data this product needs")               \
-  X(TMS_ERR_TOO_LARGE, "results file would exceed the size limit")
+  X(TMS_ERR_TOO_LARGE, "results file would exceed the size limit")                \
+  X(TMS_ERR_LOCKED, "results file is being written by another run")             \
+  X(TMS_ERR_NOSPACE, "no space left on the file system of the results file")
 
 typedef enum {
 #define TMS_X_ENUM(code, msg) code,

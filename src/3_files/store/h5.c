@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/space.h"
 #include "store_internal.h"
 
+/* "HDF5 failed to <what>", or a full disk named as such (space.c). */
 tms_status store_h5fail(tms_error *err, const char *path, const char *what) {
-  return tms_error_set(err, TMS_ERR_HDF5, path, 0, 0, NULL, "HDF5 failed to %s", what);
+  return tms_space_fail(err, path, what);
 }
 
 static hid_t vlen_str_type(void) {

@@ -147,6 +147,10 @@ tms_status tms_store_create(tms_store **out, const char *path, const tms_sweep *
   if (s == TMS_OK) s = build(st, sweep, tmp, err);
   if (s == TMS_OK) s = publish(tmp, path, force, err);
   if (s != TMS_OK) {
+    /* Empty the half-made file first: if creation ran out of space, closing it must not (a failed H5Fclose
+     * leaves HDF5 with a dangling file that crashes it at MPI_Finalize). */
+    if (truncate(tmp, 0) != 0) { /* nothing more to do: it is removed below */
+    }
     store_free(st);
     unlink(tmp);
     return s;

@@ -17,6 +17,8 @@
 #include "config/config.h"
 #include "config/grid.h"
 #include "scheduler/scheduler.h"
+#include "store/lock.h"
+#include "store/space.h"
 #include "store/store.h"
 
 /* OpenBLAS extensions (the build links OpenBLAS, see CMakeLists.txt); declared here to avoid cblas.h. */
@@ -55,9 +57,13 @@ static void run_usage(FILE *out) {
           "the same way but exits 1. Failed points (diverged, timed out after run.point_timeout_s) are retried up\n"
           "to run.max_attempts times and listed at the end.\n"
           "\n"
+          "One writer per file: OUT.h5.lock names the run writing it; a second run is refused (exit 2); a lock\n"
+          "left by a killed run on this host (or by an earlier run of a requeued Slurm job) is replaced.\n"
+          "\n"
           "exit codes: 0 every point done; 1 finished but some points failed; 2 bad command line or sweep file,\n"
-          "            existing output without --force, or a resume that does not match (nothing was written);\n"
-          "            3 runtime error (I/O, HDF5, MPI; committed points are kept); 75 interrupted or points\n"
+          "            existing output without --force, a file locked by another run, or a resume that does not\n"
+          "            match (nothing was written); 3 runtime error (I/O, HDF5, MPI, not enough free space or a\n"
+          "            full disk; committed points are kept); 75 interrupted or points\n"
           "            left pending (ranks abandoned after the grace period): continue with --resume.\n");
 }
 
@@ -106,6 +112,7 @@ static int parse_args(run_args *a, int argc, char **argv, char *msg, size_t size
 typedef struct {
   char path[1100];
   int quiet;
+  int warned; /* the progress file could not be written: said once, not at every report */
 } progress_ctx;
 
 static void on_progress(const tms_progress *p, void *user) {
@@ -116,7 +123,8 @@ static void on_progress(const tms_progress *p, void *user) {
     fprintf(stderr, "tms-sweep run: %s\n", line);
   }
   tms_error e;
-  if (tms_progress_write_file(c->path, p, &e) != TMS_OK && !c->quiet) {
+  if (tms_progress_write_file(c->path, p, &e) != TMS_OK && !c->quiet && !c->warned) {
+    c->warned = 1;
     char buf[800];
     tms_error_format(&e, buf, sizeof buf);
     fprintf(stderr, "tms-sweep run: warning: %s\n", buf);
@@ -173,41 +181,15 @@ static tms_status load_sweep(tms_sweep *sweep, const char *path, int rank, tms_e
   return agree(s);
 }
 
-/* The failed points (up to 20) with their coordinates, status and attempts, on stderr. */
-static void print_failures(const tms_sweep *sweep, const tms_sched_summary *sum) {
-  fprintf(stderr, "tms-sweep run: %zu point(s) failed:\n", sum->failed);
-  int r = tms_grid_rank(sweep);
-  size_t coords[64];
-  for (size_t k = 0; k < sum->n_failed && k < 20; k++) {
-    char where[256] = "";
-    if (r <= 64) {
-      tms_grid_coords(sweep, sum->failed_index[k], coords);
-      size_t off = 0;
-      for (int d = 0; d < r && off < sizeof where; d++) {
-        const char *sep = d ? " " : "";
-        const tms_axis *ax = d < sweep->n_axes ? &sweep->axes[d] : NULL;
-        if (ax && !ax->is_zip && ax->params[0].values[coords[d]].is_string)
-          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%s", sep, ax->name,
-                                  ax->params[0].values[coords[d]].str);
-        else if (ax && !ax->is_zip)
-          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=%g", sep, ax->name,
-                                  ax->params[0].values[coords[d]].num);
-        else
-          off += (size_t)snprintf(where + off, sizeof where - off, "%s%s=#%zu", sep,
-                                  ax ? ax->name : "replicate", coords[d]);
-      }
-    }
-    fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum->failed_index[k], where,
-            tms_status_name((tms_status)sum->failed_error[k]), sum->failed_attempts[k]);
-  }
-  if (sum->failed > 20)
-    fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum->failed - 20);
-}
-
-/* The root's results file: opened to resume, or created with this build's provenance. */
-static tms_status open_store(tms_store **store, const run_args *a, const tms_sweep *sweep, int blas_threads,
-                             int size, tms_error *err) {
-  tms_status s;
+/* Phase 2 on the root: the writer's lock, then the results file (created after a free-space check, or opened to
+ * resume). The lock is released again when the file cannot be had. */
+static tms_status open_results(const run_args *a, const tms_sweep *sweep, int size, int blas_threads,
+                               tms_store **store, tms_lock *lock, tms_error *err) {
+  int stale = 0;
+  tms_status s = tms_lock_acquire(lock, a->out_path, &stale, err);
+  if (s != TMS_OK) return s;
+  if (stale) /* worth a line even with --quiet: someone may wonder where the old lock went */
+    fprintf(stderr, "tms-sweep run: note: replaced the stale lock %s (the run that left it is gone)\n", lock->path);
   if (a->resume) {
     s = tms_store_open_resume(store, a->out_path, sweep, a->force_resume, err);
   } else {
@@ -217,33 +199,48 @@ static tms_status open_store(tms_store **store, const run_args *a, const tms_swe
     mpi_ver[strcspn(mpi_ver, "\n")] = 0;
     const char *cfg = openblas_get_config();
     tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
-    s = tms_store_create(store, a->out_path, sweep, &prov, a->force, err);
+    s = tms_space_check(a->out_path, sweep, err);
+    if (s == TMS_OK) s = tms_store_create(store, a->out_path, sweep, &prov, a->force, err);
   }
+  if (s != TMS_OK) tms_lock_release(lock);
   return s;
 }
 
-/* The exit code of a run that got as far as the scheduler (see run_usage). */
-static int run_exit_code(tms_status s, const tms_sched_summary *sum) {
-  if (s != TMS_OK) return TMS_EXIT_ERROR;
-  if (sum->interrupted || sum->pending > 0 || sum->workers_abandoned) return TMS_EXIT_INCOMPLETE;
-  return sum->failed > 0 ? TMS_EXIT_FAILED : TMS_EXIT_OK;
+/* Where point i sits in the grid, as "axis=value ..." */
+static void point_where(const tms_sweep *sweep, size_t i, char *where, size_t size) {
+  where[0] = 0;
+  int r = tms_grid_rank(sweep);
+  size_t coords[64];
+  if (r > 64) return;
+  tms_grid_coords(sweep, i, coords);
+  size_t off = 0;
+  for (int d = 0; d < r && off < size; d++) {
+    const char *sep = d ? " " : "";
+    const tms_axis *ax = d < sweep->n_axes ? &sweep->axes[d] : NULL;
+    if (ax && !ax->is_zip && ax->params[0].values[coords[d]].is_string)
+      off += (size_t)snprintf(where + off, size - off, "%s%s=%s", sep, ax->name, ax->params[0].values[coords[d]].str);
+    else if (ax && !ax->is_zip)
+      off += (size_t)snprintf(where + off, size - off, "%s%s=%g", sep, ax->name, ax->params[0].values[coords[d]].num);
+    else
+      off += (size_t)snprintf(where + off, size - off, "%s%s=#%zu", sep, ax ? ax->name : "replicate", coords[d]);
+  }
 }
 
-/* OpenBLAS's thread count; the root warns when several ranks would each start a thread pool. */
-static int blas_threads_checked(int rank, int size) {
-  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
-  int blas_threads = openblas_get_num_threads();
-  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
-    fprintf(stderr,
-            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
-            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
-            env_threads ? env_threads : "unset", blas_threads, size);
-  return blas_threads;
+static void print_failed(const tms_sweep *sweep, const tms_sched_summary *sum) {
+  if (sum->n_failed == 0) return;
+  fprintf(stderr, "tms-sweep run: %zu point(s) failed:\n", sum->failed);
+  for (size_t k = 0; k < sum->n_failed && k < 20; k++) {
+    char where[256];
+    point_where(sweep, sum->failed_index[k], where, sizeof where);
+    fprintf(stderr, "  point %zu (%s): %s after %d attempt(s)\n", sum->failed_index[k], where,
+            tms_status_name((tms_status)sum->failed_error[k]), sum->failed_attempts[k]);
+  }
+  if (sum->failed > 20) fprintf(stderr, "  ... and %zu more (see /points/status and /points/error)\n", sum->failed - 20);
 }
 
-/* The root after the sweep: closes the results file, reports failures and the totals; returns the exit code. */
-static int root_finish(const run_args *a, const tms_sweep *sweep, tms_store *store, const tms_sched_summary *sum,
-                       tms_status s, const tms_error *err) {
+/* Phase 4 on the root: close the file, release the lock, say what happened; returns the exit code. */
+static int finish_root(const run_args *a, const tms_sweep *sweep, tms_store *store, tms_lock *lock,
+                       const tms_sched_summary *sum, tms_status s, const tms_error *err) {
   if (s != TMS_OK) print_error("error: ", err);
   tms_error cerr;
   memset(&cerr, 0, sizeof cerr);
@@ -251,12 +248,40 @@ static int root_finish(const run_args *a, const tms_sweep *sweep, tms_store *sto
     print_error("error: ", &cerr);
     if (s == TMS_OK) s = cerr.status;
   }
-  if (sum->n_failed > 0) print_failures(sweep, sum);
+  tms_lock_release(lock);
+  print_failed(sweep, sum);
   if (!a->quiet || s != TMS_OK || sum->interrupted)
-    fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a->out_path,
-            sum->done, sum->failed, sum->pending, sum->skipped,
-            sum->interrupted ? " (interrupted: continue with --resume)" : "");
-  return run_exit_code(s, sum);
+    fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a->out_path, sum->done,
+            sum->failed, sum->pending, sum->skipped, sum->interrupted ? " (interrupted: continue with --resume)" : "");
+  if (s != TMS_OK) return TMS_EXIT_ERROR;
+  if (sum->interrupted || sum->pending > 0 || sum->workers_abandoned) return TMS_EXIT_INCOMPLETE;
+  if (sum->failed > 0) return TMS_EXIT_FAILED;
+  return TMS_EXIT_OK;
+}
+
+/* Phase 1 on every rank: the command line and the sweep. Returns -1 to go on, else the exit code. */
+static int start(run_args *a, int argc, char **argv, int rank, tms_sweep *sweep) {
+  char msg[256] = "";
+  if (parse_args(a, argc, argv, msg, sizeof msg) != 0) {
+    if (rank == 0) {
+      fprintf(stderr, "tms-sweep run: %s\n\n", msg);
+      run_usage(stderr);
+    }
+    return TMS_EXIT_USAGE;
+  }
+  if (a->help) {
+    if (rank == 0) run_usage(stdout);
+    return TMS_EXIT_OK;
+  }
+  /* Nothing is created or opened for writing before the input passed. */
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  if (load_sweep(sweep, a->sweep_path, rank, &err) != TMS_OK) {
+    if (rank == 0) print_error("", &err);
+    tms_sweep_free(sweep);
+    return TMS_EXIT_USAGE;
+  }
+  return -1;
 }
 
 int tms_cmd_run(int argc, char **argv) {
@@ -267,52 +292,43 @@ int tms_cmd_run(int argc, char **argv) {
   }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-
   run_args a;
-  char msg[256] = "";
-  if (parse_args(&a, argc, argv, msg, sizeof msg) != 0) {
-    if (rank == 0) {
-      fprintf(stderr, "tms-sweep run: %s\n\n", msg);
-      run_usage(stderr);
-    }
-    return finish(TMS_EXIT_USAGE);
-  }
-  if (a.help) {
-    if (rank == 0) run_usage(stdout);
-    return finish(TMS_EXIT_OK);
-  }
-
-  /* Phase 1: input. Nothing is created or opened for writing before it passed. */
   tms_sweep sweep;
   memset(&sweep, 0, sizeof sweep);
-  tms_error err;
-  memset(&err, 0, sizeof err);
-  tms_status s = load_sweep(&sweep, a.sweep_path, rank, &err);
-  if (s != TMS_OK) {
-    if (rank == 0) print_error("", &err);
-    tms_sweep_free(&sweep);
-    return finish(TMS_EXIT_USAGE);
-  }
+  int early = start(&a, argc, argv, rank, &sweep);
+  if (early >= 0) return finish(early);
 
-  int blas_threads = blas_threads_checked(rank, size);
+  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
+  int blas_threads = openblas_get_num_threads();
+  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
+    fprintf(stderr,
+            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
+            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
+            env_threads ? env_threads : "unset", blas_threads, size);
   tms_signals_install(sweep.run.stop_grace_s);
 
-  /* Phase 2: the results file (root only). */
+  /* Phase 2: the lock and the results file (root only). */
+  tms_error err;
+  memset(&err, 0, sizeof err);
   tms_store *store = NULL;
+  tms_lock lock;
+  memset(&lock, 0, sizeof lock);
+  tms_status s = TMS_OK;
   if (rank == 0) {
-    s = open_store(&store, &a, &sweep, blas_threads, size, &err);
+    s = open_results(&a, &sweep, size, blas_threads, &store, &lock, &err);
     if (s != TMS_OK) print_error("", &err);
   }
   s = agree(s);
   if (s != TMS_OK) {
     tms_sweep_free(&sweep);
     int input_problem = s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
-                        (s == TMS_ERR_IO && a.resume);
+                        s == TMS_ERR_LOCKED || (s == TMS_ERR_IO && a.resume);
     return finish(input_problem ? TMS_EXIT_USAGE : TMS_EXIT_ERROR);
   }
 
   /* Phase 3: the sweep. */
   progress_ctx pc;
+  memset(&pc, 0, sizeof pc);
   snprintf(pc.path, sizeof pc.path, "%s.progress", a.out_path);
   pc.quiet = a.quiet;
   tms_sched_options opt = {on_progress, &pc};
@@ -321,7 +337,7 @@ int tms_cmd_run(int argc, char **argv) {
 
   int code = TMS_EXIT_OK;
   if (rank == 0) {
-    code = root_finish(&a, &sweep, store, &sum, s, &err);
+    code = finish_root(&a, &sweep, store, &lock, &sum, s, &err);
     if (sum.workers_abandoned) {
       fprintf(stderr, "tms-sweep run: some ranks did not stop within run.stop_grace_s; aborting them "
                       "(the file is closed and consistent)\n");
