@@ -1,7 +1,10 @@
 /* kernels: forward and backward passes of the four toy models, for one model on one batch.
  * Size letters: B batch, N features, M hidden. All arrays row-major float32.
  * W (N, M): row i is W_i, the embedding of feature i (the paper's column). abs: W is W1 (read-in), W2 (N, M)
- * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts. */
+ * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts.
+ * Bits: shapes with n*m >= 1000 take the large-shape path (kernels_large.h), which picks per batch, from nonzero
+ * counts of x and of dout only, between sgemm and sparse formulations; the sparse ones sum in another order, so they
+ * give other bits than sgemm (a few ulps), and the choice, being made from the data, is the same on every run. */
 #ifndef TMS_KERNELS_H
 #define TMS_KERNELS_H
 #include <stddef.h>

@@ -28,8 +28,10 @@ tms_large_choice tms_large_last;
 
 size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
-  /* [1 int: nnz of x or -1][B + 1 ints: CSR starts][B N ints: CSR indices][N N floats: G] */
-  return 2 + (size_t)B + (size_t)B * N + (size_t)N * N;
+  /* [1 int: nnz of x or -1][B + 1 ints: CSR starts][B N ints: CSR indices][N N floats: G in forward, the padded
+   * (N, MP) copies of W and dW in backward] */
+  const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
+  return 2 + (size_t)B + (size_t)B * N + (gram > pad ? gram : pad);
 }
 
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only). */
@@ -132,7 +134,7 @@ void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
   tms_large_last.dout_sparse = nnz >= 0;
   bias_backward(grad->b, acts->dout, B, N);
   if (nnz >= 0) {
-    tms_sparse_readout_backward(dWout, acts->dh, acts->dout, acts->h, Wout, B, N, M);
+    tms_sparse_readout_backward(dWout, acts->dh, acts->dout, acts->h, Wout, s.G, B, N, M);
   } else {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, acts->dout, N, acts->h, M, 0.0f, dWout, M);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, acts->dout, N, Wout, M, 0.0f, acts->dh,

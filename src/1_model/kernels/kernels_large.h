@@ -71,8 +71,11 @@ void tms_sparse_embed_backward(float *dW /* (N, M) */, const tms_csr *csr, const
 void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratch */, const tms_csr *csr,
                               const float *x /* (B, N) */, const float *W /* (N, M) */, const float *bias /* (N) */,
                               int B, int N, int M, int relu);
-/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout. */
+/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout. For M <= TMS_LARGE_MAX_PAD the hidden width is
+ * padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
+#define TMS_LARGE_MAX_PAD 64
 void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */, const float *dout /* (B, N) */,
-                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, int B, int N, int M);
+                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, float *pad, int B,
+                                 int N, int M);
 
 #endif

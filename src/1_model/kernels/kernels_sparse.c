@@ -182,7 +182,8 @@ void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratc
 
 /* ---- read-out backward over the nonzeros of dout: dWout = dout^T h, dh = dout Wout ------------------------------ */
 
-TMS_CLONES void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */,
+/* Any hidden width (M > TMS_LARGE_MAX_PAD): M-long axpys, with the compiler's loop remainders. */
+TMS_CLONES static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) */,
                                             const float *dout /* (B, N) */, const float *h /* (B, M) */,
                                             const float *Wout /* (N, M) */, int B, int N, int M) {
   enum { CHUNK = 256 }; /* indices gathered at once (a stack array: no allocation) */
@@ -200,4 +201,58 @@ TMS_CLONES void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh
       for (int k = 0; k < c; k++) axpy(dWout + (size_t)(i0 + idx[k]) * M, gb[i0 + idx[k]], hb, M);
     }
   }
+}
+
+/* The loop for a hidden width padded to MP, a compile-time multiple of 16: dh_b is accumulated in MP floats that
+ * stay in registers and every M-long update is MP/16 whole vectors (no loop remainders), which is what makes the
+ * per-nonzero cost a few cycles. Wp and dWp are (N, MP) with zero padding; h rows are padded on the fly. */
+static inline __attribute__((always_inline)) void readout_backward_padded(
+    float *restrict dWp /* (N, MP) */, float *restrict dh /* (B, M) */, const float *restrict dout /* (B, N) */,
+    const float *restrict h /* (B, M) */, const float *restrict Wp /* (N, MP) */, int B, int N, int M, const int MP) {
+  enum { CHUNK = 256 };
+  int idx[CHUNK];
+  for (int b = 0; b < B; b++) {
+    const float *gb = dout + (size_t)b * N; /* (N) */
+    float hb[64], acc[64];                  /* (MP) */
+    for (int j = 0; j < MP; j++) hb[j] = j < M ? h[(size_t)b * M + j] : 0.0f, acc[j] = 0.0f;
+    for (int i0 = 0; i0 < N; i0 += CHUNK) {
+      const int len = N - i0 < CHUNK ? N - i0 : CHUNK;
+      const int c = row_nonzeros(idx, gb + i0, len);
+      for (int k = 0; k < c; k++) {
+        const int i = i0 + idx[k];
+        const float g = gb[i];
+        const float *Wi = Wp + (size_t)i * MP; /* (MP) */
+        float *dWi = dWp + (size_t)i * MP;     /* (MP) */
+        for (int j = 0; j < MP; j++) acc[j] += g * Wi[j];
+        for (int j = 0; j < MP; j++) dWi[j] += g * hb[j];
+      }
+    }
+    for (int j = 0; j < M; j++) dh[(size_t)b * M + j] = acc[j];
+  }
+}
+
+TMS_CLONES static void readout_backward_pad(float *dWp, float *dh, const float *dout, const float *h, const float *Wp,
+                                            int B, int N, int M, int MP) {
+  switch (MP) {
+    case 16: readout_backward_padded(dWp, dh, dout, h, Wp, B, N, M, 16); break;
+    case 32: readout_backward_padded(dWp, dh, dout, h, Wp, B, N, M, 32); break;
+    case 48: readout_backward_padded(dWp, dh, dout, h, Wp, B, N, M, 48); break;
+    default: readout_backward_padded(dWp, dh, dout, h, Wp, B, N, M, 64); break;
+  }
+}
+
+void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */, const float *dout /* (B, N) */,
+                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, float *pad, int B,
+                                 int N, int M) {
+  const int MP = (M + 15) / 16 * 16;
+  if (MP <= TMS_LARGE_MAX_PAD) {
+    float *Wp = pad, *dWp = pad + (size_t)N * MP; /* (N, MP) each */
+    for (int i = 0; i < N; i++)
+      for (int j = 0; j < MP; j++) Wp[(size_t)i * MP + j] = j < M ? Wout[(size_t)i * M + j] : 0.0f;
+    memset(dWp, 0, sizeof(float) * (size_t)N * MP);
+    readout_backward_pad(dWp, dh, dout, h, Wp, B, N, M, MP);
+    for (int i = 0; i < N; i++) memcpy(dWout + (size_t)i * M, dWp + (size_t)i * MP, sizeof(float) * (size_t)M);
+    return;
+  }
+  readout_backward_any(dWout, dh, dout, h, Wout, B, N, M);
 }

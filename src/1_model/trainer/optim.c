@@ -13,6 +13,13 @@
 /* M_PI is POSIX, not C17. */
 static const double tms_pi = 3.14159265358979323846;
 
+/* The loop vectorises (clones for AVX-512, AVX2 and baseline x86-64, picked at load time) because this file is
+ * compiled with -fno-math-errno (CMakeLists.txt; v >= 0, so sqrtf never sets errno anyway). Every operation is elementwise and correctly rounded or an
+ * exact fmaf, so every clone gives bitwise the scalar loop's result (the baseline clone calls fmaf from libm). At
+ * 400x30 this took AdamW from ~67 to ~10 us per step. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 void tms_adam_step(float *param, const float *grad, float *m, float *v, size_t count, long t, double lr,
                    double beta1, double beta2, double eps, double weight_decay) {
   /* Scalars exactly as torch's Python code forms them (double), then converted to float by the kernels. */

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Large shapes (200/20, 400/30) against the PyTorch reference over whole training runs, and the dense step's share
+of the sgemm rate (issue 7 item 2, large shapes).
+
+Why a second script: the large-shape path chooses sparse formulations from the nonzeros of x and of the output
+gradient, and the output gradient gets sparser during training (at 400/30, density 0.01: ~50% nonzero at step 1,
+5% by step 500, 2% by step 2000), so a short run from initialisation would time the wrong mix. Here tms trains
+the FULL run (--steps, default 10000: every step from initialisation to the end is timed), CPU time of the process
+minus that of a 1-step run, exactly as bench.py does. The reference's cost per step does not depend on the step
+(it runs every product dense whatever the data), so it is timed on a short run of the same configuration, K=10,
+as in bench.py (the run and run_torch helpers are bench.py's). Both sides do the same work per step: one AdamW step
+of relu_out on a fresh batch of 1024.
+At density 1 it also runs tms-sgemm-rate (bench/sgemm_rate.c) in the same round on the same core: the five
+products of the step as bare sgemm calls; "share" = tms's step rate in GFLOP/s (10 B N M flops per step) over the
+sgemm rate of those products.
+Rounds: tms, torch and (density 1) the sgemm tool back to back on one configuration, ratios within a round, medians
+over rounds and per-round min-max.
+
+  bench/bench_large.py [--tms build/tms-sweep] [--sgemm-rate build/tms-sgemm-rate] [--rounds 5] [--steps 10000]
+                       [--core 0] [--shapes 200x20,400x30] [--densities 1,0.05,0.01]
+Environment (TMS_ISA, OPENBLAS_CORETYPE) is passed through, so the AVX2 row is
+  TMS_ISA=avx2 OPENBLAS_CORETYPE=Haswell bench/bench_large.py ...
+Prints a markdown table (for bench/README.md, section "Large shapes"). Not a test.
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (bench.py's run, run_c, run_torch, environment)
+
+TORCH_STEPS = {(200, 20): 10, (400, 30): 8}  # K=10 reference steps per run (~1 s each)
+DENSE_STEPS = {(200, 20): 1500, (400, 30): 600}  # tms steps at density 1 (no sparsity to wait for)
+
+
+def sgemm_rate(args, n, m):
+    out, _, _ = bench.run(["taskset", "-c", str(args.core), args.sgemm_rate, str(n), str(m), "1024", "100"])
+    rate = float(re.search(r"rate_step_median ([0-9.]+)", out).group(1))
+    core = re.search(r"openblas_core (\S+)", out).group(1)
+    return rate, core
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tms", default=os.path.join(here, "..", "build", "tms-sweep"))
+    ap.add_argument("--sgemm-rate", default=os.path.join(here, "..", "build", "tms-sgemm-rate"))
+    ap.add_argument("--torch", default="/work/shared/reference/tms_torch.py")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=10000, help="tms run length at density < 1 (whole run timed)")
+    ap.add_argument("--core", type=int, default=0)
+    ap.add_argument("--shapes", default="200x20,400x30")
+    ap.add_argument("--densities", default="1,0.05,0.01")
+    args = ap.parse_args()
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    densities = [float(d) for d in args.densities.split(",")]
+    env = bench.environment(args)
+    load0 = os.getloadavg()[0]
+    isa = os.environ.get("TMS_ISA", "auto")
+    rows = []
+    for (n, m) in shapes:
+        for p in densities:
+            steps = DENSE_STEPS[(n, m)] if p >= 1 else args.steps
+            r = {"c": [], "t": [], "ratio": [], "rate": [], "share": [], "core": "?"}
+            for _ in range(args.rounds):
+                _, c1 = bench.run_c(args, n, m, p, 1)
+                _, c = bench.run_c(args, n, m, p, steps)
+                c_rate = (steps - 1) / (c - c1)
+                _, t_rate = bench.run_torch(args, n, m, p, 10, TORCH_STEPS[(n, m)])
+                r["c"].append(c_rate)
+                r["t"].append(t_rate)
+                r["ratio"].append(c_rate / t_rate)
+                if p >= 1:
+                    rate, r["core"] = sgemm_rate(args, n, m)
+                    r["rate"].append(rate)
+                    r["share"].append(c_rate * 10 * 1024 * n * m * 1e-9 / rate)
+            rows.append((n, m, p, steps, r))
+            print("n=%d m=%d p=%g steps=%d: tms %.0f torch %.0f ratio %.1f%s" % (
+                n, m, p, steps, statistics.median(r["c"]), statistics.median(r["t"]), statistics.median(r["ratio"]),
+                " sgemm %.1f GFLOP/s share %.0f%%" % (statistics.median(r["rate"]), 100 * statistics.median(
+                    r["share"])) if r["rate"] else ""), flush=True)
+    med = statistics.median
+    print("\nMeasured %s on %s, %d rounds, core %d, one thread each; TMS_ISA=%s, OPENBLAS_CORETYPE=%s; "
+          "OpenBLAS `%s`; tms git %s; load average (1 min) %.1f / %.1f." % (
+              time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), env["cpu"], args.rounds, args.core, isa,
+              os.environ.get("OPENBLAS_CORETYPE", "(auto)"), env["blas"], env["git"], load0, os.getloadavg()[0]))
+    print("\n| n | m | density | tms steps timed | tms model-steps/s (CPU) | torch K=10 | ratio (range) | "
+          "step GFLOP/s | sgemm rate of its products | share |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (n, m, p, steps, r) in rows:
+        gf = med(r["c"]) * 10 * 1024 * n * m * 1e-9
+        extra = ("%.1f | %.1f (%s) | %.0f%% (%.0f-%.0f)" % (gf, med(r["rate"]), r["core"], 100 * med(r["share"]),
+                                                           100 * min(r["share"]), 100 * max(r["share"]))
+                 if r["rate"] else "%.1f | | " % gf)
+        print("| %d | %d | %g | 0-%d | %.0f | %.0f | **%.1f** (%.1f-%.1f) | %s |" % (
+            n, m, p, steps, med(r["c"]), med(r["t"]), med(r["ratio"]), min(r["ratio"]), max(r["ratio"]), extra))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
