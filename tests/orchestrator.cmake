@@ -24,3 +24,7 @@ if(TARGET tms-sweep)
 endif()
 tms_test(NAME schema_tables_check SOURCES ${TMS_TEST_DIR}/test_schema.c LIBS tms_store tms_schema tms_config tms_rng
          LABELS unit TIMEOUT 60)
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_check_detects_corruption COMMAND bash ${ORCH_DIR}/corrupt.sh $<TARGET_FILE:orch_check>
+                  LABELS unit TIMEOUT 120)
+endif()
