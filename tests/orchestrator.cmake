@@ -31,3 +31,7 @@ if(TARGET tms-sweep)
   tms_script_test(NAME run_disk_full COMMAND bash ${ORCH_DIR}/disk_full.sh $<TARGET_FILE:orch_check> LABELS mpi
                   TIMEOUT 120)
 endif()
+if(TARGET tms-sweep)
+  tms_script_test(NAME run_check_detects_corruption COMMAND bash ${ORCH_DIR}/corrupt.sh $<TARGET_FILE:orch_check>
+                  LABELS unit TIMEOUT 120)
+endif()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cmd_train_smoke: `tms-sweep train` trains 5 features in 2 dims, prints the per-feature table, writes an HDF5
-# file with the documented datasets; --help lists every registry flag; a bad flag value exits 2 naming the flag.
+# results file of one point that tms-post reads; --help lists every registry flag; a bad flag value exits 2 naming the flag.
 set -u
 fail() { echo "cmd_train_smoke: FAILED: $*" >&2; exit 1; }
 [ -n "${TMS_SWEEP:-}" ] || fail "TMS_SWEEP is not set"
@@ -18,17 +18,26 @@ rows=$(grep -cE '^ +[0-4] ' "$dir/out.txt")
 [ "$rows" -eq 5 ] || fail "table has $rows feature rows, want 5"
 grep -q '^D\* = ' "$dir/out.txt" || fail "no D* line"
 [ -s "$dir/X.h5" ] || fail "--out file not written"
+# --out is an ordinary results file of one point: the store's layout (validated by the schema through tms-post),
+# W of shape (1 x 5 x 2) under a grid of one point, the trained seed, and tms-post reads it.
 if command -v h5ls >/dev/null; then
-  listing=$(h5ls "$dir/X.h5") || fail "h5ls cannot read the file"
-  for ds in W b loss_curve loss_curve_step final_loss norm interference dimensionality dstar; do
+  listing=$(h5ls -r "$dir/X.h5") || fail "h5ls cannot read the file"
+  for ds in /points/status /results/W /results/b /results/loss_curve /results/loss /metrics/dimensionality \
+    /metrics/dstar /params/n_features /axes/replicate; do
     echo "$listing" | grep -qE "^$ds +Dataset" || fail "dataset $ds missing from the file: $listing"
   done
-  echo "$listing" | grep -qE '^W +Dataset \{5, 2\}' || fail "W is not 5 x 2: $listing"
-  echo "$listing" | grep -qE '^loss_curve +Dataset \{21\}' || fail "loss_curve is not 21 long: $listing"
+  echo "$listing" | grep -qE '^/results/W +Dataset \{1, 5, 2\}' || fail "W is not 1 x 5 x 2: $listing"
+  echo "$listing" | grep -qE '^/results/loss_curve +Dataset \{1, 21\}' || fail "loss_curve is not 1 x 21: $listing"
   attrs=$(h5dump -A "$dir/X.h5") || fail "h5dump cannot read attributes"
-  for a in variant n_features density lr steps seed schema; do
-    echo "$attrs" | grep -q "ATTRIBUTE \"$a\"" || fail "attribute $a missing"
-  done
+  h5dump -a /schema "$dir/X.h5" | grep -q '"tms-results/1"' || fail "schema is not tms-results/1"
+  seed=$(h5dump -d /points/seed "$dir/X.h5" | grep -oE '\(0\): [0-9]+' | grep -oE '[0-9]+$')
+  [ "$seed" = 7 ] || fail "/points/seed is '$seed', the --seed trained with is 7"
+  status=$(h5dump -d /points/status "$dir/X.h5" | grep -oE '\(0\): [0-9]+' | grep -oE '[0-9]+$')
+  [ "$status" = 1 ] || fail "/points/status is '$status', want 1 (done)"
+fi
+if [ -n "${TMS_POST:-}" ]; then
+  "$TMS_POST" "$dir/X.h5" -o "$dir/P.h5" >"$dir/post.txt" 2>&1 || { cat "$dir/post.txt"; fail "tms-post refuses it"; }
+  grep -q "1 of 1 points done" "$dir/post.txt" || fail "tms-post: $(cat "$dir/post.txt")"
 fi
 
 # --help: every registry parameter as a flag, plus --seed, --out, --quiet

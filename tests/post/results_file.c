@@ -1,4 +1,5 @@
-/* results_file: see results_file.h. Strings are written as a mix of fixed-length (schema) and variable-length
+/* results_file: see results_file.h. Paths, attribute names and shapes come from the schema's table
+ * (schema/schema.h), as the store's do; only the values are the test's. Strings are written as a mix of fixed-length (schema) and variable-length
  * (dim_names, choices) on purpose, so the reader's two string paths are both exercised. */
 #include "results_file.h"
 
@@ -9,12 +10,15 @@
 #include <string.h>
 
 #include "metrics/metrics.h"
+#include "schema/schema.h"
 
 size_t test_points(const test_results *t) {
   size_t p = 1;
   for (int k = 0; k < t->rank; k++) p *= t->dims[k];
   return p;
 }
+
+#define DS(id) tms_schema_results_ds(id)->path
 
 static int put(hid_t f, const char *path, hid_t type, int rank, const hsize_t *dims, const void *buf) {
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -68,46 +72,43 @@ static void attr_i64(hid_t obj, const char *name, const int64_t *v, size_t n, in
   H5Sclose(s);
 }
 
-int test_write_results(const char *path, const test_results *t) {
-  size_t P = test_points(t), N = (size_t)t->n_max, M = (size_t)t->m_max;
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f < 0) {
-    fprintf(stderr, "results_file: cannot create %s\n", path);
-    return 1;
-  }
-  int bad = 0;
-  /* root attributes */
-  attr_text(f, "schema", t->schema ? t->schema : "tms-results/1", 1);
-  attr_text(f, "tool_version", "0.1.0", 0);
-  attr_text(f, "git_commit", "test", 0);
-  attr_text(f, "created", "2026-01-01T00:00:00Z", 0);
-  attr_text(f, "sweep_name", "post-test", 0);
-  attr_text(f, "sweep_path", "tests/post/none.yaml", 0);
-  attr_text(f, "sweep_yaml", "schema: tms-sweep/1\nname: post-test\n", 0);
-  attr_text(f, "config_hash", "0123456789abcdef", 0);
-  attr_text(f, "mpi_version", "none", 0);
-  attr_text(f, "hdf5_version", "1.10", 0);
-  attr_text(f, "openblas_config", "none", 0);
+/* Root attributes: every one the schema requires, with test values. */
+static void write_root(hid_t f, const test_results *t) {
+  size_t P = test_points(t);
+  attr_text(f, TMS_A_SCHEMA, t->schema ? t->schema : "tms-results/1", 1);
+  attr_text(f, TMS_A_TOOL_VERSION, "0.1.0", 0);
+  attr_text(f, TMS_A_GIT_COMMIT, "test", 0);
+  attr_text(f, TMS_A_CREATED, "2026-01-01T00:00:00Z", 0);
+  attr_text(f, TMS_A_SWEEP_NAME, "post-test", 0);
+  attr_text(f, TMS_A_SWEEP_PATH, "tests/post/none.yaml", 0);
+  attr_text(f, TMS_A_SWEEP_YAML, "schema: tms-sweep/1\nname: post-test\n", 0);
+  attr_text(f, TMS_A_CONFIG_HASH, "0123456789abcdef", 0);
+  attr_text(f, TMS_A_MPI_VERSION, "none", 0);
+  attr_text(f, TMS_A_HDF5_VERSION, "1.10", 0);
+  attr_text(f, TMS_A_OPENBLAS_CONFIG, "none", 0);
   int64_t one = 1, seed = 2022, shape[TEST_MAX_DIMS];
   for (int k = 0; k < t->rank; k++) shape[k] = (int64_t)t->dims[k];
-  attr_i64(f, "seed", &seed, 1, 1);
-  attr_i64(f, "openblas_num_threads", &one, 1, 1);
-  attr_i64(f, "ranks", &one, 1, 1);
-  attr_i64(f, "grid_shape", shape, (size_t)t->rank, 0);
-  attr_texts(f, "dim_names", t->names, (size_t)t->rank);
+  attr_i64(f, TMS_A_SEED, &seed, 1, 1);
+  attr_i64(f, TMS_A_OPENBLAS_THREADS, &one, 1, 1);
+  attr_i64(f, TMS_A_RANKS, &one, 1, 1);
+  attr_i64(f, TMS_A_GRID_SHAPE, shape, (size_t)t->rank, 0);
+  attr_texts(f, TMS_A_DIM_NAMES, t->names, (size_t)t->rank);
   int64_t pc = (int64_t)P, nm = t->n_max, mm = t->m_max, cl = 1;
-  attr_i64(f, "point_count", &pc, 1, 1);
-  attr_i64(f, "n_max", &nm, 1, 1);
-  attr_i64(f, "m_max", &mm, 1, 1);
-  attr_i64(f, "curve_len", &cl, 1, 1);
+  attr_i64(f, TMS_A_POINT_COUNT, &pc, 1, 1);
+  attr_i64(f, TMS_A_N_MAX, &nm, 1, 1);
+  attr_i64(f, TMS_A_M_MAX, &mm, 1, 1);
+  attr_i64(f, TMS_A_CURVE_LEN, &cl, 1, 1);
   int64_t zero = 0;
-  attr_i64(f, "snapshot_len", &zero, 1, 1);
-  attr_i64(f, "eval_len", &zero, 1, 1);
+  attr_i64(f, TMS_A_SNAPSHOT_LEN, &zero, 1, 1);
+  attr_i64(f, TMS_A_EVAL_LEN, &zero, 1, 1);
+}
 
-  /* axes */
+/* /axes: replicate indices, words (fixed-length, as the store writes them) or numbers. */
+static int write_axes(hid_t f, const test_results *t) {
+  int bad = 0;
   for (int k = 0; k < t->rank; k++) {
     char p[128];
-    snprintf(p, sizeof p, "/axes/%s", t->names[k]);
+    snprintf(p, sizeof p, TMS_SCHEMA_AXES "/%s", t->names[k]);
     hsize_t d = t->dims[k];
     if (k == t->rank - 1) {
       int64_t *r = malloc(t->dims[k] * sizeof *r);
@@ -130,17 +131,21 @@ int test_write_results(const char *path, const test_results *t) {
       bad |= put(f, p, H5T_NATIVE_DOUBLE, 1, &d, t->axis[k]);
     }
   }
+  return bad;
+}
 
-  hsize_t g[TEST_MAX_DIMS + 2];
-  for (int k = 0; k < t->rank; k++) g[k] = t->dims[k];
+/* /params: every registry key but sparsity. */
+static int write_params(hid_t f, const test_results *t, const hsize_t *g) {
+  size_t P = test_points(t);
+  int bad = 0;
   /* params: every registry key but sparsity */
   double *v = malloc(P * sizeof *v);
   int8_t *code = malloc(P);
   for (int i = 0; i < tms_param_count(); i++) {
     const tms_param_info *info = tms_param_at(i);
-    if (strcmp(info->key, "sparsity") == 0) continue;
+    if (strcmp(info->key, TMS_SCHEMA_NOT_STORED) == 0) continue;
     char p[128];
-    snprintf(p, sizeof p, "/params/%s", info->key);
+    snprintf(p, sizeof p, TMS_SCHEMA_PARAMS "/%s", info->key);
     for (size_t q = 0; q < P; q++) {
       tms_value val;
       tms_spec_get(&t->spec[q], info->key, &val);
@@ -155,15 +160,21 @@ int test_write_results(const char *path, const test_results *t) {
       size_t nc = 0;
       while (info->choices[nc]) nc++;
       hid_t d = H5Dopen2(f, p, H5P_DEFAULT);
-      attr_texts(d, "choices", (const char *const *)info->choices, nc);
+      attr_texts(d, TMS_A_CHOICES, (const char *const *)info->choices, nc);
       H5Dclose(d);
     } else {
       bad |= put(f, p, H5T_NATIVE_DOUBLE, t->rank, g, v);
     }
   }
   free(code);
+  free(v);
+  return bad;
+}
 
-  /* points */
+static int write_points(hid_t f, const test_results *t, const hsize_t *g) {
+  size_t P = test_points(t);
+  int bad = 0;
+  double *v = malloc(P * sizeof *v);
   int32_t *i32 = calloc(P, sizeof *i32);
   uint64_t *seeds = malloc(P * sizeof *seeds);
   for (size_t q = 0; q < P; q++) {
@@ -171,27 +182,33 @@ int test_write_results(const char *path, const test_results *t) {
     v[q] = 0.01;
     i32[q] = 1;
   }
-  bad |= put(f, "/points/status", H5T_NATIVE_UINT8, t->rank, g, t->status);
-  bad |= put(f, "/points/attempts", H5T_NATIVE_INT32, t->rank, g, i32);
+  bad |= put(f, DS(TMS_DS_STATUS), H5T_NATIVE_UINT8, t->rank, g, t->status);
+  bad |= put(f, DS(TMS_DS_ATTEMPTS), H5T_NATIVE_INT32, t->rank, g, i32);
   for (size_t q = 0; q < P; q++) i32[q] = 0;
-  bad |= put(f, "/points/error", H5T_NATIVE_INT32, t->rank, g, i32);
-  bad |= put(f, "/points/wall_s", H5T_NATIVE_DOUBLE, t->rank, g, v);
-  bad |= put(f, "/points/seed", H5T_NATIVE_UINT64, t->rank, g, seeds);
+  bad |= put(f, DS(TMS_DS_ERROR), H5T_NATIVE_INT32, t->rank, g, i32);
+  bad |= put(f, DS(TMS_DS_WALL), H5T_NATIVE_DOUBLE, t->rank, g, v);
+  bad |= put(f, DS(TMS_DS_SEED), H5T_NATIVE_UINT64, t->rank, g, seeds);
   free(i32);
   free(seeds);
+  free(v);
+  return bad;
+}
 
-  /* results */
-  bad |= put(f, "/results/loss", H5T_NATIVE_DOUBLE, t->rank, g, t->loss);
+/* /results and /metrics (metrics as the store computes them: NaN beyond n and for points not done). */
+static int write_results(hid_t f, const test_results *t, hsize_t *g) {
+  size_t P = test_points(t), N = (size_t)t->n_max, M = (size_t)t->m_max;
+  int bad = 0;
+  bad |= put(f, DS(TMS_DS_LOSS), H5T_NATIVE_DOUBLE, t->rank, g, t->loss);
   float *curve = malloc(P * sizeof *curve);
   for (size_t q = 0; q < P; q++) curve[q] = (float)t->loss[q];
   g[t->rank] = 1;
-  bad |= put(f, "/results/loss_curve", H5T_NATIVE_FLOAT, t->rank + 1, g, curve);
+  bad |= put(f, DS(TMS_DS_CURVE), H5T_NATIVE_FLOAT, t->rank + 1, g, curve);
   free(curve);
   g[t->rank] = N;
   g[t->rank + 1] = M;
-  if (!t->omit_W) bad |= put(f, "/results/W", H5T_NATIVE_FLOAT, t->rank + 2, g, t->W);
-  if (t->W2) bad |= put(f, "/results/W2", H5T_NATIVE_FLOAT, t->rank + 2, g, t->W2);
-  bad |= put(f, "/results/b", H5T_NATIVE_FLOAT, t->rank + 1, g, t->b);
+  if (!t->omit_W) bad |= put(f, DS(TMS_DS_W), H5T_NATIVE_FLOAT, t->rank + 2, g, t->W);
+  if (t->W2) bad |= put(f, DS(TMS_DS_W2), H5T_NATIVE_FLOAT, t->rank + 2, g, t->W2);
+  bad |= put(f, DS(TMS_DS_B), H5T_NATIVE_FLOAT, t->rank + 1, g, t->b);
 
   /* metrics, as the store computes them (NaN beyond n and for points not done) */
   double *norm = malloc(P * N * 3 * sizeof *norm), *dstar = malloc(P * sizeof *dstar);
@@ -199,20 +216,35 @@ int test_write_results(const char *path, const test_results *t) {
   for (size_t q = 0; q < P * N * 3; q++) norm[q] = NAN;
   for (size_t q = 0; q < P; q++) {
     dstar[q] = NAN;
-    if (t->status[q] != 1) continue;
+    if (!tms_point_done(t->status[q])) continue;
     int n = t->spec[q].n_features, m = t->spec[q].n_hidden;
     for (int i = 0; i < n; i++)
       for (int j = 0; j < m; j++) w[i * m + j] = t->W[q * N * M + (size_t)i * M + (size_t)j];
     tms_metric_point(norm + q * N, norm + P * N + q * N, norm + 2 * P * N + q * N, &dstar[q], w, n, m);
   }
-  bad |= put(f, "/metrics/norm", H5T_NATIVE_DOUBLE, t->rank + 1, g, norm);
-  bad |= put(f, "/metrics/interference", H5T_NATIVE_DOUBLE, t->rank + 1, g, norm + P * N);
-  bad |= put(f, "/metrics/dimensionality", H5T_NATIVE_DOUBLE, t->rank + 1, g, norm + 2 * P * N);
-  bad |= put(f, "/metrics/dstar", H5T_NATIVE_DOUBLE, t->rank, g, dstar);
+  bad |= put(f, DS(TMS_DS_NORM), H5T_NATIVE_DOUBLE, t->rank + 1, g, norm);
+  bad |= put(f, DS(TMS_DS_INTERFERENCE), H5T_NATIVE_DOUBLE, t->rank + 1, g, norm + P * N);
+  bad |= put(f, DS(TMS_DS_DIMENSIONALITY), H5T_NATIVE_DOUBLE, t->rank + 1, g, norm + 2 * P * N);
+  bad |= put(f, DS(TMS_DS_DSTAR), H5T_NATIVE_DOUBLE, t->rank, g, dstar);
   free(norm);
   free(dstar);
   free(w);
-  free(v);
+  return bad;
+}
+
+int test_write_results(const char *path, const test_results *t) {
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f < 0) {
+    fprintf(stderr, "results_file: cannot create %s\n", path);
+    return 1;
+  }
+  hsize_t g[TEST_MAX_DIMS + 2];
+  for (int k = 0; k < t->rank; k++) g[k] = t->dims[k];
+  write_root(f, t);
+  int bad = write_axes(f, t);
+  bad |= write_params(f, t, g);
+  bad |= write_points(f, t, g);
+  bad |= write_results(f, t, g);
   H5Fclose(f);
   return bad;
 }

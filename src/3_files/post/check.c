@@ -39,7 +39,7 @@ long tms_chk_best_point(const tms_chk *k, size_t c) {
   long best = -1;
   for (size_t r = 0; r < R; r++) {
     const size_t p = c * R + r;
-    if (k->res->status[p] != 1 || !isfinite(k->res->loss[p])) continue;
+    if (!tms_point_done(k->res->status[p]) || !isfinite(k->res->loss[p])) continue;
     if (best < 0 || k->res->loss[p] < k->res->loss[best]) best = (long)p;
   }
   return best;
@@ -53,7 +53,7 @@ int tms_chk_seeds(const tms_chk *k, size_t c, tms_chk_stat stat, const void *arg
   int done = 0;
   for (size_t r = 0; r < k->res->replicates; r++) {
     const size_t p = c * k->res->replicates + r;
-    if (k->res->status[p] != 1 || !isfinite(k->res->loss[p])) continue;
+    if (!tms_point_done(k->res->status[p]) || !isfinite(k->res->loss[p])) continue;
     const double v = stat(k, p, arg);
     if (done == 0 || v < *lo) *lo = v;
     if (done == 0 || v > *hi) *hi = v;

@@ -168,7 +168,7 @@ static void e3_lines(tms_chk *k, const size_t *cells, size_t count) {
   for (size_t q = 0; q < count; q++)
     for (size_t r = 0; r < k->res->replicates; r++) {
       const size_t p = cells[q] * k->res->replicates + r;
-      if (k->res->status[p] != 1 || !(k->pp->dstar[p] < 0.95)) continue;
+      if (!tms_point_done(k->res->status[p]) || !(k->pp->dstar[p] < 0.95)) continue;
       for (int i = 0; i < n_features_of(k, p); i++) pool[used++] = tms_chk_dim(k, p, i);
     }
   static const double other[] = {3.0 / 4, 2.0 / 3, 2.0 / 5, 3.0 / 8};
@@ -236,7 +236,7 @@ void tms_chk_e4(tms_chk *k) {
     double best[2] = {INFINITY, INFINITY};
     for (size_t r = 0; r < k->res->replicates; r++) {
       const size_t p = cells[q] * k->res->replicates + r;
-      if (k->res->status[p] != 1) continue;
+      if (!tms_point_done(k->res->status[p])) continue;
       const int br = e4_branch(k, p);
       if (br >= 0 && k->res->loss[p] < best[br]) best[br] = k->res->loss[p];
     }

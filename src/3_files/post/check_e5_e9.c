@@ -169,7 +169,7 @@ static double near_best_same(const tms_chk *k, size_t c, int *near) {
   *near = 0;
   for (size_t r = 0; r < R; r++) {
     const size_t p = c * R + r;
-    if (k->res->status[p] != 1 || !(k->res->loss[p] <= 1.01 * k->res->loss[b])) continue;
+    if (!tms_point_done(k->res->status[p]) || !(k->res->loss[p] <= 1.01 * k->res->loss[b])) continue;
     int hist_p[64] = {0}, hist_b[64] = {0};
     for (size_t j = 0; j < M; j++) {
       hist_p[k->pp->features_per_neuron[p * M + j] & 63]++;

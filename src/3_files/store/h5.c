@@ -147,6 +147,9 @@ int store_write_all(hid_t d, hid_t mtype, const void *buf) {
 hid_t store_open_fapl(void) {
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   if (fapl < 0) return -1;
+  int mpi = 0;
+  MPI_Initialized(&mpi);
+  if (!mpi) return fapl; /* tms-sweep train: no MPI, HDF5's serial (sec2) driver */
   /* MPI_COMM_SELF: the root alone writes; a flush must not wait for workers that are training. */
   if (H5Pset_fapl_mpio(fapl, MPI_COMM_SELF, MPI_INFO_NULL) < 0) {
     H5Pclose(fapl);

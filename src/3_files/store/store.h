@@ -1,6 +1,7 @@
 /* store: the results file of a sweep (HDF5, schema "tms-results/1"; layout: schema/schema.h, sweeps/results-layout.md).
  * Only the root rank holds a store. The file is opened with the MPI-IO driver on MPI_COMM_SELF, so flushes are
- * the root's alone and never wait for busy workers; workers send their results to the root by messages.
+ * the root's alone and never wait for busy workers; workers send their results to the root by messages. When MPI
+ * is not initialised (tms-sweep train --out) the serial driver is used instead; the layout is the same.
  * Invariants (kill-safety): every object and attribute is created once, at full size, when the file is made, and
  * flushed before the file appears under its final name; afterwards only raw data is written. A commit writes a
  * point's results, flushes, then writes its status, and flushes again, so any point marked done is complete. */

@@ -1,11 +1,10 @@
 /* cmd_train: `tms-sweep train`, one model from command-line flags, for trying a point before sweeping it.
  * The flags are generated from the parameter registry (one per parameter, underscores -> dashes), so they can never
  * drift from the sweep-file keys; --help lists every one with its default. Prints progress to stderr (every ~2 s),
- * then the eval loss and a per-feature table to stdout; --out writes the model to a small serial HDF5 file
- * (schema "tms-train/1"). Not MPI: this command never initialises MPI, and trains in the calling process. */
+ * then the eval loss and a per-feature table to stdout; --out writes an ordinary results file of one point
+ * (train_out.c), which tms-post and the analysis scripts read. Not MPI: this command never initialises MPI. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <errno.h>
-#include <hdf5.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 #include "metrics/metrics.h"
 #include "core/spec.h"
 #include "trainer/trainer.h"
+#include "train_out.h"
 
 static volatile sig_atomic_t train_stop;
 static void on_signal(int sig) {
@@ -59,7 +59,8 @@ static void usage(FILE *out) {
   }
   fprintf(out,
           "  --seed INT\n      seed of the model's init, data and eval streams (default: 0)\n"
-          "  --out FILE.h5\n      write W, b (W2), loss curve, final loss, metrics and every parameter (overwrites)\n"
+          "  --out FILE.h5\n      write a results file of one point (schema tms-results/1, as tms-sweep run writes;\n"
+          "      tms-post reads it; overwrites)\n"
           "  --quiet\n      no progress lines on stderr\n"
           "  --help\n      this text\n\n"
           "exit codes: 0 trained, 1 training diverged, 2 bad flags, 3 runtime error (memory, file),\n"
@@ -101,101 +102,7 @@ static void on_progress(void *ctx, long step, long steps, double loss) {
   fprintf(stderr, "  step %ld/%ld  loss %.6g  (%.1f s)\n", step, steps, loss, t - ps->t0);
 }
 
-/* ---- HDF5 output (serial API, default property lists) ---- */
-
-static int h5_dataset(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data) {
-  hid_t space = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
-  if (space < 0) return 0;
-  hid_t ds = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  int ok = ds >= 0 && H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0;
-  if (ds >= 0) H5Dclose(ds);
-  H5Sclose(space);
-  return ok;
-}
-
-static int h5_attr(hid_t loc, const char *name, hid_t type, const void *data) {
-  hid_t space = H5Screate(H5S_SCALAR);
-  if (space < 0) return 0;
-  hid_t a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-  int ok = a >= 0 && H5Awrite(a, type, data) >= 0;
-  if (a >= 0) H5Aclose(a);
-  H5Sclose(space);
-  return ok;
-}
-
-static int h5_attr_string(hid_t loc, const char *name, const char *text) {
-  hid_t type = H5Tcopy(H5T_C_S1);
-  if (type < 0) return 0;
-  int ok = H5Tset_size(type, strlen(text) + 1) >= 0 && h5_attr(loc, name, type, text);
-  H5Tclose(type);
-  return ok;
-}
-
-typedef struct {
-  const tms_spec *spec;
-  const tms_train_result *res;
-  tms_status status;
-  const float *importance, *density; /* (N) */
-  const double *norm, *interference, *dimensionality; /* (N) */
-  double dstar;
-} train_output;
-
-static int write_h5(const char *path, const train_output *o) {
-  const tms_spec *s = o->spec;
-  const hsize_t n = (hsize_t)s->n_features, m = (hsize_t)s->n_hidden;
-  const size_t len = tms_spec_curve_len(s);
-  int64_t *steps = malloc(len * sizeof *steps);
-  if (!steps) return 0;
-  for (size_t k = 0; k < len; k++) steps[k] = tms_spec_curve_step(s, k);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* failures are reported by us, once, with the path */
-  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f < 0) {
-    free(steps);
-    return 0;
-  }
-  const hsize_t nm[2] = {n, m}, hlen = (hsize_t)len;
-  int ok = h5_attr_string(f, "schema", "tms-train/1");
-  ok = ok && h5_attr_string(f, "tool_version", tms_version()) && h5_attr_string(f, "git_commit", tms_git_commit());
-  ok = ok && h5_attr_string(f, "status", tms_status_name(o->status));
-  ok = ok && h5_attr(f, "seed", H5T_NATIVE_UINT64, &s->seed);
-  ok = ok && h5_attr(f, "steps_done", H5T_NATIVE_LONG, &o->res->steps_done);
-  ok = ok && h5_attr(f, "wall_s", H5T_NATIVE_DOUBLE, &o->res->wall_s);
-  for (int i = 0; ok && i < tms_param_count(); i++) {
-    const tms_param_info *p = tms_param_at(i);
-    if (strcmp(p->key, "sparsity") == 0) continue; /* density is stored; S = 1 - density */
-    tms_value v;
-    tms_spec_get(s, p->key, &v);
-    ok = v.is_string ? h5_attr_string(f, p->key, v.str) : h5_attr(f, p->key, H5T_NATIVE_DOUBLE, &v.num);
-  }
-  ok = ok && h5_dataset(f, "W", H5T_NATIVE_FLOAT, 2, nm, o->res->W);
-  if (s->variant == TMS_ABS) ok = ok && h5_dataset(f, "W2", H5T_NATIVE_FLOAT, 2, nm, o->res->W2);
-  ok = ok && h5_dataset(f, "b", H5T_NATIVE_FLOAT, 1, &n, o->res->b);
-  ok = ok && h5_dataset(f, "loss_curve", H5T_NATIVE_FLOAT, 1, &hlen, o->res->loss_curve);
-  ok = ok && h5_dataset(f, "loss_curve_step", H5T_NATIVE_INT64, 1, &hlen, steps);
-  const size_t snaps = o->res->W_history ? tms_spec_snapshot_len(s) : 0;
-  if (snaps > 0) { /* W over training (--snapshot_every): entry k at step min(k*every, steps-1), the last = W */
-    const hsize_t hdims[3] = {(hsize_t)snaps, n, m};
-    ok = ok && h5_dataset(f, "W_history", H5T_NATIVE_FLOAT, 3, hdims, o->res->W_history);
-  }
-  const size_t evals = o->res->eval_curve ? tms_spec_eval_len(s) : 0;
-  if (evals > 0) { /* loss on one fixed eval batch (--eval-every): entry k at step min(k*every, steps-1) */
-    const hsize_t elen = (hsize_t)evals;
-    ok = ok && h5_dataset(f, "eval_curve", H5T_NATIVE_FLOAT, 1, &elen, o->res->eval_curve);
-  }
-  ok = ok && h5_dataset(f, "final_loss", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->final_loss);
-  ok = ok && h5_dataset(f, "loss_se", H5T_NATIVE_DOUBLE, 0, NULL, &o->res->loss_se);
-  ok = ok && h5_dataset(f, "importance", H5T_NATIVE_FLOAT, 1, &n, o->importance);
-  ok = ok && h5_dataset(f, "density", H5T_NATIVE_FLOAT, 1, &n, o->density);
-  ok = ok && h5_dataset(f, "norm", H5T_NATIVE_DOUBLE, 1, &n, o->norm);
-  ok = ok && h5_dataset(f, "interference", H5T_NATIVE_DOUBLE, 1, &n, o->interference);
-  ok = ok && h5_dataset(f, "dimensionality", H5T_NATIVE_DOUBLE, 1, &n, o->dimensionality);
-  ok = ok && h5_dataset(f, "dstar", H5T_NATIVE_DOUBLE, 0, NULL, &o->dstar);
-  ok = H5Fclose(f) >= 0 && ok;
-  free(steps);
-  return ok;
-}
-
-static void print_table(const train_output *o) {
+static void print_table(const tms_train_output *o) {
   const tms_spec *s = o->spec;
   printf("final loss (evaluation set of this data law, %d samples, mean over batch and features): %.6g +- %.2g"
          " (%.2f%%)\n", s->eval_batch, o->res->final_loss, o->res->loss_se,
@@ -328,7 +235,7 @@ int tms_cmd_train(int argc, char **argv) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
 
-  train_output o = {&spec, &res, st, importance, density, dbuf, dbuf + n, dbuf + 2 * n, NAN};
+  tms_train_output o = {&spec, &res, st, importance, density, dbuf, dbuf + n, dbuf + 2 * n, NAN};
   int finite = 1;
   for (size_t i = 0; i < nm; i++) finite &= isfinite(res.W[i]) != 0;
   if (finite) {
@@ -350,10 +257,14 @@ int tms_cmd_train(int argc, char **argv) {
                                                                  : TMS_EXIT_ERROR;
   }
   if (out_path && (st == TMS_OK || st == TMS_ERR_DIVERGED)) {
-    if (write_h5(out_path, &o)) {
-      if (!quiet) fprintf(stderr, "tms-sweep train: wrote %s\n", out_path);
+    tms_error werr;
+    tms_status ws = tms_train_write_results(out_path, &o, &werr);
+    if (ws == TMS_OK) {
+      if (!quiet) fprintf(stderr, "tms-sweep train: wrote %s (a results file of one point)\n", out_path);
     } else {
-      fprintf(stderr, "tms-sweep train: %s: %s\n", out_path, tms_status_message(TMS_ERR_HDF5));
+      char msg[1024];
+      tms_error_format(&werr, msg, sizeof msg);
+      fprintf(stderr, "tms-sweep train: %s: %s\n", tms_status_name(ws), msg);
       code = TMS_EXIT_ERROR;
     }
   }
