@@ -110,6 +110,66 @@ static double ratio_minus_one(double loss, double clean) {
   return loss > 0.0 ? INFINITY : 0.0;
 }
 
+/* Every buffer of one attack of a batch of B examples of an n x m model; 0 if any allocation failed. */
+static int scratch_alloc(attack_scratch *s, int B, int n, int m) {
+  size_t bn = (size_t)B * n;
+  s->x = malloc(bn * sizeof *s->x);
+  s->xa = malloc(bn * sizeof *s->xa);
+  s->acts_mem = malloc(tms_acts_floats(B, n, m) * sizeof *s->acts_mem);
+  s->importance = malloc((size_t)n * sizeof *s->importance);
+  s->density = malloc((size_t)n * sizeof *s->density);
+  s->G = malloc((size_t)n * n * sizeof *s->G);
+  s->delta = malloc((size_t)n * sizeof *s->delta);
+  s->shift = malloc((size_t)n * sizeof *s->shift);
+  s->worst = malloc((size_t)B * sizeof *s->worst);
+  s->loss = malloc((size_t)B * sizeof *s->loss);
+  return s->x && s->xa && s->acts_mem && s->importance && s->density && s->G && s->delta && s->shift && s->worst &&
+         s->loss;
+}
+
+/* Attacks along every feature direction i (tms_attack_direction, budget lambda); returns the worst whole-batch
+ * mean loss and leaves in s->worst[b] example b's worst loss over the directions (losses against the clean x). */
+static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tms_spec *spec, const tms_params *p,
+                                     double lambda, int B, int n) {
+  const size_t bn = (size_t)B * n;
+  for (int b = 0; b < B; b++) s->worst[b] = -INFINITY;
+  /* Read-in weights for every variant: W is W1 for abs (see attack.h). */
+  tms_metric_gram(s->G, p->W, n, p->m);
+  /* linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one linear forward gives the
+   * clean pre-activations and each attack costs O(B N) instead of a full O(B N M) forward pass. */
+  const int shift_path = spec->variant == TMS_LINEAR || spec->variant == TMS_RELU_OUT;
+  if (shift_path) {
+    tms_model_forward(TMS_LINEAR, acts, s->x, p, B);
+    for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
+  }
+  double best_batch = -INFINITY;
+  for (int i = 0; i < n; i++) {
+    tms_attack_direction(s->delta, s->G, n, i, lambda);
+    if (shift_path) {
+      for (int j = 0; j < n; j++) {
+        double g = 0.0;
+        for (int k = 0; k < n; k++) g += s->G[(size_t)j * n + k] * s->delta[k];
+        s->shift[j] = g;
+      }
+      /* target: the clean x; acts->out is free as the row scratch */
+      shifted_loss(s->loss, acts->out, s->xa, s->shift, s->x, s->importance, spec->variant == TMS_RELU_OUT, B, n);
+    } else {
+      for (size_t b = 0; b < (size_t)B; b++)
+        for (int j = 0; j < n; j++) s->xa[b * n + j] = (float)((double)s->x[b * n + j] + s->delta[j]);
+      tms_model_forward(spec->variant, acts, s->xa, p, B);
+      per_example_loss(s->loss, acts->out, s->x, s->importance, B, n); /* target: clean x */
+    }
+    double total = 0.0;
+    for (int b = 0; b < B; b++) {
+      total += s->loss[b];
+      if (s->loss[b] > s->worst[b]) s->worst[b] = s->loss[b];
+    }
+    total /= B;
+    if (total > best_batch) best_batch = total;
+  }
+  return best_batch;
+}
+
 tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example, const tms_spec *spec,
                                     const tms_params *p, int eval_batch, tms_error *err) {
   const int n = p->n, m = p->m, B = eval_batch;
@@ -121,19 +181,7 @@ tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example
 
   attack_scratch s = {0};
   tms_data_gen gen = {0};
-  size_t bn = (size_t)B * n;
-  s.x = malloc(bn * sizeof *s.x);
-  s.xa = malloc(bn * sizeof *s.xa);
-  s.acts_mem = malloc(tms_acts_floats(B, n, m) * sizeof *s.acts_mem);
-  s.importance = malloc((size_t)n * sizeof *s.importance);
-  s.density = malloc((size_t)n * sizeof *s.density);
-  s.G = malloc((size_t)n * n * sizeof *s.G);
-  s.delta = malloc((size_t)n * sizeof *s.delta);
-  s.shift = malloc((size_t)n * sizeof *s.shift);
-  s.worst = malloc((size_t)B * sizeof *s.worst);
-  s.loss = malloc((size_t)B * sizeof *s.loss);
-  if (!s.x || !s.xa || !s.acts_mem || !s.importance || !s.density || !s.G || !s.delta || !s.shift || !s.worst ||
-      !s.loss) {
+  if (!scratch_alloc(&s, B, n, m)) {
     scratch_free(&s);
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "attack: no memory for a batch of %d x %d", B, n);
   }
@@ -162,46 +210,10 @@ tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example
   tms_model_forward(spec->variant, &acts, s.x, p, B);
   per_example_loss(s.loss, acts.out, s.x, s.importance, B, n);
   double clean = 0.0;
-  for (int b = 0; b < B; b++) {
-    clean += s.loss[b];
-    s.worst[b] = -INFINITY;
-  }
+  for (int b = 0; b < B; b++) clean += s.loss[b];
   clean /= B;
 
-  /* Read-in weights for every variant: W is W1 for abs (see attack.h). */
-  tms_metric_gram(s.G, p->W, n, m);
-  /* linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one linear forward gives the
-   * clean pre-activations and each attack costs O(B N) instead of a full O(B N M) forward pass. */
-  const int shift_path = spec->variant == TMS_LINEAR || spec->variant == TMS_RELU_OUT;
-  if (shift_path) {
-    tms_model_forward(TMS_LINEAR, &acts, s.x, p, B);
-    for (size_t k = 0; k < bn; k++) s.xa[k] = acts.out[k]; /* xa holds the clean pre-activations here */
-  }
-  double best_batch = -INFINITY;
-  for (int i = 0; i < n; i++) {
-    tms_attack_direction(s.delta, s.G, n, i, lambda);
-    if (shift_path) {
-      for (int j = 0; j < n; j++) {
-        double g = 0.0;
-        for (int k = 0; k < n; k++) g += s.G[(size_t)j * n + k] * s.delta[k];
-        s.shift[j] = g;
-      }
-      /* target: the clean x; acts.out is free as the row scratch */
-      shifted_loss(s.loss, acts.out, s.xa, s.shift, s.x, s.importance, spec->variant == TMS_RELU_OUT, B, n);
-    } else {
-      for (size_t b = 0; b < (size_t)B; b++)
-        for (int j = 0; j < n; j++) s.xa[b * n + j] = (float)((double)s.x[b * n + j] + s.delta[j]);
-      tms_model_forward(spec->variant, &acts, s.xa, p, B);
-      per_example_loss(s.loss, acts.out, s.x, s.importance, B, n); /* target: clean x */
-    }
-    double total = 0.0;
-    for (int b = 0; b < B; b++) {
-      total += s.loss[b];
-      if (s.loss[b] > s.worst[b]) s.worst[b] = s.loss[b];
-    }
-    total /= B;
-    if (total > best_batch) best_batch = total;
-  }
+  double best_batch = attack_every_direction(&s, &acts, spec, p, lambda, B, n);
   double mean_worst = 0.0;
   for (int b = 0; b < B; b++) mean_worst += s.worst[b];
   mean_worst /= B;

@@ -69,8 +69,8 @@ static void print_bytes(double bytes) {
   printf("%.3g %s", bytes, units[u]);
 }
 
-int tms_cmd_plan(int argc, char **argv) {
-  const char *path = NULL;
+/* The command line: the one sweep file into *path. Returns -1 to go on, else the exit code. */
+static int plan_args(int argc, char **argv, const char **path) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       plan_usage(stdout);
@@ -81,40 +81,25 @@ int tms_cmd_plan(int argc, char **argv) {
       plan_usage(stderr);
       return TMS_EXIT_USAGE;
     }
-    if (path) {
-      fprintf(stderr, "tms-sweep plan: one sweep file only (got '%s' and '%s')\n\n", path, argv[i]);
+    if (*path) {
+      fprintf(stderr, "tms-sweep plan: one sweep file only (got '%s' and '%s')\n\n", *path, argv[i]);
       plan_usage(stderr);
       return TMS_EXIT_USAGE;
     }
-    path = argv[i];
+    *path = argv[i];
   }
-  if (!path) {
+  if (!*path) {
     plan_usage(stderr);
     return TMS_EXIT_USAGE;
   }
+  return -1;
+}
 
-  tms_sweep sw;
-  tms_error err;
-  if (tms_sweep_load(&sw, path, &err) != TMS_OK) {
-    char msg[1024];
-    tms_error_format(&err, msg, sizeof msg);
-    fprintf(stderr, "tms-sweep plan: %s\n", msg);
-    return TMS_EXIT_USAGE;
-  }
-
-  size_t count = tms_grid_count(&sw), excluded = 0, dims[32];
-  tms_grid_shape(&sw, dims);
-  for (size_t i = 0; i < count; i++) excluded += (size_t)tms_grid_excluded(&sw, i);
-  int n_max, m_max, has_w2;
-  size_t curve_max;
-  tms_grid_extent(&sw, &n_max, &m_max, &curve_max, &has_w2);
-
-  printf("sweep:        %s (%s)\n", sw.name, sw.path);
-  printf("schema:       %s\n", sw.schema);
-  printf("master seed:  %llu\n", (unsigned long long)sw.seed);
-  printf("dimensions:   %d (C order, last fastest)\n", tms_grid_rank(&sw));
-  for (int d = 0; d < sw.n_axes; d++) {
-    const tms_axis *a = &sw.axes[d];
+/* The grid's dimensions (axes and zip groups with their values, then replicate) and the fixed parameters. */
+static void print_dimensions(const tms_sweep *sw) {
+  printf("dimensions:   %d (C order, last fastest)\n", tms_grid_rank(sw));
+  for (int d = 0; d < sw->n_axes; d++) {
+    const tms_axis *a = &sw->axes[d];
     printf("  %-20s %6d  ", a->name, a->size);
     if (a->is_zip) {
       printf("zip {");
@@ -130,15 +115,59 @@ int tms_cmd_plan(int argc, char **argv) {
       printf("]\n");
     }
   }
-  printf("  %-20s %6d\n", "replicate", sw.replicates);
+  printf("  %-20s %6d\n", "replicate", sw->replicates);
   printf("fixed:       ");
-  if (sw.n_fixed == 0) printf(" (none)");
-  for (int i = 0; i < sw.n_fixed; i++) {
+  if (sw->n_fixed == 0) printf(" (none)");
+  for (int i = 0; i < sw->n_fixed; i++) {
     char t[48];
-    value_text(&sw.fixed[i].values[0], t, sizeof t);
-    printf(" %s=%s", sw.fixed[i].key, t);
+    value_text(&sw->fixed[i].values[0], t, sizeof t);
+    printf(" %s=%s", sw->fixed[i].key, t);
   }
   printf("\n");
+}
+
+/* Sizes, cost, run settings and the config hash. */
+static void print_totals(const tms_sweep *sw) {
+  int n_max, m_max, has_w2;
+  size_t curve_max;
+  tms_grid_extent(sw, &n_max, &m_max, &curve_max, &has_w2);
+  printf("largest:      n_features %d, n_hidden %d, loss curve %zu entries%s", n_max, m_max, curve_max,
+         has_w2 ? ", W2 stored (abs)" : "");
+  const size_t snapshots = tms_grid_snapshot_max(sw);
+  if (snapshots > 0) printf(", W history %zu snapshots", snapshots);
+  const size_t evals = tms_grid_eval_max(sw);
+  if (evals > 0) printf(", eval curve %zu entries", evals);
+  printf("\n");
+  printf("model-steps:  %.4g\n", tms_grid_model_steps(sw));
+  printf("output size:  ");
+  print_bytes(tms_grid_output_bytes(sw));
+  printf(" (limit %g GB, run.max_output_gb)\n", sw->run.max_output_gb);
+  printf("run:          max_attempts %d, point_timeout_s %g, progress_every_s %g, stop_grace_s %g, bundle %d\n",
+         sw->run.max_attempts, sw->run.point_timeout_s, sw->run.progress_every_s, sw->run.stop_grace_s, sw->run.bundle);
+  printf("config hash:  %016llx\n", (unsigned long long)tms_grid_config_hash(sw));
+}
+
+int tms_cmd_plan(int argc, char **argv) {
+  const char *path = NULL;
+  int rc = plan_args(argc, argv, &path);
+  if (rc >= 0) return rc;
+
+  tms_sweep sw;
+  tms_error err;
+  if (tms_sweep_load(&sw, path, &err) != TMS_OK) {
+    char msg[1024];
+    tms_error_format(&err, msg, sizeof msg);
+    fprintf(stderr, "tms-sweep plan: %s\n", msg);
+    return TMS_EXIT_USAGE;
+  }
+
+  size_t count = tms_grid_count(&sw), excluded = 0, dims[32];
+  tms_grid_shape(&sw, dims);
+  for (size_t i = 0; i < count; i++) excluded += (size_t)tms_grid_excluded(&sw, i);
+  printf("sweep:        %s (%s)\n", sw.name, sw.path);
+  printf("schema:       %s\n", sw.schema);
+  printf("master seed:  %llu\n", (unsigned long long)sw.seed);
+  print_dimensions(&sw);
   printf("points:       %zu (", count);
   for (int d = 0; d <= sw.n_axes; d++) printf("%s%zu", d ? " x " : "", dims[d]);
   printf(")\n");
@@ -153,20 +182,7 @@ int tms_cmd_plan(int argc, char **argv) {
   } else {
     for (size_t i = shown; i < count; i++) print_point(&sw, i);
   }
-  printf("largest:      n_features %d, n_hidden %d, loss curve %zu entries%s", n_max, m_max, curve_max,
-         has_w2 ? ", W2 stored (abs)" : "");
-  const size_t snapshots = tms_grid_snapshot_max(&sw);
-  if (snapshots > 0) printf(", W history %zu snapshots", snapshots);
-  const size_t evals = tms_grid_eval_max(&sw);
-  if (evals > 0) printf(", eval curve %zu entries", evals);
-  printf("\n");
-  printf("model-steps:  %.4g\n", tms_grid_model_steps(&sw));
-  printf("output size:  ");
-  print_bytes(tms_grid_output_bytes(&sw));
-  printf(" (limit %g GB, run.max_output_gb)\n", sw.run.max_output_gb);
-  printf("run:          max_attempts %d, point_timeout_s %g, progress_every_s %g, stop_grace_s %g, bundle %d\n",
-         sw.run.max_attempts, sw.run.point_timeout_s, sw.run.progress_every_s, sw.run.stop_grace_s, sw.run.bundle);
-  printf("config hash:  %016llx\n", (unsigned long long)tms_grid_config_hash(&sw));
+  print_totals(&sw);
   tms_sweep_free(&sw);
   return TMS_EXIT_OK;
 }
