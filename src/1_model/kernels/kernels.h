@@ -1,7 +1,15 @@
 /* kernels: forward and backward passes of the four toy models, for one model on one batch.
  * Size letters: B batch, N features, M hidden. All arrays row-major float32.
  * W (N, M): row i is W_i, the embedding of feature i (the paper's column). abs: W is W1 (read-in), W2 (N, M)
- * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts. */
+ * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts.
+ * Instruction-set paths (isa/isa.h, TMS_ISA=avx512|avx2|generic): the hot loops (row loops, lanes, loss, the data
+ * generator) are built once per path and give the SAME BITS on every path: every vector loop runs across
+ * independent entries or batch rows, sums across lanes happen in a fixed order written in the source, and
+ * floating-point contraction is off (ISO C mode), so no build fuses a multiply-add the others do not. Where bits
+ * DO differ: the cblas path (shapes above the lanes crossover, kernels_path.h) takes OpenBLAS's kernels for its
+ * core (OPENBLAS_CORETYPE; e.g. Cooperlake/SkylakeX vs Haswell/Zen), which sum the inner products in their own
+ * blocking order, so results there depend on the OpenBLAS core (a few ulps per step, amplified by training).
+ * Results depend only on the data, the shape, the ISA path and the OpenBLAS core; never on ranks or timing. */
 #ifndef TMS_KERNELS_H
 #define TMS_KERNELS_H
 #include <stddef.h>
@@ -37,5 +45,10 @@ double tms_model_loss(tms_variant variant, tms_acts *acts, const float *x /* (B,
 /* grad->W, grad->W2, grad->b are overwritten with dLoss/dW etc. Needs acts from forward and loss. */
 void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
                         const tms_params *p, int B);
+
+/* Provenance: the instruction-set path the hot loops take ("avx512", "avx2", "generic"; isa/isa.h, set by TMS_ISA)
+ * and OpenBLAS's core (openblas_get_corename, set by OPENBLAS_CORETYPE), as a results file records them. */
+const char *tms_kernels_isa(void);
+const char *tms_kernels_blas_core(void);
 
 #endif
