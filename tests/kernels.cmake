@@ -28,3 +28,5 @@ tms_isa_test(kernels_paths)
 foreach(case moments_independent correlated_sets determinism reference_semantics)
   tms_isa_test(data_${case} ${case})  # data.cmake's cases: the bulk passes of every path make the same bits
 endforeach()
+tms_test(NAME kernels_step_fused SOURCES ${TMS_TEST_DIR}/test_kernels_step.c LIBS tms_kernels LABELS unit)
+tms_isa_test(kernels_step_fused)

@@ -534,6 +534,8 @@ static tms_status write_root_attrs(tms_store *st, const tms_sweep *sweep, const 
   rc |= attr_str(f, "openblas_config", prov->openblas_config);
   rc |= attr_i64(f, "openblas_num_threads", prov->openblas_num_threads);
   rc |= attr_i64(f, "ranks", prov->ranks);
+  rc |= attr_str(f, "kernels_isa", prov->kernels_isa ? prov->kernels_isa : "unknown");
+  rc |= attr_str(f, "openblas_core", prov->openblas_core ? prov->openblas_core : "unknown");
   rc |= attr_write(f, "grid_shape", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &r, shape);
   rc |= attr_strs(f, "dim_names", names, (size_t)st->grank);
   rc |= attr_i64(f, "point_count", (int64_t)st->count);
