@@ -72,7 +72,7 @@ int main(void) {
   tms_grid_extent(&a, &n_max, &m_max, &curve, &has_w2);
   CHECK(n_max == 3 && m_max == 2 && has_w2 == 1, "extent of the test sweep (n_max %d m_max %d w2 %d)", n_max,
         m_max, has_w2);
-  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1};
+  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1, "generic", "Haswell"};
   tms_error e;
   tms_store *st = NULL;
   tms_status cs = tms_store_create(&st, path, &a, &prov, 0, &e);

@@ -20,3 +20,4 @@ tms_test(NAME eval_key_data_law SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS
 tms_test(NAME eval_shared_by_cell SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS shared)
 tms_test(NAME eval_standard_error SOURCES ${_ev} LIBS tms_trainer LABELS unit ARGS se)
 tms_test(NAME eval_e0_precision SOURCES ${_ev} LIBS tms_trainer LABELS unit science ARGS e0 TIMEOUT 60)
+tms_isa_test(trainer_bundle_equals_alone bundle)  # (tms_isa_test: tests/kernels.cmake)

@@ -24,8 +24,8 @@
  * - Determinism: a call consumes B*N draws (+ B*sets when 0 < rho < 1) and advances the counter by that, so the
  *   t-th batch depends only on (seed, stream, t) and the batch sizes of the calls before it (constant in a run).
  * Speed: one branch-free, vectorised pass flat over B*N entries, with per-entry thresholds in a table repeated over
- * rows (no modulo): independent law (sample_bulk) when there are no sets or rho = 0, structured law
- * (sample_bulk_structured) when rho = 1; for 0 < rho < 1 the independent pass is followed by a scalar pass that
+ * rows (no modulo): independent law (bulk.c) when there are no sets or rho = 0, structured law
+ * (bulk.c) when rho = 1; for 0 < rho < 1 the independent pass is followed by a scalar pass that
  * redraws the structured (sample, set) pairs (sample_sets). All three produce the bits the semantics define. */
 #include "data/data.h"
 
@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
+#include "draw.h"
 #include "rng/mix.h"
 
 #define TMS_ONE32 UINT64_C(0x100000000)
@@ -42,11 +44,6 @@ static uint64_t prob_threshold(double p) {
   if (!(p > 0.0)) return 0;
   if (p >= 1.0) return TMS_ONE32;
   return (uint64_t)llround(p * 4294967296.0);
-}
-
-static inline float value_unit(uint64_t r) { return (float)(uint32_t)(r & 0xFFFFFFu) * 0x1p-24f; }
-static inline float value_sym(uint64_t r) {
-  return (float)((int32_t)(2u * (uint32_t)(r & 0xFFFFFFu)) + 1 - 16777216) * 0x1p-24f;
 }
 
 tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t stream, tms_error *err) {
@@ -144,70 +141,6 @@ void tms_data_free(tms_data_gen *gen) {
   memset(gen, 0, sizeof *gen);
 }
 
-/* v if on, else +0.0f (never -0.0f). */
-static inline float select_value(float v, int on) {
-  uint32_t bits;
-  memcpy(&bits, &v, sizeof bits);
-  bits &= 0u - (uint32_t)on;
-  memcpy(&v, &bits, sizeof v);
-  return v;
-}
-
-/* Every entry as an independent feature with threshold thr[j mod len]; len is a multiple of N. */
-TMS_BULK static void sample_bulk(float *x /* (total) */, const uint64_t *thr /* (len) */, size_t len, size_t total,
-                                 uint64_t key, uint64_t c0, int symmetric) {
-  for (size_t start = 0; start < total; start += len) {
-    size_t m = total - start < len ? total - start : len;
-    float *xo = x + start;
-    uint64_t z = key + (c0 + start) * TMS_RNG_GAMMA;
-    /* Branch-free select (value bits AND a presence mask) so the loop vectorises. */
-    if (symmetric) {
-      for (size_t j = 0; j < m; j++) {
-        uint64_t r = tms_rng_finish(z);
-        z += TMS_RNG_GAMMA;
-        xo[j] = select_value(value_sym(r), (r >> 32) < thr[j]);
-      }
-    } else {
-      for (size_t j = 0; j < m; j++) {
-        uint64_t r = tms_rng_finish(z);
-        z += TMS_RNG_GAMMA;
-        xo[j] = select_value(value_unit(r), (r >> 32) < thr[j]);
-      }
-    }
-  }
-}
-
-/* Every set structured (rho = 1), branch-free: entry j is decided by the draw of entry j + source (a second
- * evaluation of that draw instead of a gather), with the thresholds of tms_data_init. Same bits as
- * sample_bulk + sample_sets with rho = 1. */
-TMS_BULK static void sample_bulk_structured(float *x /* (total) */, const tms_data_gen *gen, size_t total,
-                                            uint64_t c0) {
-  size_t len = gen->threshold_len;
-  const uint64_t *step = gen->source_step, *lo = gen->lower, *hi = gen->upper, *own = gen->own;
-  uint64_t key = gen->rng.key;
-  int symmetric = gen->symmetric;
-  for (size_t start = 0; start < total; start += len) {
-    size_t m = total - start < len ? total - start : len;
-    float *xo = x + start;
-    uint64_t z = key + (c0 + start) * TMS_RNG_GAMMA;
-    if (symmetric) {
-      for (size_t j = 0; j < m; j++) {
-        uint64_t r = tms_rng_finish(z);
-        uint64_t u = tms_rng_finish(z + step[j]) >> 32;
-        z += TMS_RNG_GAMMA;
-        xo[j] = select_value(value_sym(r), (lo[j] <= u) & (u < hi[j]) & ((r >> 32) < own[j]));
-      }
-    } else {
-      for (size_t j = 0; j < m; j++) {
-        uint64_t r = tms_rng_finish(z);
-        uint64_t u = tms_rng_finish(z + step[j]) >> 32;
-        z += TMS_RNG_GAMMA;
-        xo[j] = select_value(value_unit(r), (lo[j] <= u) & (u < hi[j]) & ((r >> 32) < own[j]));
-      }
-    }
-  }
-}
-
 /* 0 < rho < 1: after sample_bulk, redraws the (sample, set) pairs whose rho draw says "structured" (see the
  * semantics above); the others keep their independent bulk values. */
 static void sample_sets(const tms_data_gen *gen, float *x /* (B, N) */, int batch, uint64_t c0) {
@@ -244,7 +177,7 @@ static void sample_sets(const tms_data_gen *gen, float *x /* (B, N) */, int batc
         float v = 0.0f;
         if (on) {
           uint64_t r = tms_rng_at_inline(key, cr + (uint64_t)(f0 + j));
-          v = gen->symmetric ? value_sym(r) : value_unit(r);
+          v = gen->symmetric ? tms_value_sym(r) : tms_value_unit(r);
         }
         row[f0 + j] = v;
       }
@@ -259,9 +192,9 @@ void tms_data_sample(tms_data_gen *gen, float *x, int batch) {
   int sets = gen->correlated_sets > 0 && gen->strength_threshold > 0;
   int rho_draws = sets && gen->strength_threshold < TMS_ONE32;
   if (sets && !rho_draws) {
-    sample_bulk_structured(x, gen, total, c0);
+    TMS_ISA_CALL(tms_sample_bulk_structured, x, gen, total, c0);
   } else {
-    sample_bulk(x, gen->threshold, gen->threshold_len, total, gen->rng.key, c0, gen->symmetric);
+    TMS_ISA_CALL(tms_sample_bulk, x, gen->threshold, gen->threshold_len, total, gen->rng.key, c0, gen->symmetric);
     if (rho_draws) sample_sets(gen, x, batch, c0);
   }
   gen->rng.counter = c0 + total + (rho_draws ? (uint64_t)batch * (uint64_t)gen->correlated_sets : 0);

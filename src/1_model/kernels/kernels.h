@@ -4,12 +4,21 @@
  * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts.
  * Bits: shapes with n*m >= 1000 take the large-shape path (kernels_large.h), which picks per batch, from nonzero
  * counts of x and of dout only, between sgemm and sparse formulations; the sparse ones sum in another order, so they
- * give other bits than sgemm (a few ulps), and the choice, being made from the data, is the same on every run. */
+ * give other bits than sgemm (a few ulps), and the choice, being made from the data, is the same on every run.
+ * Instruction-set paths (isa/isa.h, TMS_ISA=avx512|avx2|generic): the hot loops (row loops, lanes, loss, the data
+ * generator) are built once per path and give the SAME BITS on every path: every vector loop runs across
+ * independent entries or batch rows, sums across lanes happen in a fixed order written in the source, and
+ * floating-point contraction is off (ISO C mode), so no build fuses a multiply-add the others do not. Where bits
+ * DO differ: the cblas path (shapes above the lanes crossover, kernels_path.h) takes OpenBLAS's kernels for its
+ * core (OPENBLAS_CORETYPE; e.g. Cooperlake/SkylakeX vs Haswell/Zen), which sum the inner products in their own
+ * blocking order, so results there depend on the OpenBLAS core (a few ulps per step, amplified by training).
+ * Results depend only on the data, the shape, the ISA path and the OpenBLAS core; never on ranks or timing. */
 #ifndef TMS_KERNELS_H
 #define TMS_KERNELS_H
 #include <stddef.h>
 
 #include "core/spec.h"
+#include "data/data.h"
 
 typedef struct {
   int n, m;
@@ -40,5 +49,23 @@ double tms_model_loss(tms_variant variant, tms_acts *acts, const float *x /* (B,
 /* grad->W, grad->W2, grad->b are overwritten with dLoss/dW etc. Needs acts from forward and loss. */
 void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
                         const tms_params *p, int B);
+
+/* The training step, and the one dispatch point between its implementations (step.c): draws a fresh batch of B
+ * from gen (whose counter advances exactly as by tms_data_sample), then forward, loss and backward; fills grad and
+ * returns the loss (tms_model_loss's value; on the fused path the same terms summed in another fixed order).
+ *   fused   tiny models (the lanes shapes, independent features, no forced kernels path): the batch is drawn
+ *           straight into vector registers and the whole step runs in one pass (fused.c); x is not written;
+ *   unfused everything else: x (B, N) gets the batch, then tms_model_forward / _loss / _backward above.
+ * The large-shape path (kernels_large.h, TMS_KERNELS_LARGE) runs inside the unfused branch, through
+ * tms_model_forward / _backward; a fused large-shape step would be one more branch in tms_model_step (step.c),
+ * before the unfused one, with this contract (same batch, same counter advance, gradient of the same loss).
+ * acts and x are scratch. */
+double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
+                      tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p, int B);
+
+/* Provenance: the instruction-set path the hot loops take ("avx512", "avx2", "generic"; isa/isa.h, set by TMS_ISA)
+ * and OpenBLAS's core (openblas_get_corename, set by OPENBLAS_CORETYPE), as a results file records them. */
+const char *tms_kernels_isa(void);
+const char *tms_kernels_blas_core(void);
 
 #endif

@@ -178,7 +178,7 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   }
 
   const double wd = spec->optimizer == TMS_ADAMW ? spec->weight_decay : 0.0;
-  const int B = spec->batch_size, n = spec->n_features;
+  const int B = spec->batch_size;
   st = TMS_OK;
   for (long step = 0; step < spec->steps; step++) {
     if (env->stop && *env->stop) {
@@ -199,9 +199,8 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
       r->eval_curve[step / spec->eval_every] = (float)chunked_loss(s, spec, NULL);
     else if (eval_len > 0 && step == spec->steps - 1)
       r->eval_curve[eval_len - 1] = (float)chunked_loss(s, spec, NULL);
-    tms_data_sample(&gen, s->x, B);
-    tms_model_forward(spec->variant, &s->acts, s->x, &s->p, B);
-    const double loss = tms_model_loss(spec->variant, &s->acts, s->x, s->importance, B, n);
+    /* batch, forward, loss and backward (kernels.h: the step dispatch) */
+    const double loss = tms_model_step(spec->variant, &s->g, &s->acts, s->x, &gen, s->importance, &s->p, B);
     if (step % spec->log_every == 0)
       r->loss_curve[step / spec->log_every] = (float)loss;
     else if (step == spec->steps - 1)
@@ -212,7 +211,6 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
                          spec->lr);
       break;
     }
-    tms_model_backward(spec->variant, &s->g, &s->acts, s->x, &s->p, B);
     const double lr_t = spec->lr * tms_schedule_scale(spec->schedule, step, spec->steps);
     tms_adam_step(s->param, s->grad, s->adam_m, s->adam_v, s->n_params, step + 1, lr_t, spec->beta1, spec->beta2,
                   spec->eps, wd);

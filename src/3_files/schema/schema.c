@@ -113,6 +113,8 @@ static const tms_schema_attr results_attrs[] = {
     {TMS_A_HDF5_VERSION, TMS_SCHEMA_STR, 1, "HDF5 library in use"},
     {TMS_A_OPENBLAS_CONFIG, TMS_SCHEMA_STR, 1, "OpenBLAS build in use"},
     {TMS_A_OPENBLAS_THREADS, TMS_SCHEMA_I64, 1, "OpenBLAS threads in effect per rank"},
+    {TMS_A_KERNELS_ISA, TMS_SCHEMA_STR, 0, "instruction-set path of the kernels (avx512, avx2, generic; TMS_ISA forces one)"},
+    {TMS_A_OPENBLAS_CORE, TMS_SCHEMA_STR, 0, "OpenBLAS core in use (openblas_get_corename; follows OPENBLAS_CORETYPE)"},
     {TMS_A_RANKS, TMS_SCHEMA_I64, 1, "MPI ranks of the run that created the file (a resume may use another count)"},
     {TMS_A_GRID_SHAPE, TMS_SCHEMA_I64, 1, "grid dimensions (int64[rank])"},
     {TMS_A_DIM_NAMES, TMS_SCHEMA_STRS, 1, "their names (axis key, zip group name, replicate)"},

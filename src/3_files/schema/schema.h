@@ -124,6 +124,8 @@ const tms_schema_ds_attr *tms_schema_dataset_attrs(int *count);
 #define TMS_A_HDF5_VERSION "hdf5_version"
 #define TMS_A_OPENBLAS_CONFIG "openblas_config"
 #define TMS_A_OPENBLAS_THREADS "openblas_num_threads"
+#define TMS_A_KERNELS_ISA "kernels_isa"
+#define TMS_A_OPENBLAS_CORE "openblas_core"
 #define TMS_A_RANKS "ranks"
 #define TMS_A_GRID_SHAPE "grid_shape"
 #define TMS_A_DIM_NAMES "dim_names"

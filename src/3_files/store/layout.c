@@ -251,6 +251,8 @@ tms_status store_write_root_attrs(tms_store *st, const tms_sweep *sweep, const t
   rc |= store_attr_str(f, TMS_A_HDF5_VERSION, h5ver);
   rc |= store_attr_str(f, TMS_A_OPENBLAS_CONFIG, prov->openblas_config);
   rc |= store_attr_i64(f, TMS_A_OPENBLAS_THREADS, prov->openblas_num_threads);
+  rc |= store_attr_str(f, TMS_A_KERNELS_ISA, prov->kernels_isa ? prov->kernels_isa : "unknown");
+  rc |= store_attr_str(f, TMS_A_OPENBLAS_CORE, prov->openblas_core ? prov->openblas_core : "unknown");
   rc |= store_attr_i64(f, TMS_A_RANKS, prov->ranks);
   rc |= store_attr_write(f, TMS_A_GRID_SHAPE, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &r, shape);
   rc |= store_attr_strs(f, TMS_A_DIM_NAMES, names, (size_t)st->ext.rank);

@@ -23,6 +23,8 @@ typedef struct {
   const char *openblas_config; /* openblas_get_config(), or "unknown" */
   int openblas_num_threads;    /* threads in effect (openblas_get_num_threads()) */
   int ranks;                   /* MPI ranks of the run that created the file */
+  const char *kernels_isa;     /* instruction-set path of the kernels (tms_kernels_isa(): avx512, avx2, generic) */
+  const char *openblas_core;   /* openblas_get_corename() (follows OPENBLAS_CORETYPE) */
 } tms_store_provenance;
 
 /* One point's outcome as committed. Arrays are padded to the file's extent (see tms_grid_extent):

@@ -16,6 +16,8 @@
 #include "commands.h"
 #include "config/config.h"
 #include "config/grid.h"
+#include "isa/isa.h"
+#include "kernels/kernels.h"
 #include "scheduler/scheduler.h"
 #include "store/lock.h"
 #include "store/space.h"
@@ -198,7 +200,8 @@ static tms_status open_results(const run_args *a, const tms_sweep *sweep, int si
     MPI_Get_library_version(mpi_ver, &len);
     mpi_ver[strcspn(mpi_ver, "\n")] = 0;
     const char *cfg = openblas_get_config();
-    tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size};
+    tms_store_provenance prov = {tms_version(), tms_git_commit(), mpi_ver, cfg ? cfg : "unknown", blas_threads, size,
+                                 tms_kernels_isa(), tms_kernels_blas_core()};
     s = tms_space_check(a->out_path, sweep, err);
     if (s == TMS_OK) s = tms_store_create(store, a->out_path, sweep, &prov, a->force, err);
   }
@@ -297,6 +300,15 @@ int tms_cmd_run(int argc, char **argv) {
   memset(&sweep, 0, sizeof sweep);
   int early = start(&a, argc, argv, rank, &sweep);
   if (early >= 0) return finish(early);
+  {
+    tms_error ierr;
+    memset(&ierr, 0, sizeof ierr);
+    if (tms_isa_select(&ierr) != TMS_OK) { /* every rank: TMS_ISA must name a path this CPU has */
+      fprintf(stderr, "tms-sweep run: rank %d: %s: %s\n", rank, ierr.key, ierr.msg);
+      tms_sweep_free(&sweep);
+      return finish(TMS_EXIT_USAGE);
+    }
+  }
 
   const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
   int blas_threads = openblas_get_num_threads();

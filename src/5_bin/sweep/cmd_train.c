@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "metrics/metrics.h"
 #include "core/spec.h"
+#include "isa/isa.h"
 #include "trainer/trainer.h"
 #include "train_out.h"
 
@@ -221,8 +222,17 @@ int tms_cmd_train(int argc, char **argv) {
   res.eval_curve = evals > 0 ? density + n + snaps * nm : NULL;
   tms_spec_profile(&spec, importance, density);
 
+  if (tms_isa_select(&err) != TMS_OK) {
+    free(fbuf);
+    free(dbuf);
+    fprintf(stderr, "tms-sweep train: %s: %s\n", err.key, err.msg);
+    return TMS_EXIT_USAGE;
+  }
   tms_value vv;
   tms_spec_get(&spec, "variant", &vv);
+  if (!quiet)
+    fprintf(stderr, "tms-sweep train: kernels %s (TMS_ISA), OpenBLAS core %s (OPENBLAS_CORETYPE)\n",
+            tms_kernels_isa(), tms_kernels_blas_core());
   if (!quiet)
     fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str, n, m,
             spec.density, spec.optimizer == TMS_ADAMW ? "adamw" : "adam", spec.lr, spec.steps, spec.batch_size,

@@ -1,0 +1,42 @@
+/* step: the training step's dispatch, tms_model_step (kernels.h): which implementation computes one step's batch,
+ * loss and gradient for a shape. Kept to one small function on purpose, so every path is visible here:
+ *   fused   tiny models (tms_fused_fits): batch drawn into registers and the whole step in one pass (fused.c);
+ *   unfused everything else: tms_data_sample into x, then tms_model_forward / tms_model_loss / tms_model_backward
+ *           (which take the lanes, cblas or large-shape kernels, kernels_path.h).
+ * A fused step for another shape range is one more branch here, before "unfused", with the same contract.
+ * Invariant: every path leaves gen's counter where tms_data_sample leaves it, and computes the gradient of the
+ * loss on the batch tms_data_sample would have drawn, so paths differ at most in float32 summation order. */
+#include "fused.h"
+#include "kernels_path.h"
+#include "kernels/kernels.h"
+
+/* Fused: the independent-feature law only (no correlated sets in play), and shapes where the lanes path is the
+ * AUTO choice (kernels_path.h) and the accumulators fit. Forcing any kernels path turns fusion off. */
+static int fused_fits(const tms_data_gen *gen, int N, int M) {
+  if (tms_kernels_force_path != TMS_KERNELS_AUTO) return 0;
+  if (gen->correlated_sets > 0 && gen->strength_threshold > 0) return 0;
+  if (gen->n_features != N || N > TMS_FUSED_MAX_N || M > TMS_FUSED_MAX_M || N * M > TMS_FUSED_MAX_NM) return 0;
+  return tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES;
+}
+
+double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
+                      tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p, int B) {
+  const int N = p->n, M = p->m;
+  if (fused_fits(gen, N, M)) {
+    const int abs_model = variant == TMS_ABS;
+    const tms_fused_args f = {
+        .B = B, .N = N, .M = M, .hidden_relu = variant == TMS_RELU_HIDDEN || abs_model,
+        .out_relu = variant != TMS_LINEAR, .tied = !abs_model, .symmetric = gen->symmetric, .W = p->W,
+        .Wout = abs_model ? p->W2 : p->W, .bias = p->b, .importance = importance,
+        .scale = (float)(2.0 / ((double)B * (double)N)), .key = gen->rng.key, .c0 = gen->rng.counter,
+        .threshold = gen->threshold, .dWin = grad->W, .dWout = abs_model ? grad->W2 : grad->W, .db = grad->b};
+    const double loss = TMS_ISA_CALL(tms_fused_step, &f);
+    gen->rng.counter += (uint64_t)B * (uint64_t)N; /* as tms_data_sample without set draws */
+    return loss;
+  }
+  tms_data_sample(gen, x, B);
+  tms_model_forward(variant, acts, x, p, B);
+  const double loss = tms_model_loss(variant, acts, x, importance, B, N);
+  tms_model_backward(variant, grad, acts, x, p, B);
+  return loss;
+}
