@@ -122,13 +122,16 @@ static int send_unit(tms_root_state *R, pool *D, int w) {
   return 1;
 }
 
-/* Every live worker up to TMS_DEPTH units, starting with a different worker each turn. */
+/* Every live worker up to TMS_DEPTH units, level by level (first every idle worker gets one, then the next ones),
+ * starting with a different worker each turn. A unit beyond the first goes out only while at least one point per
+ * worker remains queued: at the very end an idle worker must not wait while another sits on a unit it holds. */
 static void top_up(tms_root_state *R, pool *D) {
-  for (int i = 0; i < D->nw && !R->stopping; i++) {
-    int w = 1 + (D->rr + i) % D->nw;
-    while (D->alive[w] && D->n_fl[w] < TMS_DEPTH && !R->stopping && send_unit(R, D, w)) {
+  for (int d = 0; d < TMS_DEPTH; d++)
+    for (int i = 0; i < D->nw && !R->stopping; i++) {
+      int w = 1 + (D->rr + i) % D->nw;
+      if (d > 0 && R->q.queued < (size_t)D->nw) break;
+      if (D->alive[w] && D->n_fl[w] <= d && !send_unit(R, D, w)) break; /* nothing left (or a failure) */
     }
-  }
   D->rr = (D->rr + 1) % D->nw;
 }
 

@@ -97,7 +97,10 @@ void tms_root_measure(tms_root_state *R, int cls, int k, double wall_s) {
 
 int tms_root_unit_size(const tms_root_state *R, int cls, int trainers) {
   const tms_class *c = &R->q.cls[cls];
-  double want = c->s_point > 0 ? TMS_UNIT_TARGET_S / c->s_point : (double)R->q.bundle; /* one bundle to measure */
+  /* at least one whole bundle (a bundle trains faster than its points one by one), and at least
+   * TMS_UNIT_TARGET_S of measured work; one bundle while the class is unmeasured */
+  double want = (double)R->q.bundle;
+  if (c->s_point > 0 && TMS_UNIT_TARGET_S / c->s_point > want) want = TMS_UNIT_TARGET_S / c->s_point;
   /* the end: every trainer should get about DEPTH units of what is left, so they finish together */
   double share = (double)R->q.queued / ((double)trainers * TMS_DEPTH);
   if (want > share) want = share;

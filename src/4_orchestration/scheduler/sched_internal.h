@@ -171,8 +171,9 @@ typedef struct {
 void tms_root_take(tms_root_state *R, unsigned char *buf, int k, int cls);
 /* Records the measured wall time of a unit of k points of class cls (sizes its next units). */
 void tms_root_measure(tms_root_state *R, int cls, int k, double wall_s);
-/* Points in the next unit of class cls for one of `trainers` workers: ~TMS_UNIT_TARGET_S of measured work
- * (one bundle while unmeasured), fewer near the end so the last units balance, within TMS_UNIT_MAX_BYTES. */
+/* Points in the next unit of class cls for one of `trainers` workers: at least one bundle and at least
+ * TMS_UNIT_TARGET_S of measured work (one bundle while unmeasured), fewer near the end so the last units balance,
+ * messages within TMS_UNIT_MAX_BYTES / 16. */
 int tms_root_unit_size(const tms_root_state *R, int cls, int trainers);
 /* Commits the buffered records when force, or when enough time or records have gathered. */
 void tms_root_commit(tms_root_state *R, int force);
