@@ -3,6 +3,8 @@
 tms_test(NAME store_layout SOURCES ${TMS_TEST_DIR}/test_store.c LIBS tms_store tms_config tms_rng LABELS unit TIMEOUT 60)
 tms_test(NAME run_progress_signals SOURCES ${TMS_TEST_DIR}/test_store_progress.c LIBS tms_scheduler tms_rng
          LABELS unit TIMEOUT 30)
+tms_test(NAME sched_mpi_errors SOURCES ${TMS_TEST_DIR}/orchestrator/mpi_errors.c LIBS tms_scheduler tms_store
+         tms_config tms_rng LABELS mpi unit PROCS 3 TIMEOUT 60)
 
 add_executable(orch_check ${TMS_TEST_DIR}/orchestrator/orch_check.c)
 target_link_libraries(orch_check PRIVATE hdf5::hdf5 MPI::MPI_C tms_flags m)

@@ -140,31 +140,37 @@ static tms_status check_required(tms_yaml_ctx *c, const yaml_node_t *root, const
   return TMS_OK;
 }
 
-/* The grid's point count and results-file size stay under their limits, so a sweep that loads can run. */
+/* The results file would pass run.max_output_gb: name the size, the points and the limit, at the limit's key. */
+static tms_status size_fail(tms_yaml_ctx *c, const yaml_node_t *root, double bytes, double points) {
+  yaml_node_t *run = tms_yaml_lookup(c, root, "run", NULL), *lim_key = NULL;
+  if (run && run->type == YAML_MAPPING_NODE) tms_yaml_lookup(c, run, "max_output_gb", &lim_key);
+  const yaml_node_t *at = lim_key ? lim_key : run ? run : root;
+  return tms_yaml_fail(c, at, "max_output_gb",
+                       "the results file would be about %.3g GB (%.4g points), above the limit of %g GB; shrink the "
+                       "grid or raise the limit with run: {max_output_gb: %.0f}",
+                       bytes / 1e9, points, c->sw->run.max_output_gb, ceil(bytes / 1e9 * 1.1));
+}
+
+/* The grid's point count and results-file size stay under their limits, so a sweep that loads can run.
+ * Limits first, from the axes alone (grid_limits.c): a huge grid is refused before validation visits it. */
 static tms_status check_size(tms_yaml_ctx *c, const yaml_node_t *root) {
   tms_sweep *sw = c->sw;
   tms_status s;
-  double points = (double)sw->replicates;
-  for (int d = 0; d < sw->n_axes; d++) points *= sw->axes[d].size;
+  double points = tms_grid_points(sw);
+  double quick = tms_grid_output_bytes_quick(sw); /* exact without exclusions, else an upper bound */
   if (points > TMS_GRID_MAX_POINTS)
-    return tms_yaml_fail(c, root, NULL, "the grid has %.3g points, more than the limit %.0e", points, TMS_GRID_MAX_POINTS);
+    return tms_yaml_fail(c, root, NULL, "the grid has %.4g points (a results file of about %.3g GB), more than the "
+                         "limit of %.0e points", points, quick / 1e9, TMS_GRID_MAX_POINTS);
+  if (quick > sw->run.max_output_gb * 1e9 && (sw->n_excludes == 0 || points > 1e7))
+    return size_fail(c, root, quick, points);
 
   if (tms_config_grid_prepare(sw)) return tms_error_set(c->err, TMS_ERR_NOMEM, c->path, 0, 0, NULL, NULL);
   if ((s = tms_grid_validate(sw, c->err))) return s;
 
   double bytes = tms_grid_output_bytes(sw);
-  if (bytes > sw->run.max_output_gb * 1e9) {
-    yaml_node_t *run = tms_yaml_lookup(c, root, "run", NULL), *lim_key = NULL;
-    if (run && run->type == YAML_MAPPING_NODE) tms_yaml_lookup(c, run, "max_output_gb", &lim_key);
-    const yaml_node_t *at = lim_key ? lim_key : run ? run : root;
-    return tms_yaml_fail(c, at, "max_output_gb",
-                "the results file would be about %.3g GB (%zu points), above the limit of %g GB; shrink the grid or "
-                "raise the limit with run: {max_output_gb: %.0f}",
-                bytes / 1e9, tms_grid_count(sw), sw->run.max_output_gb, ceil(bytes / 1e9 * 1.1));
-  }
+  if (bytes > sw->run.max_output_gb * 1e9) return size_fail(c, root, bytes, points);
   return TMS_OK;
 }
-
 
 static tms_status parse_document(tms_yaml_ctx *c, tms_placement *pl) {
   tms_status s;

@@ -408,15 +408,6 @@ double tms_grid_model_steps(const tms_sweep *sweep) {
 
 double tms_grid_output_bytes(const tms_sweep *sweep) {
   extent_acc a = extent(sweep);
-  double n = a.n_max, m = a.m_max;
-  double per_point = n * m * 4.0 * (a.has_w2 ? 2.0 : 1.0) /* W (and W2) float32 */
-                     + n * 4.0                             /* b */
-                     + (double)a.curve_max * 4.0           /* loss curve float32 */
-                     + (double)a.snapshot_max * n * m * 4.0 /* W history float32 (0 without snapshots) */
-                     + (double)a.eval_max * 4.0            /* evaluation curve float32 (0 without eval_every) */
-                     + 3.0 * n * 8.0                       /* norm, interference, dimensionality */
-                     + 8.0 + 8.0                           /* loss, dstar */
-                     + 1.0 + 4.0 + 4.0 + 8.0 + 8.0         /* status, attempts, error, wall_s, seed */
-                     + (double)(tms_param_count() - 1) * 8.0; /* /params/<key> (no sparsity) */
-  return per_point * (double)tms_grid_count(sweep);
+  return tms_config_bytes_per_point(a.n_max, a.m_max, a.has_w2, a.curve_max, a.snapshot_max, a.eval_max) *
+         (double)tms_grid_count(sweep);
 }

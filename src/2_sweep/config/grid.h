@@ -35,5 +35,10 @@ uint64_t tms_grid_config_hash(const tms_sweep *sweep);
 /* Model-steps (sum of steps over non-excluded points) and the results-file size in bytes. */
 double tms_grid_model_steps(const tms_sweep *sweep);
 double tms_grid_output_bytes(const tms_sweep *sweep);
+/* Limits before work (grid_limits.c): the point count as a double (never overflows), and the results-file size
+ * from the axes' values without visiting the points: equal to tms_grid_output_bytes without exclusions, an upper
+ * bound with them. Both take microseconds to milliseconds whatever the point count. */
+double tms_grid_points(const tms_sweep *sweep);
+double tms_grid_output_bytes_quick(const tms_sweep *sweep);
 
 #endif

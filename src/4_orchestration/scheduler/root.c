@@ -1,5 +1,6 @@
 /* root: the root's bookkeeping while a sweep runs: taking the records of finished units (and deciding on retries),
- * batching commits to the store, and progress reports. Not here: who trains what (dispatch.c, queue.c), the file
+ * the measured cost of each class of points and the unit sizes it gives, batching commits to the store (records
+ * handed over in index order, so runs of contiguous points reach the store as runs), and progress reports. Not here: who trains what (dispatch.c, queue.c), the file
  * layout (store). Invariants: the root is the store's only writer; a point is done in the file only after its
  * results are (store.h's commit order); a point interrupted by a stop stays as it was in the file. */
 #include <stdlib.h>
@@ -48,25 +49,38 @@ void tms_root_maybe_report(tms_root_state *R) {
   }
 }
 
+static int cmp_index(const void *a, const void *b) {
+  const tms_point_record *x = a, *y = b;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /* Commits the buffered records (results, flush, statuses, flush: see store.h). Batching bounds the number of
  * flushes (each an fsync through MPI-IO) when many short points finish at once; a kill loses at most the last
  * COMMIT_EVERY_S of work, which a resume retrains. */
 void tms_root_commit(tms_root_state *R, int force) {
-  if (R->pend_n == 0 || R->fatal != TMS_OK) return;
+  if (R->pend_n == 0 || R->store_failed) return; /* after an MPI failure the store still takes what came */
   if (!force && R->pend_n < COMMIT_MAX_RECORDS && R->pend_n * R->L.bytes < TMS_UNIT_MAX_BYTES &&
       tms_sched_now() - R->last_commit < COMMIT_EVERY_S)
     return;
   tms_point_record *recs = malloc(R->pend_n * sizeof *recs);
   tms_status s;
+  tms_error e;
+  memset(&e, 0, sizeof e);
   if (!recs) {
-    s = tms_error_set(&R->fatal_err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for results");
+    s = tms_error_set(&e, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for results");
   } else {
-    for (size_t r = 0; r < R->pend_n; r++) recs[r] = tms_rec_view(&R->L, R->pend + r * R->L.bytes);
-    s = tms_store_commit(R->store, recs, (int)R->pend_n, &R->fatal_err);
+    int sorted = 1;
+    for (size_t r = 0; r < R->pend_n; r++) {
+      recs[r] = tms_rec_view(&R->L, R->pend + r * R->L.bytes);
+      sorted &= r == 0 || recs[r - 1].index < recs[r].index;
+    }
+    if (!sorted) qsort(recs, R->pend_n, sizeof *recs, cmp_index);
+    s = tms_store_commit(R->store, recs, (int)R->pend_n, &e);
     free(recs);
   }
   if (s != TMS_OK) {
-    R->fatal = s;
+    if (R->fatal == TMS_OK) R->fatal = s, R->fatal_err = e; /* the first failure is the one reported */
+    R->store_failed = 1;
     R->stopping = 1;
   }
   R->pend_n = 0;
@@ -74,7 +88,32 @@ void tms_root_commit(tms_root_state *R, int force) {
 }
 
 /* Takes the records of one unit: buffers them for commit and decides what happens to failed points. */
-void tms_root_take(tms_root_state *R, unsigned char *buf, int k) {
+void tms_root_measure(tms_root_state *R, int cls, int k, double wall_s) {
+  if (cls < 0 || cls >= R->q.n_cls || k < 1 || !(wall_s > 0)) return;
+  tms_class *c = &R->q.cls[cls];
+  double per = wall_s / k;
+  c->s_point = c->s_point > 0 ? 0.5 * c->s_point + 0.5 * per : per; /* follows drift, damps noise */
+}
+
+int tms_root_unit_size(const tms_root_state *R, int cls, int trainers) {
+  const tms_class *c = &R->q.cls[cls];
+  /* at least one whole bundle (a bundle trains faster than its points one by one), and at least
+   * TMS_UNIT_TARGET_S of measured work; one bundle while the class is unmeasured */
+  double want = (double)R->q.bundle;
+  if (c->s_point > 0 && TMS_UNIT_TARGET_S / c->s_point > want) want = TMS_UNIT_TARGET_S / c->s_point;
+  /* the end: every trainer should get about DEPTH units of what is left, so they finish together */
+  double share = (double)R->q.queued / ((double)trainers * TMS_DEPTH);
+  if (want > share) want = share;
+  double cap = (double)(TMS_UNIT_MAX_BYTES / 16) / (double)R->L.bytes; /* messages of at most 16 MB */
+  if (want > cap) want = cap;
+  if (want > 1 << 20) want = 1 << 20;
+  /* whole bundles when there are several */
+  int k = want < 1 ? 1 : (int)want;
+  if (k > R->q.bundle) k -= k % R->q.bundle;
+  return k;
+}
+
+void tms_root_take(tms_root_state *R, unsigned char *buf, int k, int cls) {
   R->inflight = 0; /* the unit's training is now counted by its records */
   if (R->pend_n + (size_t)k > R->pend_cap) {
     size_t cap = (R->pend_n + (size_t)k) * 2;
@@ -104,8 +143,7 @@ void tms_root_take(tms_root_state *R, unsigned char *buf, int k) {
     }
     R->tries[i]++;
     if (R->tries[i] < R->sweep->run.max_attempts && !R->stopping) {
-      int64_t one = (int64_t)i;
-      if (tms_work_queue_push(&R->q, &one, 1) == 0) {
+      if (tms_work_queue_push(&R->q, (int64_t)i, cls) == 0) {
         R->pstate[i] = TMS_PS_QUEUED;
         continue;
       }

@@ -1,11 +1,13 @@
 /* scheduler: the MPI root/worker protocol of `tms-sweep run`, signal handling and progress reports.
- * The root (rank 0) owns the store and dispatches units of work (a point, or a bundle of points of one shape)
- * dynamically, longest first; workers train and send results back by messages; the root commits them.
+ * The root (rank 0) owns the store and dispatches units of work (runs of points of one class, sized from their
+ * measured cost, two in flight per worker) dynamically, longest first; workers train and send results back by
+ * messages; the root commits them.
  * Alone (one rank) the root trains itself. Results depend only on each point's spec and seed, never on the
  * number of ranks, the bundling or the order, so 1, 2 and 4 ranks write identical result datasets.
  * Not here: the file layout (store), training (trainer), printing (src/bin). */
 #ifndef TMS_SCHEDULER_H
 #define TMS_SCHEDULER_H
+#include <mpi.h>
 #include <signal.h>
 #include <stddef.h>
 
@@ -46,9 +48,13 @@ typedef struct {
 
 void tms_sched_summary_free(tms_sched_summary *s); /* safe on a zeroed struct */
 
-/* Collective over MPI_COMM_WORLD. store is the root's (NULL on other ranks). Returns the same status on every
- * rank (TMS_OK also when some points failed or the run was interrupted: see the summary). */
-tms_status tms_sched_run(const tms_sweep *sweep, tms_store *store, const tms_sched_options *opt,
+/* Collective over comm, whose rank 0 is the root (it must not be MPI_COMM_NULL; the scheduler works on its own
+ * duplicate with MPI_ERRORS_RETURN, so the caller's messages and error handler are untouched). store is the root's
+ * (NULL on other ranks). Returns the same status on every rank (TMS_OK also when some points failed or the run was
+ * interrupted: see the summary); an MPI call that fails anywhere gives TMS_ERR_MPI (never MPI_Abort), after the
+ * root committed every record it received. For the MPI_Comm_dup of an invalid comm to return rather than abort,
+ * the caller sets MPI_ERRORS_RETURN on MPI_COMM_WORLD (where MPI reports errors of invalid communicators). */
+tms_status tms_sched_run(MPI_Comm comm, const tms_sweep *sweep, tms_store *store, const tms_sched_options *opt,
                          tms_sched_summary *summary, tms_error *err);
 
 /* Signals: SIGTERM and SIGUSR1 set a stop flag (and SIGINT); the abandon flag is raised stop_grace_s later

@@ -36,10 +36,10 @@ static void train_members_observed(const tms_sweep *sweep, const tms_spec *specs
   }
 }
 
-/* Trains the good members as one bundle on a worker (one slab, one deadline of point_timeout_s per member);
- * members one by one when the bundle cannot run as one. */
-static void train_members_bundled(const tms_sweep *sweep, const tms_spec *specs, int good, tms_train_result *res,
-                                  tms_status *sts) {
+/* Trains the good members on a worker in bundles of at most `bundle` points of one shape (one slab, one deadline of
+ * point_timeout_s per member each); a bundle's members one by one when it cannot run as one. */
+static void train_bundle(const tms_sweep *sweep, const tms_spec *specs, int good, tms_train_result *res,
+                         tms_status *sts) {
   tms_train_control ctl;
   ctl.stop = tms_signals_abandon_flag();
   ctl.timeout_s = sweep->run.point_timeout_s > 0 ? sweep->run.point_timeout_s * good : 0;
@@ -61,8 +61,16 @@ static void train_members_bundled(const tms_sweep *sweep, const tms_spec *specs,
   }
 }
 
-void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const int64_t *idx, int k,
-                          unsigned char *out, tms_unit_watch *watch) {
+static void train_members_bundled(const tms_sweep *sweep, const tms_spec *specs, int good, int bundle,
+                                  tms_train_result *res, tms_status *sts) {
+  if (bundle < 1) bundle = 1;
+  for (int g = 0; g < good; g += bundle)
+    train_bundle(sweep, specs + g, good - g < bundle ? good - g : bundle, res + g, sts + g);
+}
+
+double tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const int64_t *idx, int k, int bundle,
+                            unsigned char *out, tms_unit_watch *watch) {
+  double t_unit = tms_sched_now();
   tms_spec *specs = calloc((size_t)k, sizeof *specs);
   tms_train_result *res = calloc((size_t)k, sizeof *res);
   tms_status *sts = calloc((size_t)k, sizeof *sts);
@@ -111,7 +119,7 @@ void tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, const
   }
   double t0 = tms_sched_now();
   if (watch) train_members_observed(sweep, specs, good, res, sts, watch);
-  else train_members_bundled(sweep, specs, good, res, sts);
+  else train_members_bundled(sweep, specs, good, bundle, res, sts);
   double wall = (tms_sched_now() - t0) / good;
   for (int g = 0; g < good; g++) {
     unsigned char *base = out + (size_t)slot[g] * L->bytes;
@@ -130,4 +138,5 @@ done:
   free(sts);
   free(res);
   free(specs);
+  return tms_sched_now() - t_unit;
 }

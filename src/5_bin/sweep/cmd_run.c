@@ -139,10 +139,10 @@ static void print_error(const char *what, const tms_error *e) {
   fprintf(stderr, "tms-sweep run: %s%s\n", what, buf);
 }
 
-/* The same status on every rank: the worst one. */
+/* The same status on every rank: the worst one (TMS_ERR_MPI when the reduction itself fails). */
 static tms_status agree(tms_status s) {
   int v = (int)s, worst = 0;
-  MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (MPI_Allreduce(&v, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS) return TMS_ERR_MPI;
   return (tms_status)worst;
 }
 
@@ -159,14 +159,18 @@ static tms_status load_sweep(tms_sweep *sweep, const char *path, int rank, tms_e
     s = tms_sweep_load(sweep, path, err);
     if (s == TMS_OK) len = (long)sweep->text_len;
   }
-  MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  if (MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return tms_error_set(err, TMS_ERR_MPI, path, 0, 0, NULL, "MPI_Bcast of the sweep's length failed");
   if (len < 0) return agree(rank == 0 ? s : TMS_ERR_CONFIG);
   char *text = rank == 0 ? sweep->text : malloc((size_t)len + 1);
   if (!text) { /* cannot take part in the broadcast: nothing sensible is left to do */
     fprintf(stderr, "tms-sweep run: rank %d: no memory for the sweep text\n", rank);
     MPI_Abort(MPI_COMM_WORLD, TMS_EXIT_ERROR);
   }
-  MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+  if (MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    if (rank != 0) free(text);
+    return tms_error_set(err, TMS_ERR_MPI, path, 0, 0, NULL, "MPI_Bcast of the sweep's text failed");
+  }
   if (rank != 0) text[len] = 0;
   if (rank != 0) {
     s = tms_sweep_parse(sweep, text, (size_t)len, path, err);
@@ -279,10 +283,11 @@ static int start(run_args *a, int argc, char **argv, int rank, tms_sweep *sweep)
   /* Nothing is created or opened for writing before the input passed. */
   tms_error err;
   memset(&err, 0, sizeof err);
-  if (load_sweep(sweep, a->sweep_path, rank, &err) != TMS_OK) {
+  tms_status s = load_sweep(sweep, a->sweep_path, rank, &err);
+  if (s != TMS_OK) {
     if (rank == 0) print_error("", &err);
     tms_sweep_free(sweep);
-    return TMS_EXIT_USAGE;
+    return s == TMS_ERR_MPI || s == TMS_ERR_NOMEM ? TMS_EXIT_ERROR : TMS_EXIT_USAGE;
   }
   return -1;
 }
@@ -293,6 +298,8 @@ int tms_cmd_run(int argc, char **argv) {
     fprintf(stderr, "tms-sweep run: MPI_Init_thread failed\n");
     return TMS_EXIT_ERROR;
   }
+  /* Errors return (the scheduler sets the same on its own communicator): an MPI failure becomes exit 3. */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   run_args a;
@@ -345,7 +352,7 @@ int tms_cmd_run(int argc, char **argv) {
   pc.quiet = a.quiet;
   tms_sched_options opt = {on_progress, &pc};
   tms_sched_summary sum;
-  s = tms_sched_run(&sweep, store, &opt, &sum, &err);
+  s = tms_sched_run(MPI_COMM_WORLD, &sweep, store, &opt, &sum, &err);
 
   int code = TMS_EXIT_OK;
   if (rank == 0) {
@@ -360,7 +367,7 @@ int tms_cmd_run(int argc, char **argv) {
     }
   }
   tms_sched_summary_free(&sum);
-  MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) code = TMS_EXIT_ERROR;
   tms_sweep_free(&sweep);
   return finish(code);
 }
