@@ -139,7 +139,7 @@ static void test_store_file(void) {
   CHECK(parse(&sw, yaml_small, &e), "parse the small sweep: %s", e.msg);
   const char *path = "test_schema_small.h5";
   remove(path);
-  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1};
+  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1, "generic", "Haswell"};
   tms_store *st = NULL;
   CHECK(tms_store_create(&st, path, &sw, &prov, 1, &e) == TMS_OK, "store creates: %s", e.msg);
   tms_store_close(st, &e);
@@ -175,7 +175,7 @@ static void test_rank_limit(void) {
   free(y);
   CHECK(tms_grid_rank(&sw) == TMS_SCHEMA_MAX_RANK, "its rank is the limit %d", TMS_SCHEMA_MAX_RANK);
   const char *path = "test_schema_rank.h5";
-  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1};
+  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1, "generic", "Haswell"};
   tms_store *st = NULL;
   CHECK(tms_store_create(&st, path, &sw, &prov, 1, &e) == TMS_OK, "the store writes it: %s", e.msg);
   tms_store_close(st, &e);

@@ -37,7 +37,7 @@ static int parse(tms_sweep *sw, int n) {
 }
 
 static tms_store *create(const char *path, const tms_sweep *sw) {
-  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1};
+  tms_store_provenance prov = {"t", "g", "mpi", "blas", 1, 1, "generic", "Haswell"};
   tms_error e;
   tms_store *st = NULL;
   remove(path);

@@ -112,9 +112,9 @@ double tms_grid_output_bytes_quick(const tms_sweep *sw) {
   tms_spec base;
   tms_spec_defaults(&base);
   for (int i = 0; i < sw->n_fixed; i++) tms_spec_set(&base, sw->fixed[i].key, &sw->fixed[i].values[0], NULL);
-  int shape_axes[TMS_GRID_MAX_DIMS], n_shape = 0;
+  int shape_axes[TMS_GRID_MAX_AXES], n_shape = 0;
   double cells = 1;
-  for (int d = 0; d < sw->n_axes && d < TMS_GRID_MAX_DIMS; d++)
+  for (int d = 0; d < sw->n_axes && d < TMS_GRID_MAX_AXES; d++)
     if (axis_moves_shape(sw, d, &base)) {
       shape_axes[n_shape++] = d;
       cells *= sw->axes[d].size;
@@ -124,7 +124,7 @@ double tms_grid_output_bytes_quick(const tms_sweep *sw) {
   if (cells > QUICK_MAX_CELLS) {
     take_extremes(&e, sw, shape_axes, n_shape, &base);
   } else { /* odometer over the shape axes only */
-    int coords[TMS_GRID_MAX_DIMS] = {0};
+    int coords[TMS_GRID_MAX_AXES] = {0};
     for (;;) {
       tms_spec s = base;
       for (int a = 0; a < n_shape; a++) set_axis(sw, shape_axes[a], coords[a], &s);

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "config/config.h"
+#include "kernels/kernels.h"
 #include "store/store.h"
 #include "train_out.h"
 
@@ -58,7 +59,8 @@ tms_status tms_train_write_results(const char *path, const tms_train_output *o, 
   if (s != TMS_OK) return s;
   const char *cfg = openblas_get_config();
   tms_store_provenance prov = {tms_version(), tms_git_commit(), "none (tms-sweep train, no MPI)",
-                               cfg ? cfg : "unknown", openblas_get_num_threads(), 1};
+                               cfg ? cfg : "unknown", openblas_get_num_threads(), 1,
+                               tms_kernels_isa(), tms_kernels_blas_core()};
   tms_store *st = NULL;
   s = tms_store_create(&st, path, &sweep, &prov, 1, err);
   if (s == TMS_OK) {
