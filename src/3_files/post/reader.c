@@ -213,11 +213,14 @@ static tms_status read_data(tms_post_results *res, hid_t file, const char *path,
   res->n_max = (int)x->n_max;
   res->m_max = (int)x->m_max;
   const tms_post_param *pn = tms_post_param_find(res, "n_features"), *pm = tms_post_param_find(res, "n_hidden");
-  for (size_t p = 0; p < P; p++)
-    if (pn->values[p] > res->n_max || pm->values[p] > res->m_max)
+  for (size_t p = 0; p < P; p++) {
+    double n = pn->values[p], m = pm->values[p];
+    /* NaN, fractions and values below 1 too: they are cast to int later (found by tests/fuzz) */
+    if (!(n >= 1 && n <= res->n_max && m >= 1 && m <= res->m_max) || n != floor(n) || m != floor(m))
       return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                           "point %zu has n=%g, m=%g beyond the file's n_max=%d, m_max=%d", p, pn->values[p],
-                           pm->values[p], res->n_max, res->m_max);
+                           "point %zu has n=%g, m=%g: not integers in 1..n_max=%d, 1..m_max=%d", p, n, m, res->n_max,
+                           res->m_max);
+  }
   size_t nm = P * (size_t)res->n_max * (size_t)res->m_max;
   const struct {
     tms_results_ds id;
@@ -307,7 +310,7 @@ const tms_post_param *tms_post_param_find(const tms_post_results *res, const cha
 /* The word of an enum parameter at a point: from the file's choices, else the registry's (codes are enum values). */
 static const char *param_word(const tms_post_param *p, size_t point) {
   double v = p->values[point];
-  if (!(v >= 0)) return NULL;
+  if (!(v >= 0 && v < 1e6) || v != floor(v)) return NULL; /* before the cast: a damaged file may hold anything */
   int code = (int)v;
   if (p->choices) return code < p->n_choices ? p->choices[code] : NULL;
   const tms_param_info *info = tms_param_find(p->key);
