@@ -13,7 +13,7 @@
 #include "config/config.h"
 #include "config/grid.h"
 
-enum { FUZZ_POINTS = 64, FUZZ_HASH_POINTS = 100000 };
+enum { FUZZ_POINTS = 64, FUZZ_HASH_POINTS = 10000 };
 
 static void die(const char *what, const tms_error *e) {
   fprintf(stderr, "fuzz_sweep invariant broken: %s (status %d, msg '%s', file '%s')\n", what, e ? (int)e->status : -1,

@@ -185,6 +185,11 @@ static tms_status read_params(tms_post_results *res, hid_t file, const char *pat
   tms_status st = post_h5_read(file, tms_schema_results_ds(TMS_DS_STATUS)->path, H5T_NATIVE_UINT8, res->status, P,
                                err);
   if (st != TMS_OK) return st;
+  for (size_t p = 0; p < P; p++)
+    if (res->status[p] > TMS_POINT_SKIPPED)
+      return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                           "/points/status of point %zu is %u, not a status tms-sweep writes (0..3): damaged file", p,
+                           (unsigned)res->status[p]);
   res->params = calloc((size_t)tms_param_count(), sizeof *res->params);
   if (!res->params) return tms_error_set(err, TMS_ERR_NOMEM, path, 0, 0, NULL, "no memory");
   for (int i = 0; i < tms_param_count(); i++) {
@@ -255,6 +260,24 @@ static tms_status read_file(tms_post_results *res, hid_t file, const char *path,
   return read_data(res, file, path, &x, err);
 }
 
+/* Why an HDF5 file did not open: locked by a run (it opens with locking off), or damaged / truncated. */
+static tms_status open_failed(const char *path, tms_error *err) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), probe = H5I_INVALID_HID;
+  H5E_BEGIN_TRY {
+    if (H5Pset_file_locking(fapl, 0, 1) >= 0) probe = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  }
+  H5E_END_TRY;
+  H5Pclose(fapl);
+  if (probe >= 0) {
+    H5Fclose(probe);
+    return tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL,
+                         "cannot open the HDF5 file: a tms-sweep run still has it open (HDF5 file locking refuses a "
+                         "second open: wait for the run, or set HDF5_USE_FILE_LOCKING=FALSE)");
+  }
+  return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                       "damaged or truncated: HDF5 signature present but the file does not open");
+}
+
 tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_error *err) {
   memset(res, 0, sizeof *res);
   snprintf(res->path, sizeof res->path, "%s", path);
@@ -268,10 +291,7 @@ tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_er
   hid_t file = H5I_INVALID_HID;
   H5E_BEGIN_TRY { file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
   H5E_END_TRY;
-  if (file < 0)
-    return tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL,
-                         "cannot open the HDF5 file (if a tms-sweep run still has it open, HDF5 file locking refuses "
-                         "a second open: wait for the run, or set HDF5_USE_FILE_LOCKING=FALSE)");
+  if (file < 0) return open_failed(path, err);
   tms_status st = read_file(res, file, path, err);
   H5Fclose(file);
   if (st != TMS_OK) {
