@@ -68,7 +68,7 @@ as_user() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --cl
 if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   ro="$WORK/ro"
   mkdir -p "$ro/dir"
-  chmod 755 "$WORK" "$ro"
+  chmod 755 "$WORK" && chmod 777 "$ro" # nobody may create OUT.h5.lock beside the read-only file
   # a half-done file, so a resume has work to do and must write
   cp "$WORK/good.h5" "$ro/half.h5"
   /usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); s=f['/points/status']; a=s[...]; a.flat[0]=0; s[...]=a" "$ro/half.h5"
@@ -77,17 +77,17 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   [ "$(id -u)" = 0 ] && chown -R 65534 "$ro/dir"
   chmod 555 "$ro/dir" && chmod 644 "$ro/dir/half.h5"
   expect resume 2 "$ro/half.h5" as_user "$TMS_SWEEP" run "$YAML" -o "$ro/half.h5" --resume --quiet
-  # A read-only directory: a fresh run cannot create its file there (exit 3, I/O); a resume of a writable file in it
-  # needs no directory entry and completes (only OUT.h5.progress cannot be written).
+  # A read-only directory: a fresh run cannot create its file (nor OUT.h5.lock) there: exit 3, I/O; a resume of a
+  # writable file in it is refused (exit 2) since it cannot take the lock, and leaves the file as it was.
   rc=0
   as_user "$TMS_SWEEP" run "$YAML" -o "$ro/dir/new.h5" --quiet 2>"$WORK/err.txt" || rc=$?
   [ $rc = 3 ] && [ "$(grep -c . "$WORK/err.txt")" = 1 ] && grep -qF "$ro/dir/new.h5" "$WORK/err.txt" ||
     { cat "$WORK/err.txt"; fail "fresh run into a read-only directory: exit $rc, expected 3 with one line"; }
   echo "  run     read-only directory          exit $rc  $(head -c 150 "$WORK/err.txt")"
-  as_user "$TMS_SWEEP" run "$YAML" -o "$ro/dir/half.h5" --resume --quiet || fail "resume in a read-only directory: exit $?"
-  [ "$("$CHECK" "$ro/dir/half.h5")" = "done=20 failed=0 pending=0 skipped=4" ] || fail "resume in a read-only directory: $("$CHECK" "$ro/dir/half.h5")"
-  echo "  resume  writable file, read-only dir exit 0  completed"
-  cases=$((cases + 2))
+  cases=$((cases + 1))
+  LABEL="writable file, read-only dir"
+  expect resume 2 "$ro/dir/half.h5" as_user "$TMS_SWEEP" run "$YAML" -o "$ro/dir/half.h5" --resume --quiet
+  LABEL=""
   mkdir -p "$ro/out" && chmod 777 "$ro/out"
   expect post 0 "$ro/half.h5" as_user "$TMS_POST" "$ro/half.h5" -o "$ro/out/p.h5" --no-vulnerability
   chmod -R u+w "$ro"
