@@ -3,7 +3,7 @@
 # sweep's file, datasets of the wrong shape or type, attributes missing, out-of-range values (hostile_make.py), a
 # read-only file, a read-only directory, a missing directory. For each: the documented exit code (2: bad input;
 # tms-post 3 only for a file locked by a run), exactly one line on stderr naming the path, no crash, and the file's
-# checksum unchanged. A case a tool does not read (resume ignores /params and dim_names, which it rewrites from the
+# checksum unchanged. A case a tool does not read (resume ignores /params values, which it rewrites from the
 # sweep on --force-resume only; tms-post reads any sweep's file) must then succeed, also leaving the file as it was.
 source "$(dirname "$0")/common.sh"
 YAML="$SWEEPS/tiny.yaml"
@@ -37,8 +37,8 @@ expect() {
 
 for f in "$WORK"/bad/*.h5; do
   name=$(basename "$f" .h5)
-  case $name in n_features_garbage | no_dim_names_attr) want_resume=0 ;; *) want_resume=2 ;; esac
-  case $name in no_config_hash_attr | other_sweep) want_post=0 ;; *) want_post=2 ;; esac
+  case $name in n_features_garbage) want_resume=0 ;; *) want_resume=2 ;; esac
+  case $name in other_sweep) want_post=0 ;; *) want_post=2 ;; esac
   cp "$f" "$WORK/t.h5"
   LABEL=$name
   if [ $want_resume = 0 ]; then # resumable: every point is done, so nothing is written
