@@ -23,6 +23,13 @@ if(TARGET tms-sweep)
                   LABELS mpi slow TIMEOUT 180)
   tms_script_test(NAME run_signals COMMAND bash ${ORCH_DIR}/signals.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 180)
+  # 12 SIGKILLs (group, root, worker in turn) of 3-rank runs, each resumed, rounds bitwise equal; `bash
+  # tests/orchestrator/kill_soak.sh ORCH_CHECK 100` is the long soak.
+  tms_script_test(NAME run_kill_soak COMMAND bash ${ORCH_DIR}/kill_soak.sh $<TARGET_FILE:orch_check> 12 3
+                  LABELS mpi slow TIMEOUT 400)
+  # Damaged, foreign, read-only and missing results files given to --resume and tms-post.
+  tms_script_test(NAME run_hostile_files COMMAND bash ${ORCH_DIR}/hostile_files.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 300)
 endif()
 tms_test(NAME schema_tables_check SOURCES ${TMS_TEST_DIR}/test_schema.c LIBS tms_store tms_schema tms_config tms_rng
          LABELS unit TIMEOUT 60)

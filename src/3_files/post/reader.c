@@ -185,6 +185,11 @@ static tms_status read_params(tms_post_results *res, hid_t file, const char *pat
   tms_status st = post_h5_read(file, tms_schema_results_ds(TMS_DS_STATUS)->path, H5T_NATIVE_UINT8, res->status, P,
                                err);
   if (st != TMS_OK) return st;
+  for (size_t p = 0; p < P; p++)
+    if (res->status[p] > TMS_POINT_SKIPPED)
+      return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                           "/points/status of point %zu is %u, not a status tms-sweep writes (0..3): damaged file", p,
+                           (unsigned)res->status[p]);
   res->params = calloc((size_t)tms_param_count(), sizeof *res->params);
   if (!res->params) return tms_error_set(err, TMS_ERR_NOMEM, path, 0, 0, NULL, "no memory");
   for (int i = 0; i < tms_param_count(); i++) {
@@ -213,11 +218,14 @@ static tms_status read_data(tms_post_results *res, hid_t file, const char *path,
   res->n_max = (int)x->n_max;
   res->m_max = (int)x->m_max;
   const tms_post_param *pn = tms_post_param_find(res, "n_features"), *pm = tms_post_param_find(res, "n_hidden");
-  for (size_t p = 0; p < P; p++)
-    if (pn->values[p] > res->n_max || pm->values[p] > res->m_max)
+  for (size_t p = 0; p < P; p++) {
+    double n = pn->values[p], m = pm->values[p];
+    /* NaN, fractions and values below 1 too: they are cast to int later (found by tests/fuzz) */
+    if (!(n >= 1 && n <= res->n_max && m >= 1 && m <= res->m_max) || n != floor(n) || m != floor(m))
       return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                           "point %zu has n=%g, m=%g beyond the file's n_max=%d, m_max=%d", p, pn->values[p],
-                           pm->values[p], res->n_max, res->m_max);
+                           "point %zu has n=%g, m=%g: not integers in 1..n_max=%d, 1..m_max=%d", p, n, m, res->n_max,
+                           res->m_max);
+  }
   size_t nm = P * (size_t)res->n_max * (size_t)res->m_max;
   const struct {
     tms_results_ds id;
@@ -252,6 +260,24 @@ static tms_status read_file(tms_post_results *res, hid_t file, const char *path,
   return read_data(res, file, path, &x, err);
 }
 
+/* Why an HDF5 file did not open: locked by a run (it opens with locking off), or damaged / truncated. */
+static tms_status open_failed(const char *path, tms_error *err) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), probe = H5I_INVALID_HID;
+  H5E_BEGIN_TRY {
+    if (H5Pset_file_locking(fapl, 0, 1) >= 0) probe = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  }
+  H5E_END_TRY;
+  H5Pclose(fapl);
+  if (probe >= 0) {
+    H5Fclose(probe);
+    return tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL,
+                         "cannot open the HDF5 file: a tms-sweep run still has it open (HDF5 file locking refuses a "
+                         "second open: wait for the run, or set HDF5_USE_FILE_LOCKING=FALSE)");
+  }
+  return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                       "damaged or truncated: HDF5 signature present but the file does not open");
+}
+
 tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_error *err) {
   memset(res, 0, sizeof *res);
   snprintf(res->path, sizeof res->path, "%s", path);
@@ -265,10 +291,7 @@ tms_status tms_post_results_read(tms_post_results *res, const char *path, tms_er
   hid_t file = H5I_INVALID_HID;
   H5E_BEGIN_TRY { file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); }
   H5E_END_TRY;
-  if (file < 0)
-    return tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL,
-                         "cannot open the HDF5 file (if a tms-sweep run still has it open, HDF5 file locking refuses "
-                         "a second open: wait for the run, or set HDF5_USE_FILE_LOCKING=FALSE)");
+  if (file < 0) return open_failed(path, err);
   tms_status st = read_file(res, file, path, err);
   H5Fclose(file);
   if (st != TMS_OK) {
@@ -307,7 +330,7 @@ const tms_post_param *tms_post_param_find(const tms_post_results *res, const cha
 /* The word of an enum parameter at a point: from the file's choices, else the registry's (codes are enum values). */
 static const char *param_word(const tms_post_param *p, size_t point) {
   double v = p->values[point];
-  if (!(v >= 0)) return NULL;
+  if (!(v >= 0 && v < 1e6) || v != floor(v)) return NULL; /* before the cast: a damaged file may hold anything */
   int code = (int)v;
   if (p->choices) return code < p->n_choices ? p->choices[code] : NULL;
   const tms_param_info *info = tms_param_find(p->key);

@@ -142,6 +142,8 @@ static tms_status check_root_attrs(hid_t f, const char *path, tms_schema_file ki
     if (cls != want_cls)
       return bad(err, path, a->name, "root attribute '%s' should be %s", a->name,
                  is_str ? "a string" : "a number");
+    if (a->type == TMS_SCHEMA_STR && n != 1) /* one string: readers take element 0 (hostile_files.sh) */
+      return bad(err, path, a->name, "root attribute '%s' holds %lld strings, not one", a->name, (long long)n);
   }
   return TMS_OK;
 }

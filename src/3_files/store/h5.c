@@ -60,9 +60,12 @@ int store_attr_read_str(hid_t loc, const char *name, char *buf, size_t size) {
   if (H5Aexists(loc, name) <= 0) return -1;
   hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
   if (a < 0) return -1;
-  hid_t ft = H5Aget_type(a);
+  hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
   int rc = -1;
-  if (H5Tget_class(ft) == H5T_STRING) {
+  /* one string only: the reads below have room for one (a damaged file may hold an array there) */
+  hssize_t npoints = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  if (sp >= 0) H5Sclose(sp);
+  if (npoints == 1 && H5Tget_class(ft) == H5T_STRING) {
     if (H5Tis_variable_str(ft) > 0) {
       hid_t t = vlen_str_type();
       char *p = NULL;

@@ -187,19 +187,45 @@ static tms_status rewrite_for_sweep(tms_store *st, const tms_sweep *sweep, tms_e
   return s;
 }
 
-/* Opens the datasets and reads the bookkeeping into memory. */
-static tms_status open_datasets(tms_store *st, tms_error *err) {
+/* Opens the datasets of this sweep's layout on st->file. */
+static tms_status open_handles(tms_store *st, tms_error *err) {
   for (int k = 0; k < TMS_DS_COUNT; k++) {
     const tms_schema_dataset *d = tms_schema_results_ds((tms_results_ds)k);
     if (!tms_schema_present(d, &st->ext)) continue;
     st->ds[k] = H5Dopen2(st->file, d->path, H5P_DEFAULT);
     if (st->ds[k] < 0) return store_h5fail(err, st->path, d->path);
   }
+  return TMS_OK;
+}
+
+/* Opens the datasets and reads the bookkeeping into memory; refuses values tms-sweep never writes. */
+static tms_status open_datasets(tms_store *st, tms_error *err) {
+  tms_status s = open_handles(st, err);
+  if (s != TMS_OK) return s;
   if (H5Dread(st->ds[TMS_DS_STATUS], H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, st->status) < 0 ||
       H5Dread(st->ds[TMS_DS_ATTEMPTS], H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, st->attempts) < 0 ||
       H5Dread(st->ds[TMS_DS_ERROR], H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, st->errors) < 0)
     return store_h5fail(err, st->path, "read /points/status, attempts and error");
+  for (size_t i = 0; i < st->count; i++)
+    if (st->status[i] > TMS_POINT_SKIPPED || st->attempts[i] < 0)
+      return tms_error_set(err, TMS_ERR_SCHEMA, st->path, 0, 0, NULL,
+                           "point %zu has status %u and %d attempts: not values tms-sweep writes (damaged file)", i,
+                           (unsigned)st->status[i], (int)st->attempts[i]);
   return TMS_OK;
+}
+
+/* Closes the read-only handles the checks ran on and opens the checked file again for writing. */
+static tms_status reopen_for_writing(tms_store *st, tms_error *err) {
+  for (int k = 0; k < TMS_DS_COUNT; k++)
+    if (st->ds[k] >= 0) H5Dclose(st->ds[k]), st->ds[k] = -1;
+  H5Fclose(st->file);
+  hid_t fapl = store_open_fapl();
+  st->file = fapl >= 0 ? H5Fopen(st->path, H5F_ACC_RDWR, fapl) : -1;
+  if (fapl >= 0) H5Pclose(fapl);
+  if (st->file < 0)
+    return tms_error_set(err, TMS_ERR_IO, st->path, 0, 0, NULL, "cannot open for writing (%s)",
+                         access(st->path, W_OK) != 0 ? "the file is read-only" : "is another program writing it?");
+  return open_handles(st, err);
 }
 
 tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sweep *sweep, int force_resume,
@@ -208,15 +234,23 @@ tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sw
   if (!getenv("TMS_HDF5_DEBUG")) H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (access(path, F_OK) != 0)
     return tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL, "cannot resume: no such file");
+  /* Every check runs on a read-only handle: HDF5 writes into an empty or damaged file it opened for writing (found
+   * by tests/fuzz), so only a file that passed is opened again for writing. */
+  htri_t is_h5 = -1;
+  H5E_BEGIN_TRY { is_h5 = H5Fis_hdf5(path); }
+  H5E_END_TRY;
+  if (is_h5 <= 0)
+    return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
+                         "cannot resume: not an HDF5 file (empty, truncated or another format)");
   tms_store *st = store_alloc(path, sweep);
   if (!st) return tms_error_set(err, TMS_ERR_NOMEM, path, 0, 0, NULL, "no memory for the store");
   tms_status s = TMS_OK;
   hid_t fapl = store_open_fapl();
-  if (fapl >= 0) st->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  if (fapl >= 0) st->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
   if (fapl >= 0) H5Pclose(fapl);
   if (st->file < 0) {
     s = tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, NULL,
-                      "cannot open as HDF5 for writing (damaged, or killed while being created?)");
+                      "cannot open as HDF5 (damaged, or killed while being created?)");
     goto fail;
   }
   tms_schema_extent got;
@@ -234,6 +268,7 @@ tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sw
   }
   if ((s = same_layout(st, &got, mismatch, err)) != TMS_OK) goto fail;
   if ((s = open_datasets(st, err)) != TMS_OK) goto fail;
+  if ((s = reopen_for_writing(st, err)) != TMS_OK) goto fail;
   if (mismatch && (s = rewrite_for_sweep(st, sweep, err)) != TMS_OK) goto fail;
   *out = st;
   return TMS_OK;
