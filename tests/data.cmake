@@ -1,4 +1,4 @@
-# rng + data: counter-based streams and the sparse feature generators (science.md section 2, oracle O1).
+# rng + data: counter-based streams and the sparse feature generators (analysis/SCIENCE.md section 2, oracle O1).
 tms_test(NAME rng_determinism SOURCES ${TMS_TEST_DIR}/test_rng.c LIBS tms_rng LABELS unit)
 foreach(case moments_independent correlated_sets anticorrelated_sets pairs_member_density correlation_strength
              determinism reference_semantics)

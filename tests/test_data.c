@@ -1,4 +1,4 @@
-/* data_*: the sparse feature generators of tms/data.h against science.md section 2, by Monte Carlo (oracle O1:
+/* data_*: the sparse feature generators of tms/data.h against analysis/SCIENCE.md section 2, by Monte Carlo (oracle O1:
  * every estimate within 4 sigma of its expectation) and by exact structural counts (co-activation exactly 1 or 0).
  * One program, one case per argument (see tests/data.cmake). Seeds are fixed, so outcomes are deterministic;
  * a failure prints the estimate, the expectation and the tolerance. */

@@ -79,7 +79,7 @@ int main(void) {
     char name[32];
     snprintf(name, sizeof name, "regular %d-gon", k);
     poly p = kgon(k);
-    /* k = 2 is the digon: an antipodal pair spans 1 dim, so d/k = 1/2 (science.md O6), not 2/k = 1. */
+    /* k = 2 is the digon: an antipodal pair spans 1 dim, so d/k = 1/2 (analysis/SCIENCE.md O6), not 2/k = 1. */
     check_uniform(name, &p, k == 2 ? 1.0 / 2.0 : 2.0 / k);
   }
 
@@ -109,7 +109,7 @@ int main(void) {
   /* z = 0.5: frame operator diag(3, 3, 2), each vertex sees 3*0.75 + 2*0.25 = 2.75, so D = 4/11 */
   poly loose = antiprism(0.5);
   check_uniform("square antiprism, z = 0.5", &loose, 4.0 / 11.0);
-  CHECK(fabs(4.0 / 11.0 - 0.3636) < 1e-4, "4/11 is the 0.3636 of science.md O6");
+  CHECK(fabs(4.0 / 11.0 - 0.3636) < 1e-4, "4/11 is the 0.3636 of analysis/SCIENCE.md O6");
 
   const double phi = (1 + sqrt(5.0)) / 2;
   poly ico = {0, 3, {0}};
@@ -164,7 +164,7 @@ int main(void) {
     CHECK_CLOSE("D* after scaling by 3, times 9", d2 * scale * scale, d1, 1e-6);
   }
 
-  /* sum D_i <= m on unstructured W (pseudo-random, fixed): the leverage-score bound of science.md 4.5. */
+  /* sum D_i <= m on unstructured W (pseudo-random, fixed): the leverage-score bound of analysis/SCIENCE.md 4.5. */
   {
     poly r = {24, 5, {0}};
     unsigned long long z = 12345;

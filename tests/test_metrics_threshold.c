@@ -1,4 +1,4 @@
-/* metrics_threshold_no_nan: degenerate W never gives NaN, and the D_i threshold of science.md 4.5 is applied:
+/* metrics_threshold_no_nan: degenerate W never gives NaN, and the D_i threshold of analysis/SCIENCE.md 4.5 is applied:
  * D_i := 0 when ||W_i||^2 < 1e-6 max_j ||W_j||^2, even for a tiny row orthogonal to everything (spuriously 1). */
 #include <math.h>
 

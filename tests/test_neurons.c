@@ -1,4 +1,4 @@
-/* neurons_classify_rescale: mono/poly neurons on a constructed W (science.md 4.9), and the M4 rescaling leaves the
+/* neurons_classify_rescale: mono/poly neurons on a constructed W (analysis/SCIENCE.md 4.9), and the M4 rescaling leaves the
  * abs model's output unchanged on a batch (through the real forward kernel). */
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* rng_determinism: the counter-based generator of tms/rng.h. Same (seed, stream) -> same draws; other streams and
  * seeds differ; tms_rng_fill == repeated tms_rng_next == tms_rng_at; uniform/normal moments within 4 sigma of the
- * Monte Carlo estimate (science.md O1 style); every output bit balanced; tms_hash_bytes deterministic with
+ * Monte Carlo estimate (analysis/SCIENCE.md O1 style); every output bit balanced; tms_hash_bytes deterministic with
  * avalanche. All seeds are fixed, so the outcome is deterministic; a failure prints the estimate, the expectation
  * and the tolerance. */
 #include <math.h>

@@ -5,7 +5,7 @@ Writes a small synthetic results file (schema tms-results/1) and a post file (sc
 the Results-file and Post-file contracts of the brief exactly (names, dtypes, shapes, padding, attributes), so
 the plotting scripts can be tested without the C binaries. The weights are made up (regular polygons whose size
 grows with sparsity, random orthonormal rows otherwise); the metrics are computed from them with the formulas
-of science.md section 4 so that the files are self-consistent. Nothing here is a result.
+of analysis/SCIENCE.md section 4 so that the files are self-consistent. Nothing here is a result.
 
 usage: make_fixture.py PRESET RESULTS.h5 POST.h5 [--drop /results/W ...]
 PRESET: e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 (grid shapes like the experiments' sweeps, but tiny)
@@ -82,7 +82,7 @@ def generic_W(n, m, density, rng):
 
 
 def metrics(W):
-    """science.md section 4: norm, s_i, D_i (0 below 1e-6 of the largest squared norm), D*."""
+    """analysis/SCIENCE.md section 4: norm, s_i, D_i (0 below 1e-6 of the largest squared norm), D*."""
     n2 = (W ** 2).sum(1)
     norm = np.sqrt(n2)
     G = W @ W.T

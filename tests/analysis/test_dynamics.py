@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """test_dynamics: analysis/dynamics.py with and without a W history.
 
-1. dimensionality() (science.md section 4.5 with the 1e-6 threshold) on exact cases: digons 1/2, a pentagon 2/5,
+1. dimensionality() (analysis/SCIENCE.md section 4.5 with the 1e-6 threshold) on exact cases: digons 1/2, a pentagon 2/5,
    an orthonormal basis 1, a tiny row and a zero row 0 (never NaN), an all-zero W, scale invariance, batching.
 2. The synthetic e6 fixture: tmsio's W_history() steps follow the curve rule, and the D_i of each done point's last
    snapshot equal its /metrics/dimensionality; the script draws a PNG with the history and, with

@@ -2,7 +2,7 @@
  * Usage: check_dstar RESULTS.h5 DENSE_TOL HALF_TOL MIN_HALF_LEVELS MAX_SPARSE_DSTAR [POST.h5]
  * Grid: one axis `density` (any order) x replicate; D* per level = mean over replicates of /metrics/dstar, and
  * recomputed here from /results/W as m / ||W||_F^2 (must agree to 1e-6 relative: metrics vs. raw weights).
- * Claims checked (science.md E3.1):
+ * Claims checked (analysis/SCIENCE.md E3.1):
  *  - dense: |D*(p=1) - 1| <= DENSE_TOL (exactly m features learned);
  *  - plateau ("sticky" 1/2, antipodal pairs): >= MIN_HALF_LEVELS levels with |D* - 1/2| <= HALF_TOL, and the
  *    flattest step of the curve (smallest |log D*| change between neighbouring levels, over levels with D* < 0.95)

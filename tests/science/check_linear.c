@@ -1,4 +1,4 @@
-/* check_linear: oracle O2 on a results file of the linear model M1 (science.md section 6).
+/* check_linear: oracle O2 on a results file of the linear model M1 (analysis/SCIENCE.md section 6).
  * Usage: check_linear RESULTS.h5 LOSS_REL_TOL G_TOL B_TOL
  * For every point (any grid; read flat) with I_i = importance_decay^i and density p, the Eckart-Young optimum is
  * G = W W^T = diag(1 on the m most important features, 0 elsewhere), b_i = 0 on them and p/2 elsewhere, with

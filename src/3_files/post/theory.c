@@ -2,7 +2,8 @@
  * Every candidate is a projection solution with ReLU output whose loss has a closed form in the density p:
  * a dropped feature costs I Var(x) = I (p/3 - p^2/4) (its bias absorbs the mean), a dedicated one costs 0, and an
  * antipodal pair with b = 0 costs only when both are active, E[min(x1, x2)^2] = 1/6 each, so (I_a + I_b) p^2/6.
- * Not here: the optimal positive antipodal bias (a refinement the paper does not use) or free optimisation.
+ * For n=3 (O5) the candidates also include, beyond the paper, the pairs with optimal norm and bias and the triangle
+ * (numerical, theory_polytope.c); the class is that of the lowest of all. O4 (n=2) stays the paper's closed form.
  * Ties go to the candidate listed first (the less represented one), so a class is always defined. */
 #include "post/theory.h"
 
@@ -46,11 +47,19 @@ void tms_theory_o5_losses(double *loss, const double *importance, double p) {
   loss[3] = (b + c) * pair; /* orthogonal to [0,1,1]: extra antipodal with feature 2 */
   loss[4] = (a + c) * pair; /* orthogonal to [1,0,1]: extra antipodal with feature 1 */
   loss[5] = (a + b) * pair; /* orthogonal to [1,1,0]: features 1, 2 antipodal, extra dedicated */
+  /* beyond the paper: the same pairs with optimal norm and bias, and the triangle (theory_polytope.c) */
+  const double pair_opt = tms_theory_member_loss(2, -1.0, p, NULL, NULL);
+  loss[6] = (b + c) * pair_opt;
+  loss[7] = (a + c) * pair_opt;
+  loss[8] = (a + b) * pair_opt;
+  loss[9] = (a + b + c) * tms_theory_member_loss(3, -0.5, p, NULL, NULL);
 }
 
 int tms_theory_o5_candidate_class(int candidate) {
-  static const int cls[TMS_O5_COUNT] = {TMS_PHASE_NOT_REPRESENTED, TMS_PHASE_DEDICATED, TMS_PHASE_DEDICATED,
-                                        TMS_PHASE_SUPERPOSITION,   TMS_PHASE_SUPERPOSITION, TMS_PHASE_DEDICATED};
+  static const int cls[TMS_O5_COUNT] = {TMS_PHASE_NOT_REPRESENTED, TMS_PHASE_DEDICATED,     TMS_PHASE_DEDICATED,
+                                        TMS_PHASE_SUPERPOSITION,   TMS_PHASE_SUPERPOSITION, TMS_PHASE_DEDICATED,
+                                        TMS_PHASE_SUPERPOSITION,   TMS_PHASE_SUPERPOSITION, TMS_PHASE_DEDICATED,
+                                        TMS_PHASE_SUPERPOSITION};
   return (candidate >= 0 && candidate < TMS_O5_COUNT) ? cls[candidate] : -1;
 }
 

@@ -1,7 +1,8 @@
-/* post_theory: the closed-form phase diagrams of science.md section 6, oracles O4 (n=2, m=1) and O5 (n=3, m=2).
- * Losses are sums over features of I_i E[(x_i - x'_i)^2] for x_i = 0 w.p. 1-p, U[0,1] w.p. p, with the candidate
- * weights and biases of the oracles (b = 0 for antipodal pairs: the small positive-bias refinement is left out, as
- * in the paper). Classes are those of the extra (last) feature: 0 not represented, 1 dedicated, 2 superposition.
+/* post_theory: the theoretical phase diagrams, oracles O4 (n=2, m=1) and O5 (n=3, m=2) (analysis/SCIENCE.md).
+ * Losses are sums over features of I_i E[(x_i - x'_i)^2] for x_i = 0 w.p. 1-p, U[0,1] w.p. p. O4 and O5's paper
+ * candidates are closed forms (b = 0, unit norms for antipodal pairs, as in the paper); O5 adds, beyond the paper,
+ * the pairs with optimal norm and bias and the triangle, computed numerically (theory_polytope.c).
+ * Classes are those of the extra (last) feature: 0 not represented, 1 dedicated, 2 superposition.
  * Not here: a free optimisation of the loss; the classes are argmins over the listed candidates only.
  * Ties (exactly on a boundary) go to the candidate listed first, i.e. the less represented extra feature. */
 #ifndef TMS_POST_THEORY_H
@@ -22,8 +23,16 @@ double tms_theory_o4_boundary(double r);
 /* O5 candidates, importances (i0, i1, i2) (the paper: 1, 1, r), W orthogonal to:
  * 0 e3 (extra not represented), 1 e1 (feature 1 dropped, extra dedicated), 2 e2 (feature 2 dropped, extra
  * dedicated), 3 [0,1,1] (extra antipodal with feature 2), 4 [1,0,1] (extra antipodal with feature 1),
- * 5 [1,1,0] (features 1, 2 antipodal, extra dedicated). With i0 = i1 these are O5's four candidates (1~2, 3~4). */
-enum { TMS_O5_COUNT = 6 };
+ * 5 [1,1,0] (features 1, 2 antipodal, extra dedicated). With i0 = i1 these are O5's four candidates (1~2, 3~4).
+ * Beyond the paper (numerical, theory_polytope.c): 6, 7, 8 = 3, 4, 5 with the pair's norm and bias optimal, and
+ * 9 the triangle W orthogonal to [1,1,1] (all three features at 120 degrees; extra in superposition), norm and
+ * bias optimal. */
+enum { TMS_O5_COUNT = 10, TMS_O5_PAPER_COUNT = 6 };
+/* Loss of one member of a symmetric k-polytope (k = 2, c = -1: antipodal pair; k = 3, c = -1/2: triangle) at
+ * density p, minimised over its squared norm a and bias b (returned if not NULL); numerical, memoised. */
+double tms_theory_member_loss(int k, double c, double p, double *a_opt, double *b_opt);
+/* The same at a fixed squared norm a, minimised over b only. */
+double tms_theory_member_loss_fixed_norm(int k, double c, double p, double a, double *b_opt);
 void tms_theory_o5_losses(double *loss /* (6) */, const double *importance /* (3) */, double p);
 int tms_theory_o5_candidate_class(int candidate);
 int tms_theory_o5_class(double r, double p); /* importances (1, 1, r) */
