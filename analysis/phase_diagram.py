@@ -46,6 +46,8 @@ def slice2d(h5, arr, xdim, ydim, combo):
 
 
 def boundaries(ax, n_features, inverse):
+    """The paper's boundaries: O4 (n=2) p = 4r/(2+5r), 4/(5+2r) and r = 1 above p = 4/7; O5 (n=3) p = 4r/(2+5r) for
+    r < 1 and r = 1 at every density (dedicated for r > 1)."""
     r = np.logspace(-2, 2, 400)
     lo = r[r < 1]
     p1 = 4 * lo / (2 + 5 * lo)
@@ -54,6 +56,24 @@ def boundaries(ax, n_features, inverse):
         hi = r[r > 1]
         p2 = 4 / (5 + 2 * hi)
         ax.plot(hi, 1 / p2 if inverse else p2, "k--", lw=0.8)
+        top = np.array([4 / 7, 1.0])
+        ax.plot([1, 1], 1 / top if inverse else top, "k--", lw=0.8)
+    elif n_features == 3:
+        ax.axvline(1.0, color="k", ls="--", lw=0.8)
+
+
+def agreement(emp, theory):
+    """(all, away): share of cells with both classes where emp == theory; 'away' keeps cells whose 8 neighbours
+    (with a theory class) share their theory class, as tms-post does."""
+    ok = (emp >= 0) & (theory >= 0)
+    away = np.zeros_like(ok)
+    ny, nx = theory.shape
+    for iy in range(ny):
+        for ix in range(nx):
+            nb = theory[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
+            away[iy, ix] = ok[iy, ix] and np.all(nb[nb >= 0] == theory[iy, ix])
+    same = emp == theory
+    return (same[ok].mean() if ok.any() else np.nan, same[away].mean() if away.any() else np.nan)
 
 
 def rgb_mesh(ax, xe, ye, rgb):
@@ -106,6 +126,7 @@ def main(argv=None):
     fig, axes = plt.subplots(len(rows), ncol, figsize=(3.3 * ncol, 3.0 * len(rows) + 0.6), squeeze=False,
                              layout="constrained")
     norm, inter = res.get("/metrics/norm"), res.get("/metrics/interference")
+    per_seed = post.need("/phase/class_per_seed") if post.has("/phase/class_per_seed") else None
     for r, combo in enumerate(rows):
         label = tmsio.cell_label(post, combo)
         ny, nx = len(yv), len(xv)
@@ -119,6 +140,7 @@ def main(argv=None):
         rgb_mesh(axes[r, 1], xe, ye, np.clip(mix, 0, 1))
         # (3) continuous map from the results file, lowest-loss seed per cell
         rgb = np.ones((ny, nx, 3))
+        best_cls = -np.ones((ny, nx), dtype=int)
         n_f = None
         for iy in range(ny):
             for ix in range(nx):
@@ -126,6 +148,8 @@ def main(argv=None):
                 idx = tmsio.pick_replicate(res, base, "best")
                 if idx is None:
                     continue
+                if per_seed is not None:
+                    best_cls[iy, ix] = per_seed[idx]
                 n_f = res.nm(idx)[0]
                 f = feature if feature >= 0 else n_f + feature
                 s = np.clip(inter[idx][f], 0, 1)
@@ -149,8 +173,10 @@ def main(argv=None):
         elif theory_all is not None and (slice2d(post, theory_all, xdim, ydim, combo) >= 0).any():
             th = slice2d(post, theory_all, xdim, ydim, combo)
             rgb_mesh(ax, xe, ye, class_rgb(th))
-            agree = post.dset_attr("/phase/theory_class", "agreement")
-            ax.set_title(f"theory (post); agreement {float(np.atleast_1d(agree)[0]):.2f}", fontsize=8)
+            maj = agreement(cls, th)
+            low = agreement(best_cls, th)
+            ax.set_title(f"theory (post), this size: agreement all/away\nmajority {maj[0]:.2f}/{maj[1]:.2f}, "
+                         f"lowest-loss seed {low[0]:.2f}/{low[1]:.2f}", fontsize=7)
         else:
             ax.text(0.5, 0.5, "no theory\n(n=2,m=1 or n=3,m=2 only;\nor pass --theory)", ha="center",
                     va="center", transform=ax.transAxes, fontsize=8)
@@ -173,7 +199,7 @@ def main(argv=None):
     fig.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=nm) for c, nm in zip(CLASS_COLORS, CLASS_NAMES)],
                loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8, frameon=False)
     which = "the last feature" if feature < 0 else f"feature {feature}"
-    tmsio.save(fig, args, f"{res.attr('sweep_name')}: phase of {which} (dashed: O4 boundaries)")
+    tmsio.save(fig, args, f"{res.attr('sweep_name')}: phase of {which} (dashed: the paper\'s O4/O5 boundaries)")
     return 0
 
 

@@ -35,8 +35,8 @@ int tms_check_experiment_of(const char *sweep_name, char *out, size_t size);
 /* The root attribute sweep_name of a results file into buf. */
 tms_status tms_check_sweep_name(const char *path, char *buf, size_t size, tms_error *err);
 
-/* Measures the items of experiment (e0..e9) on res and its products pp (tms_post_compute with drop_worst off;
- * the vulnerability is needed for e7). loss_se may be NULL (the file has none); it is then not used. */
+/* Measures the items of experiment (e0..e9) on res and its products pp (tms_post_compute; `tms-post check` drops
+ * the worst seed for e2 only, as the paper, and computes the vulnerability for e7 only). loss_se may be NULL (the file has none); it is then not used. */
 tms_status tms_post_check(tms_check_report *rep, const char *experiment, const tms_post_results *res,
                           const tms_post_products *pp, tms_error *err);
 /* 1 if any line failed. */

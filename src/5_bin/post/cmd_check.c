@@ -53,6 +53,7 @@ int tms_post_cmd_check(int argc, char **argv) {
   tms_post_options opt;
   tms_post_options_default(&opt);
   opt.no_vulnerability = strcmp(exp, "e7") != 0; /* the attack is only needed by E7 */
+  opt.drop_worst = strcmp(exp, "e2") == 0;       /* E2's majority is the paper's: worst seed of a cell dropped */
   if (st == TMS_OK) st = tms_post_compute(&pp, &res, &opt, &err);
   static tms_check_report rep;
   if (st == TMS_OK) st = tms_post_check(&rep, exp, &res, &pp, &err);
