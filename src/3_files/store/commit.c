@@ -36,6 +36,7 @@ static int cmp_key(const void *a, const void *b) {
 static const void *rec_row(const tms_point_record *p, int k) {
   switch (k) {
   case TMS_DS_LOSS: return &p->loss;
+  case TMS_DS_LOSS_SE: return &p->loss_se;
   case TMS_DS_CURVE: return p->loss_curve;
   case TMS_DS_W: return p->W;
   case TMS_DS_W2: return p->W2;
