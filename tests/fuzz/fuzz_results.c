@@ -50,7 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   fuzz_results_path(g_path, sizeof g_path, "edit");
   char base[600];
   snprintf(base, sizeof base, "%s.base", g_path);
-  tms_store_provenance prov = {"fuzz", "fuzz", "fuzz", "fuzz", 1, 1};
+  tms_store_provenance prov = {"fuzz", "fuzz", "fuzz", "fuzz", 1, 1, "generic", "fuzz"};
   tms_store *st = NULL;
   tms_error e;
   if (tms_store_create(&st, base, &g_sweep, &prov, 1, &e) != TMS_OK || tms_store_close(st, &e) != TMS_OK) {
