@@ -93,8 +93,8 @@ int main(void) {
   double norm[3] = {1, 2, 3}, inter[3] = {0.1, 0.2, 0.3}, dim[3] = {1, 0.5, 0};
   tms_point_record r[2];
   memset(r, 0, sizeof r);
-  r[0] = (tms_point_record){1, TMS_OK, 0.5, 0.25, 0.75, cv, W, W2, bb, norm, inter, dim, NULL, NULL};
-  r[1] = (tms_point_record){2, TMS_ERR_DIVERGED, 0.1, NAN, NAN, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  r[0] = (tms_point_record){1, TMS_OK, 0.5, 0.25, 0.01, 0.75, cv, W, W2, bb, norm, inter, dim, NULL, NULL};
+  r[1] = (tms_point_record){2, TMS_ERR_DIVERGED, 0.1, NAN, NAN, NAN, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
   CHECK(tms_store_commit(st, r, 2, &e) == TMS_OK, "commit two records");
   CHECK(tms_store_close(st, &e) == TMS_OK, "close");
 

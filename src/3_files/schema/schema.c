@@ -23,7 +23,10 @@ static const tms_schema_dataset results_ds[TMS_DS_COUNT] = {
     [TMS_DS_SEED] = {"/points/seed", TMS_SCHEMA_U64, G, NONE, TMS_WHEN_ALWAYS,
                      "the point's seed (from the master seed and the point's values, not its index or rank)"},
     [TMS_DS_LOSS] = {"/results/loss", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
-                     "final loss on a fresh evaluation batch"},
+                     "final loss on eval_batch samples of the evaluation set of the point's data law (the same "
+                     "samples for every seed and optimizer of a cell)"},
+    [TMS_DS_LOSS_SE] = {"/results/loss_se", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                        "standard error of /results/loss over its evaluation samples"},
     [TMS_DS_CURVE] = {"/results/loss_curve", TMS_SCHEMA_F32, G, {TMS_DIM_CURVE}, TMS_WHEN_ALWAYS,
                       "training loss; entry k is step min(k*log_every, steps-1); NaN padded"},
     [TMS_DS_W] = {"/results/W", TMS_SCHEMA_F32, G, {TMS_DIM_FEATURE, TMS_DIM_HIDDEN}, TMS_WHEN_ALWAYS,

@@ -80,7 +80,7 @@ typedef struct {
 /* The results file's per-point datasets (the /params/<key> family and /axes are described apart, below). */
 typedef enum {
   TMS_DS_STATUS, TMS_DS_ATTEMPTS, TMS_DS_ERROR, TMS_DS_WALL, TMS_DS_SEED,
-  TMS_DS_LOSS, TMS_DS_CURVE, TMS_DS_W, TMS_DS_W2, TMS_DS_W_HISTORY, TMS_DS_EVAL_CURVE, TMS_DS_B,
+  TMS_DS_LOSS, TMS_DS_LOSS_SE, TMS_DS_CURVE, TMS_DS_W, TMS_DS_W2, TMS_DS_W_HISTORY, TMS_DS_EVAL_CURVE, TMS_DS_B,
   TMS_DS_NORM, TMS_DS_INTERFERENCE, TMS_DS_DIMENSIONALITY, TMS_DS_DSTAR,
   TMS_DS_COUNT
 } tms_results_ds;

@@ -252,7 +252,8 @@ static int write_record(tms_store *st, const tms_point_record *p) {
       int k;
       const void *buf;
     } rows[] = {
-        {TMS_DS_LOSS, &p->loss},        {TMS_DS_CURVE, p->loss_curve},     {TMS_DS_W, p->W},
+        {TMS_DS_LOSS, &p->loss},        {TMS_DS_LOSS_SE, &p->loss_se},     {TMS_DS_CURVE, p->loss_curve},
+        {TMS_DS_W, p->W},
         {TMS_DS_W2, p->W2},             {TMS_DS_W_HISTORY, p->W_history},  {TMS_DS_EVAL_CURVE, p->eval_curve},
         {TMS_DS_B, p->b},               {TMS_DS_NORM, p->norm},            {TMS_DS_INTERFERENCE, p->interference},
         {TMS_DS_DIMENSIONALITY, p->dimensionality}, {TMS_DS_DSTAR, &p->dstar},

@@ -36,7 +36,7 @@ typedef struct {
 typedef struct {
   size_t index;
   tms_status status;
-  double wall_s, loss, dstar;
+  double wall_s, loss, loss_se, dstar;
   const float *loss_curve, *W, *W2, *b;
   const double *norm, *interference, *dimensionality;
   const float *W_history; /* last, so positional initialisers written before it existed leave it NULL */

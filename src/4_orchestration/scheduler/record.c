@@ -42,6 +42,7 @@ tms_point_record tms_rec_view(const tms_rec_layout *L, unsigned char *base) {
   r.status = (tms_status)h->status;
   r.wall_s = h->wall_s;
   r.loss = h->loss;
+  r.loss_se = h->loss_se;
   r.dstar = h->dstar;
   r.norm = (const double *)(void *)(base + L->off_norm);
   r.interference = (const double *)(void *)(base + L->off_interf);
@@ -63,6 +64,7 @@ void tms_rec_blank(const tms_rec_layout *L, unsigned char *base, int64_t index, 
   h->status = (int32_t)status;
   h->wall_s = 0;
   h->loss = NAN;
+  h->loss_se = NAN;
   h->dstar = NAN;
   size_t N = (size_t)L->n_max;
   double *d = (double *)(void *)(base + L->off_norm);
@@ -81,6 +83,7 @@ tms_status tms_rec_fill(const tms_rec_layout *L, unsigned char *base, const tms_
   tms_rec_header *h = (tms_rec_header *)(void *)base;
   int n = spec->n_features, m = spec->n_hidden;
   h->loss = res->final_loss;
+  h->loss_se = res->loss_se;
   float *c = (float *)(void *)(base + L->off_curve);
   for (size_t k = 0; k < curve_len && k < L->curve_max; k++) c[k] = res->loss_curve[k];
   float *W = (float *)(void *)(base + L->off_W), *b = (float *)(void *)(base + L->off_b);

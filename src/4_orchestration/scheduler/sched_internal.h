@@ -52,7 +52,7 @@ typedef struct {
   int64_t index;
   int32_t status;
   int32_t flags;
-  double wall_s, loss, dstar;
+  double wall_s, loss, loss_se, dstar;
 } tms_rec_header;
 
 typedef struct {
