@@ -1,4 +1,4 @@
-/* kernels large: the large-shape path (kernels_large.h) at 50x20 .. 400x30, with weights and biases shaped like a
+/* kernels large: the large-shape path (kernels_large.h) at 200x20 .. 400x30, with weights and biases shaped like a
  * trained low-density model (a few strong feature directions, the rest small, negative biases), so the output
  * ReLU is mostly dead and the dout-sparse formulation runs, as it does late in a real run. For every variant, every
  * forced formulation (dense, sparse, gram) and the data-driven rule (auto), at densities from 0.005 to 1:
@@ -216,10 +216,10 @@ static void gradcheck(fixture *f, tms_variant v) {
 }
 
 int main(void) {
-  const int shapes[][3] = {{50, 20, 64}, {64, 16, 77}, {200, 20, 128}, {300, 24, 96}, {400, 30, 128}};
+  const int shapes[][3] = {{200, 20, 77}, {256, 16, 64}, {300, 24, 96}, {400, 30, 128}};
   const double densities[] = {0.005, 0.01, 0.05, 0.3, 1.0};
   CHECK(tms_kernels_choose_path(200, 20) == TMS_KERNELS_LARGE, "200x20 takes the large-shape path under auto");
-  CHECK(tms_kernels_choose_path(40, 20) == TMS_KERNELS_GEMM, "40x20 (800 weights) stays on the GEMM path");
+  CHECK(tms_kernels_choose_path(100, 10) == TMS_KERNELS_GEMM, "100x10 (1000 weights) stays on the GEMM path");
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     fixture f;
     fixture_init(&f, shapes[s][2], shapes[s][0], shapes[s][1]);

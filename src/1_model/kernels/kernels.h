@@ -2,7 +2,7 @@
  * Size letters: B batch, N features, M hidden. All arrays row-major float32.
  * W (N, M): row i is W_i, the embedding of feature i (the paper's column). abs: W is W1 (read-in), W2 (N, M)
  * the read-out. Nothing here allocates or does I/O; activations live in a caller-owned tms_acts.
- * Bits: shapes with n*m >= 1000 take the large-shape path (kernels_large.h), which picks per batch, from nonzero
+ * Bits: shapes with n*m >= 4000 take the large-shape path (kernels_large.h), which picks per batch, from nonzero
  * counts of x and of dout only, between sgemm and sparse formulations; the sparse ones sum in another order, so they
  * give other bits than sgemm (a few ulps), and the choice, being made from the data, is the same on every run.
  * Instruction-set paths (isa/isa.h, TMS_ISA=avx512|avx2|generic): the hot loops (row loops, lanes, loss, the data

@@ -7,7 +7,7 @@
 #define TMS_KERNELS_PATH_H
 
 typedef enum {
-  TMS_KERNELS_AUTO = 0, /* lanes for tiny models, cblas above the crossover, LARGE from n*m >= 1000 (the default) */
+  TMS_KERNELS_AUTO = 0, /* lanes for tiny models, cblas above the crossover, LARGE from n*m >= 4000 (the default) */
   TMS_KERNELS_LOOP = 1, /* force the plain loops for every shape */
   TMS_KERNELS_GEMM = 2, /* force cblas_sgemm for every shape */
   TMS_KERNELS_LANES = 3, /* force the 16-row lanes kernels where they fit (n <= 64, m <= 16, n*m <= 256), else LOOP */
