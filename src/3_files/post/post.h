@@ -88,6 +88,7 @@ typedef struct {
   int attack_batch;     /* samples for the vulnerability; 0 = TMS_POST_ATTACK_BATCH */
   int force;            /* overwrite an existing output file */
   int no_vulnerability; /* skip the attack (NaN everywhere) */
+  int threads;          /* threads for the attack (<= 1: the caller's thread only); results do not depend on it */
 } tms_post_options;
 
 void tms_post_options_default(tms_post_options *opt);

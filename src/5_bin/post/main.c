@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h> /* sysconf */
 
 #include "core/version.h"
 #include "post/post.h"
@@ -24,7 +25,7 @@ static void usage(FILE *out) {
           "\n"
           "usage:\n"
           "  tms-post RESULTS.h5 -o POST.h5 [--csv DIR] [--feature I] [--drop-worst] [--attack-batch N]\n"
-          "           [--no-vulnerability] [--force]\n"
+          "           [--no-vulnerability] [--threads N] [--force]\n"
           "  tms-post theory --n N --m M --importance-logspace START STOP NUM --density-logspace START STOP NUM\n"
           "           -o THEORY.h5 [--csv DIR] [--force]\n"
           "  tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
@@ -58,6 +59,8 @@ static void usage(FILE *out) {
           "  --drop-worst           drop each cell's highest-loss done seed before the fractions (as the paper),\n"
           "                         if the cell has at least 2 done seeds. Default: off\n"
           "  --attack-batch N       samples per vulnerability evaluation. Default: 65536\n"
+          "  --threads N            threads for the vulnerability attack (the costly product); the products do\n"
+          "                         not depend on N. Default: every online core\n"
           "                         (cost: n+1 forward passes of N samples per point; on large phase sweeps\n"
           "                         use a smaller N or --no-vulnerability)\n"
           "  --no-vulnerability     skip the attack (/vulnerability/value, per_example all NaN). Default: computed\n"
@@ -201,6 +204,8 @@ static int cmd_theory(int argc, char **argv) {
 static int cmd_post(int argc, char **argv) {
   tms_post_options opt;
   tms_post_options_default(&opt);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  opt.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus; /* the attack's threads: every core by default */
   const char *in = NULL, *out = NULL, *csv = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -218,6 +223,9 @@ static int cmd_post(int argc, char **argv) {
     } else if (strcmp(a, "--attack-batch") == 0 && i + 1 < argc) {
       if (!parse_int(argv[++i], 1, 100000000, &v)) return usage_error("--attack-batch: not a count >= 1: '%s'", argv[i]);
       opt.attack_batch = (int)v;
+    } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
+      if (!parse_int(argv[++i], 1, 256, &v)) return usage_error("--threads: not a count in 1..256: '%s'", argv[i]);
+      opt.threads = (int)v;
     } else if (strcmp(a, "--drop-worst") == 0) {
       opt.drop_worst = 1;
     } else if (strcmp(a, "--no-vulnerability") == 0) {
