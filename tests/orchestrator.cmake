@@ -37,3 +37,9 @@ if(TARGET tms-sweep)
   tms_script_test(NAME run_check_detects_corruption COMMAND bash ${ORCH_DIR}/corrupt.sh $<TARGET_FILE:orch_check>
                   LABELS unit TIMEOUT 120)
 endif()
+if(TARGET tms-sweep AND TARGET tms-store-bench)
+  tms_script_test(NAME store_coalesce_post_threads COMMAND bash ${ORCH_DIR}/coalesce_threads.sh
+                  $<TARGET_FILE:orch_check> LABELS unit TIMEOUT 180)
+  set_property(TEST store_coalesce_post_threads APPEND PROPERTY ENVIRONMENT
+               "TMS_STORE_BENCH=$<TARGET_FILE:tms-store-bench>")
+endif()

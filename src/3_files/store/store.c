@@ -242,58 +242,7 @@ fail:
   return s;
 }
 
-/* Phase 1 of a commit for one record: its results (if done) and its bookkeeping. */
-static int write_record(tms_store *st, const tms_point_record *p) {
-  size_t i = p->index;
-  int32_t attempts = st->attempts[i] + 1, code = (int32_t)p->status;
-  int rc = 0;
-  if (p->status == TMS_OK) {
-    const struct {
-      int k;
-      const void *buf;
-    } rows[] = {
-        {TMS_DS_LOSS, &p->loss},        {TMS_DS_LOSS_SE, &p->loss_se},     {TMS_DS_CURVE, p->loss_curve},
-        {TMS_DS_W, p->W},
-        {TMS_DS_W2, p->W2},             {TMS_DS_W_HISTORY, p->W_history},  {TMS_DS_EVAL_CURVE, p->eval_curve},
-        {TMS_DS_B, p->b},               {TMS_DS_NORM, p->norm},            {TMS_DS_INTERFERENCE, p->interference},
-        {TMS_DS_DIMENSIONALITY, p->dimensionality}, {TMS_DS_DSTAR, &p->dstar},
-    };
-    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-      int k = rows[r].k;
-      /* W2, W_history and eval_curve are optional in a record: written when the file has them and they are given */
-      if (st->ds[k] < 0 || !rows[r].buf) continue;
-      rc |= store_write_row(st, st->ds[k], tms_schema_h5_mem_type(tms_schema_results_ds((tms_results_ds)k)->type),
-                            i, rows[r].buf);
-    }
-  }
-  rc |= store_write_row(st, st->ds[TMS_DS_WALL], H5T_NATIVE_DOUBLE, i, &p->wall_s);
-  rc |= store_write_row(st, st->ds[TMS_DS_ATTEMPTS], H5T_NATIVE_INT32, i, &attempts);
-  rc |= store_write_row(st, st->ds[TMS_DS_ERROR], H5T_NATIVE_INT32, i, &code);
-  if (rc) return -1;
-  st->attempts[i] = attempts;
-  st->errors[i] = code;
-  return 0;
-}
-
-tms_status tms_store_commit(tms_store *st, const tms_point_record *recs, int count, tms_error *err) {
-  /* Phase 1: results (and the bookkeeping of failed attempts). */
-  for (int r = 0; r < count; r++) {
-    if (recs[r].index >= st->count)
-      return tms_error_set(err, TMS_ERR_HDF5, st->path, 0, 0, NULL, "point %zu out of range", recs[r].index);
-    if (write_record(st, &recs[r]) < 0) return store_h5fail(err, st->path, "write a point's results");
-  }
-  if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) return store_h5fail(err, st->path, "flush results");
-  /* Phase 2: statuses, only after the results are on disk. */
-  for (int r = 0; r < count; r++) {
-    size_t i = recs[r].index;
-    uint8_t v = recs[r].status == TMS_OK ? TMS_POINT_DONE : TMS_POINT_FAILED;
-    if (store_write_row(st, st->ds[TMS_DS_STATUS], H5T_NATIVE_UINT8, i, &v) < 0)
-      return store_h5fail(err, st->path, "write a point's status");
-    st->status[i] = v;
-  }
-  if (H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) return store_h5fail(err, st->path, "flush statuses");
-  return TMS_OK;
-}
+/* tms_store_commit: commit.c (coalesced writes, same order of results, flush, statuses, flush). */
 
 tms_status tms_store_close(tms_store *st, tms_error *err) {
   if (!st) return TMS_OK;

@@ -8,7 +8,7 @@
 
 #include "sched_internal.h"
 
-enum { COMMIT_MAX_RECORDS = 1024 };
+enum { COMMIT_MAX_RECORDS = 1 << 17 }; /* a commit is two fsyncs: batch by time (bench/README.md, "Committing") */
 #define COMMIT_EVERY_S 0.5
 
 /* Counts come from the root's per-point states. The rate counts the training done on running points too (known
