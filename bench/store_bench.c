@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
   memset(&sweep, 0, sizeof sweep);
   tms_error err;
   tms_store *st = NULL;
-  tms_store_provenance prov = {"bench", "bench", "bench", "bench", 1, 1};
+  tms_store_provenance prov = {"bench", "bench", "bench", "bench", 1, 1, "bench", "bench"};
   int rc = 1;
   if (tms_sweep_load(&sweep, argv[1], &err) == TMS_OK && tms_grid_validate(&sweep, &err) == TMS_OK) {
     double t = MPI_Wtime();
