@@ -7,8 +7,8 @@
 # start SIGUSR1 can reach a rank before its handler is installed: exit 138, a timing case, not a memory one).
 # Usage: bash tests/run.sh [extra ctest args, e.g. -L unit]
 # Env: TMS_BUILD_DIR (default build), TMS_SANITIZE_BUILD_DIR (default <build>-sanitize),
-#      TMS_SANITIZE_SUITE=1 runs the sanitizer pass (.ci/run sets it; off by default for now, so that a landing
-#      on the shared 2-core machine stays a few minutes).
+#      TMS_SANITIZE_SUITE=0 skips the sanitizer pass (on by default, as in CI; 0 for a quick local run)
+
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${TMS_BUILD_DIR:-build}
@@ -18,7 +18,7 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DTMS_WERROR=ON
 cmake --build "$BUILD" -j "$JOBS"
 ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" "$@"
 
-if [ "${TMS_SANITIZE_SUITE:-0}" = 1 ]; then
+if [ "${TMS_SANITIZE_SUITE:-1}" = 1 ]; then
   echo "== the same suite under ASan + UBSan + LSan ($SAN)"
   cmake -S . -B "$SAN" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTMS_WERROR=ON -DTMS_SANITIZE=ON
   cmake --build "$SAN" -j "$JOBS"
