@@ -5,17 +5,20 @@ source "$(dirname "$0")/common.sh"
 run 1 run "$SWEEPS/kill.yaml" -o "$WORK/ref.h5" --quiet || fail "uninterrupted run: exit $?"
 out="$WORK/s.h5"
 
-# Alone, SIGTERM.
-"$TMS_SWEEP" run "$SWEEPS/kill.yaml" -o "$out" --quiet & pid=$!
-while [ ! -e "$out" ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+# Alone, SIGTERM. Its points are 20x longer than kill.yaml's, so that even a fast
+# machine is still mid-sweep when the signal lands (a kill.yaml point takes ~20 ms with the fused step).
+sed -e 's/steps: 15000,/steps: 300000,/' "$SWEEPS/kill.yaml" > "$WORK/slow.yaml"
+slow="$WORK/slow.h5"
+"$TMS_SWEEP" run "$WORK/slow.yaml" -o "$slow" --quiet & pid=$!
+while [ ! -e "$slow" ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
 sleep 0.3; kill -TERM $pid; rc=0; wait $pid || rc=$?
 [ $rc = 75 ] || fail "SIGTERM alone: exit $rc, expected 75"
-counts=$(complete "$out"); echo "after SIGTERM: $counts"
+counts=$(complete "$slow"); echo "after SIGTERM: $counts"
 case "$counts" in *"pending=0 "*) fail "SIGTERM came too late to test anything: $counts";; esac
-grep -qx "stopping=1" "$out.progress" || fail "progress file does not say stopping: $(cat "$out.progress")"
+grep -qx "stopping=1" "$slow.progress" || fail "progress file does not say stopping: $(cat "$slow.progress")"
 
 # Under mpirun, SIGUSR1 to the launcher (Open MPI forwards it to every rank).
-"$MPIEXEC" -np 3 --oversubscribe "$TMS_SWEEP" run "$SWEEPS/kill.yaml" -o "$out" --resume --quiet 2>/dev/null & pid=$!
+"$MPIEXEC" -np 3 --oversubscribe "$TMS_SWEEP" run "$SWEEPS/kill.yaml" -o "$out" --quiet 2>/dev/null & pid=$!
 sleep 1.5; kill -USR1 $pid; rc=0; wait $pid || rc=$?
 echo "after SIGUSR1 (3 ranks): exit $rc, $(complete "$out")"
 [ $rc = 75 ] || [ $rc = 0 ] || fail "SIGUSR1 under mpirun: exit $rc, expected 75 (or 0 if it had finished)"
