@@ -9,4 +9,5 @@ $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake pkg-config git \
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libopenblas-dev libyaml-dev \
   python3 python3-h5py python3-numpy python3-matplotlib \
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev \
+  slurm-wlm munge  # the slurm CTest case brings up a single-node Slurm with these

@@ -23,6 +23,10 @@ if(TARGET tms-sweep)
                   LABELS mpi slow TIMEOUT 180)
   tms_script_test(NAME run_signals COMMAND bash ${ORCH_DIR}/signals.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 180)
+  # A real single-node Slurm (munge, slurmctld, slurmd) under a temp dir: time limit -> requeue -> resume -> equal to
+  # a direct run, and the afterok post job. Skips (77) where Slurm is not installed.
+  tms_script_test(NAME slurm_requeue COMMAND bash ${TMS_TEST_DIR}/slurm/requeue.sh $<TARGET_FILE:orch_check>
+                  LABELS slurm slow TIMEOUT 900)
   # 12 SIGKILLs (group, root, worker in turn) of 3-rank runs, each resumed, rounds bitwise equal; `bash
   # tests/orchestrator/kill_soak.sh ORCH_CHECK 100` is the long soak.
   tms_script_test(NAME run_kill_soak COMMAND bash ${ORCH_DIR}/kill_soak.sh $<TARGET_FILE:orch_check> 12 3
