@@ -147,6 +147,12 @@ def main():
     tms = os.path.abspath(os.path.join(a.bin, "tms-sweep"))
     ranks = [1, 2, 4] if a.quick else [1, 2, 4, 8, 16]
     res = dict(machine=os.uname().nodename, cores=os.cpu_count(), time=time.strftime("%FT%TZ", time.gmtime()))
+    # Parts not run now keep their figures from the file (with the time they were measured), so one part can be
+    # measured again alone.
+    kept = {}
+    if os.path.exists(a.out):
+        with open(a.out) as f:
+            kept = json.load(f)
     with tempfile.TemporaryDirectory() as work:
         parts = a.parts.split(",")
         if "dispatch" in parts:
@@ -157,6 +163,10 @@ def main():
         if "costs" in parts:
             print("cost of each full sweep's points (each run alone briefly, longest points first):", flush=True)
             res["costs"] = costs(tms, FULL, 2 if a.quick else 6, work)
+    for key, part in (("dispatch", "dispatch"), ("e2_full", "e2"), ("costs", "costs")):
+        if key not in res and key in kept:
+            res[key] = kept[key]
+            res.setdefault("kept_from", {})[key] = kept.get("kept_from", {}).get(key, kept.get("time"))
     if "dispatch" in res and "costs" in res:
         estimate(res)
     with open(a.out, "w") as f:

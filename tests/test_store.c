@@ -61,6 +61,64 @@ static void read_ds(hid_t f, const char *name, hid_t t, void *buf) {
   }
 }
 
+/* A grid larger than one slice of store_write_params (16,384 points), with slice boundaries inside rows of every
+ * grid dim: every point's /params values and seed are those of its spec. */
+static const char *yaml_big =
+    "schema: tms-sweep/1\n"
+    "name: store-slices\n"
+    "seed: 9\n"
+    "fixed: {n_features: 2, n_hidden: 1, steps: 2, log_every: 1}\n"
+    "axes:\n"
+    "  variant: {values: [relu_out, linear]}\n"
+    "  density: {logspace: {start: 0, stop: -2, num: 37}}\n"
+    "  lr: {logspace: {start: -3, stop: -2, num: 13}}\n"
+    "replicates: 29\n";
+
+static void sliced_params(const tms_store_provenance *prov) {
+  const char *path = "test_store_slices.h5";
+  remove(path);
+  tms_sweep s;
+  if (!parse(&s, yaml_big)) return;
+  size_t n = tms_grid_count(&s);
+  CHECK(n == 2 * 37 * 13 * 29 && n > 16384, "%zu points", n);
+  tms_store *st = NULL;
+  tms_error e;
+  CHECK(tms_store_create(&st, path, &s, prov, 0, &e) == TMS_OK, "create the large file: %s", e.msg);
+  tms_store_close(st, &e);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  double *dens = malloc(n * sizeof *dens), *lr = malloc(n * sizeof *lr), *nf = malloc(n * sizeof *nf);
+  int8_t *var = malloc(n);
+  uint64_t *seed = malloc(n * sizeof *seed);
+  CHECK(f >= 0 && dens && lr && nf && var && seed, "open the large file");
+  if (f >= 0 && dens && lr && nf && var && seed) {
+    read_ds(f, "/params/density", H5T_NATIVE_DOUBLE, dens);
+    read_ds(f, "/params/lr", H5T_NATIVE_DOUBLE, lr);
+    read_ds(f, "/params/n_features", H5T_NATIVE_DOUBLE, nf);
+    read_ds(f, "/params/variant", H5T_NATIVE_INT8, var);
+    read_ds(f, "/points/seed", H5T_NATIVE_UINT64, seed);
+    size_t bad = 0, first = 0;
+    for (size_t i = 0; i < n; i++) {
+      tms_spec sp;
+      tms_grid_spec(&s, i, &sp, &e);
+      if (dens[i] != sp.density || lr[i] != sp.lr || nf[i] != sp.n_features || var[i] != (int8_t)sp.variant ||
+          seed[i] != sp.seed) {
+        if (!bad) first = i;
+        bad++;
+      }
+    }
+    CHECK(bad == 0, "%zu of %zu points have /params or seeds other than their spec's (first: point %zu)", bad, n,
+          first);
+  }
+  if (f >= 0) H5Fclose(f);
+  free(dens);
+  free(lr);
+  free(nf);
+  free(var);
+  free(seed);
+  tms_sweep_free(&s);
+  remove(path);
+}
+
 int main(void) {
   MPI_Init(NULL, NULL);
   const char *path = "test_store_out.h5";
@@ -160,6 +218,7 @@ int main(void) {
           "provenance attributes present");
     H5Fclose(f);
   }
+  sliced_params(&prov);
   free(cv);
   tms_sweep_free(&a);
   tms_sweep_free(&b);

@@ -52,65 +52,6 @@ static const void *rec_row(const tms_point_record *p, int k) {
   }
 }
 
-/* Selects the points [a, a + len) (C order over the grid) with all their trailing elements in fs: the range is cut
- * into at most 2 x rank rectangular blocks, each the largest aligned block that starts where the last one ended. */
-static int select_range(hid_t fs, const tms_store *st, int rank, const hsize_t *dims, size_t a, size_t len) {
-  const int r = st->ext.rank;
-  int first = 1;
-  while (len > 0) {
-    hsize_t start[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL], count[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL];
-    size_t rest = a;
-    for (int k = r - 1; k >= 0; k--) {
-      start[k] = rest % st->ext.dims[k];
-      rest /= st->ext.dims[k];
-      count[k] = 1;
-    }
-    /* The outermost grid dim j whose sub-blocks (stride = points of the dims after j) a is aligned to and len
-     * holds at least one of. */
-    int j = r - 1;
-    size_t stride = 1;
-    for (;;) {
-      size_t up = stride * st->ext.dims[j];
-      if (j == 0 || a % up != 0 || len < up) break;
-      stride = up;
-      j--;
-    }
-    size_t c = len / stride, room = st->ext.dims[j] - (size_t)start[j];
-    if (c > room) c = room;
-    count[j] = c;
-    for (int k = j + 1; k < r; k++) count[k] = st->ext.dims[k]; /* aligned: start[k] is 0 */
-    for (int k = r; k < rank; k++) {
-      start[k] = 0;
-      count[k] = dims[k];
-    }
-    if (H5Sselect_hyperslab(fs, first ? H5S_SELECT_SET : H5S_SELECT_OR, start, NULL, count, NULL) < 0) return -1;
-    first = 0;
-    a += c * stride;
-    len -= c * stride;
-  }
-  return 0;
-}
-
-/* Writes rows of len consecutive points starting at point a, from buf (len rows of the dataset's row size). */
-static int write_run(const tms_store *st, hid_t d, hid_t mtype, size_t a, size_t len, const void *buf) {
-  hid_t fs = H5Dget_space(d);
-  if (fs < 0) return -1;
-  hsize_t dims[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL];
-  int rank = H5Sget_simple_extent_ndims(fs);
-  int rc = -1;
-  if (rank >= st->ext.rank && rank <= TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL) {
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    hsize_t n = len;
-    for (int k = st->ext.rank; k < rank; k++) n *= dims[k];
-    hid_t ms = H5Screate_simple(1, &n, NULL);
-    if (ms >= 0 && select_range(fs, st, rank, dims, a, len) == 0 && H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
-      rc = 0;
-    if (ms >= 0) H5Sclose(ms);
-  }
-  H5Sclose(fs);
-  return rc;
-}
-
 /* Bytes of one point's row of dataset d. */
 static size_t row_bytes(const tms_store *st, hid_t d, hid_t mtype) {
   hid_t fs = H5Dget_space(d);
@@ -159,7 +100,7 @@ static int write_dataset(const tms_store *st, int k, const entry *es, size_t n, 
       else break;
       len++;
     }
-    if (write_run(st, d, mtype, es[at].index, len, scratch) < 0) return -1;
+    if (store_run_io(d, &st->ext, mtype, es[at].index, len, scratch, 1) < 0) return -1;
     at += len;
   }
   return 0;

@@ -110,35 +110,62 @@ hid_t store_dataset_create(hid_t file, const char *name, hid_t ftype, int rank, 
   return d;
 }
 
-int store_write_row(const tms_store *st, hid_t d, hid_t mtype, size_t index, const void *buf) {
+/* Selects the points [a, a + len) (C order over the grid of e) with all their trailing elements in fs: the range is
+ * cut into at most 2 x rank rectangular blocks, each the largest aligned block that starts where the last one ended. */
+static int select_range(hid_t fs, const tms_schema_extent *e, int rank, const hsize_t *dims, size_t a, size_t len) {
+  const int r = e->rank;
+  int first = 1;
+  while (len > 0) {
+    hsize_t start[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL], count[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL];
+    size_t rest = a;
+    for (int k = r - 1; k >= 0; k--) {
+      start[k] = rest % e->dims[k];
+      rest /= e->dims[k];
+      count[k] = 1;
+    }
+    /* The outermost grid dim j whose sub-blocks (stride = points of the dims after j) a is aligned to and len
+     * holds at least one of. */
+    int j = r - 1;
+    size_t stride = 1;
+    for (;;) {
+      size_t up = stride * e->dims[j];
+      if (j == 0 || a % up != 0 || len < up) break;
+      stride = up;
+      j--;
+    }
+    size_t c = len / stride, room = e->dims[j] - (size_t)start[j];
+    if (c > room) c = room;
+    count[j] = c;
+    for (int k = j + 1; k < r; k++) count[k] = e->dims[k]; /* aligned: start[k] is 0 */
+    for (int k = r; k < rank; k++) {
+      start[k] = 0;
+      count[k] = dims[k];
+    }
+    if (H5Sselect_hyperslab(fs, first ? H5S_SELECT_SET : H5S_SELECT_OR, start, NULL, count, NULL) < 0) return -1;
+    first = 0;
+    a += c * stride;
+    len -= c * stride;
+  }
+  return 0;
+}
+
+int store_run_io(hid_t d, const tms_schema_extent *e, hid_t mtype, size_t a, size_t len, void *buf, int write) {
+  if (len == 0) return 0;
   hid_t fs = H5Dget_space(d);
   if (fs < 0) return -1;
+  hsize_t dims[TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL];
   int rank = H5Sget_simple_extent_ndims(fs);
-  enum { MAXR = TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL };
-  if (rank < st->ext.rank || rank > MAXR) {
-    H5Sclose(fs);
-    return -1;
-  }
-  hsize_t dims[MAXR], start[MAXR], count[MAXR];
-  H5Sget_simple_extent_dims(fs, dims, NULL);
-  size_t rest = index;
-  for (int k = st->ext.rank - 1; k >= 0; k--) {
-    start[k] = rest % st->ext.dims[k];
-    rest /= st->ext.dims[k];
-    count[k] = 1;
-  }
-  hsize_t n = 1;
-  for (int k = st->ext.rank; k < rank; k++) {
-    start[k] = 0;
-    count[k] = dims[k];
-    n *= dims[k];
-  }
-  hid_t ms = H5Screate_simple(1, &n, NULL);
   int rc = -1;
-  if (ms >= 0 && H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-      H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
-    rc = 0;
-  if (ms >= 0) H5Sclose(ms);
+  if (rank >= e->rank && rank <= TMS_SCHEMA_MAX_RANK + TMS_SCHEMA_MAX_TRAIL) {
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    hsize_t n = len;
+    for (int k = e->rank; k < rank; k++) n *= dims[k];
+    hid_t ms = H5Screate_simple(1, &n, NULL);
+    if (ms >= 0 && select_range(fs, e, rank, dims, a, len) == 0 &&
+        (write ? H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, buf) : H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf)) >= 0)
+      rc = 0;
+    if (ms >= 0) H5Sclose(ms);
+  }
   H5Sclose(fs);
   return rc;
 }

@@ -143,74 +143,98 @@ static void param_column(const tms_param_info *info, const tms_spec *specs, size
   }
 }
 
-/* /params/<key> for every registry parameter except sparsity, and /points/seed; all points. With create = 0
- * the datasets exist already (forced resume) and only their data is rewritten. */
+/* Opens (create = 0) or creates dataset /params/<key> of registry parameter info, grid-shaped; enum datasets get
+ * their choices as an attribute at creation. */
+static hid_t param_dataset(tms_store *st, const tms_param_info *info, int create) {
+  char name[128];
+  snprintf(name, sizeof name, TMS_SCHEMA_PARAMS "/%s", info->key);
+  if (!create) return H5Dopen2(st->file, name, H5P_DEFAULT);
+  hsize_t dims[TMS_SCHEMA_MAX_RANK];
+  for (int k = 0; k < st->ext.rank; k++) dims[k] = st->ext.dims[k];
+  int is_enum = info->kind == TMS_PARAM_ENUM;
+  hid_t d = store_dataset_create(st->file, name, is_enum ? H5T_STD_I8LE : H5T_IEEE_F64LE, st->ext.rank, dims,
+                                 H5T_NATIVE_INT8, NULL);
+  if (d >= 0 && is_enum) {
+    const char *names[64];
+    size_t nc = 0;
+    while (info->choices[nc] && nc < 64) {
+      names[nc] = info->choices[nc];
+      nc++;
+    }
+    if (store_attr_strs(d, TMS_A_CHOICES, names, nc) < 0) {
+      H5Dclose(d);
+      d = -1;
+    }
+  }
+  return d;
+}
+
+/* Points per slice of store_write_params: its specs and columns take ~3 MB, whatever the sweep's size (one
+ * tms_spec per point of a 1.3M-point sweep held at once took 220 MB of the root's memory). */
+enum { PARAM_SLICE = 16384 };
+
+/* Points [a, a + len) of every /params dataset (pd[p], -1 for the parameter that is not stored) and of
+ * /points/seed, one write per dataset; specs, num, code and seed have room for len points. */
+static tms_status write_param_slice(tms_store *st, const tms_sweep *sweep, const hid_t *pd, size_t a, size_t len,
+                                    tms_spec *specs, double *num, int8_t *code, uint64_t *seed, tms_error *err) {
+  tms_status s = TMS_OK;
+  for (size_t i = 0; i < len && s == TMS_OK; i++) {
+    s = tms_grid_spec(sweep, a + i, &specs[i], err);
+    seed[i] = specs[i].seed;
+  }
+  if (s != TMS_OK) return s;
+  if (store_run_io(st->ds[TMS_DS_SEED], &st->ext, H5T_NATIVE_UINT64, a, len, seed, 1) < 0)
+    return store_h5fail(err, st->path, "write /points/seed");
+  for (int p = 0; p < tms_param_count(); p++) {
+    if (pd[p] < 0) continue;
+    const tms_param_info *info = tms_param_at(p);
+    param_column(info, specs, len, num, code);
+    int is_enum = info->kind == TMS_PARAM_ENUM;
+    if (store_run_io(pd[p], &st->ext, is_enum ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE, a, len,
+                     is_enum ? (void *)code : (void *)num, 1) < 0)
+      return store_h5fail(err, st->path, "write a /params dataset");
+  }
+  return TMS_OK;
+}
+
+/* /params/<key> for every registry parameter except sparsity, and /points/seed; all points, PARAM_SLICE at a time.
+ * With create = 0 the datasets exist already (forced resume) and only their data is rewritten. */
 tms_status store_write_params(tms_store *st, const tms_sweep *sweep, int create, hid_t *attach, int *n_attach,
                                tms_error *err) {
   int np = tms_param_count();
-  double *num = malloc(st->count * sizeof *num);
-  int8_t *code = malloc(st->count * sizeof *code);
-  uint64_t *seed = malloc(st->count * sizeof *seed);
-  tms_spec *specs = malloc(st->count * sizeof *specs);
+  size_t slice = st->count < PARAM_SLICE ? (st->count ? st->count : 1) : PARAM_SLICE;
+  double *num = malloc(slice * sizeof *num);
+  int8_t *code = malloc(slice * sizeof *code);
+  uint64_t *seed = malloc(slice * sizeof *seed);
+  tms_spec *specs = malloc(slice * sizeof *specs);
+  hid_t *pd = malloc((size_t)np * sizeof *pd);
   tms_status s = TMS_OK;
-  if (!num || !code || !seed || !specs) {
-    s = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for %zu points' parameters", st->count);
-    goto done;
+  if (!num || !code || !seed || !specs || !pd) {
+    s = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for %zu points' parameters", slice);
+    np = 0;
   }
-  for (size_t i = 0; i < st->count && s == TMS_OK; i++) {
-    s = tms_grid_spec(sweep, i, &specs[i], err);
-    seed[i] = specs[i].seed;
-  }
-  if (s != TMS_OK) goto done;
-  if (store_write_all(st->ds[TMS_DS_SEED], H5T_NATIVE_UINT64, seed) < 0) {
-    s = store_h5fail(err, st->path, "write /points/seed");
-    goto done;
-  }
-  hsize_t dims[TMS_SCHEMA_MAX_RANK];
-  for (int k = 0; k < st->ext.rank; k++) dims[k] = st->ext.dims[k];
-  for (int p = 0; p < np && s == TMS_OK; p++) {
-    const tms_param_info *info = tms_param_at(p);
+  int opened = 0;
+  for (; opened < np && s == TMS_OK; opened++) {
+    const tms_param_info *info = tms_param_at(opened);
+    pd[opened] = -1;
     if (strcmp(info->key, TMS_SCHEMA_NOT_STORED) == 0) continue; /* density is stored */
-    char name[128];
-    snprintf(name, sizeof name, TMS_SCHEMA_PARAMS "/%s", info->key);
-    int is_enum = info->kind == TMS_PARAM_ENUM;
-    param_column(info, specs, st->count, num, code);
-    hid_t d;
-    if (create) {
-      d = is_enum ? store_dataset_create(st->file, name, H5T_STD_I8LE, st->ext.rank, dims, H5T_NATIVE_INT8, NULL)
-                  : store_dataset_create(st->file, name, H5T_IEEE_F64LE, st->ext.rank, dims, H5T_NATIVE_INT8, NULL);
-    } else {
-      d = H5Dopen2(st->file, name, H5P_DEFAULT);
-    }
-    if (d < 0) {
+    pd[opened] = param_dataset(st, info, create);
+    if (pd[opened] < 0)
       s = store_h5fail(err, st->path, create ? "create a /params dataset" : "open a /params dataset");
-      break;
-    }
-    int rc = is_enum ? store_write_all(d, H5T_NATIVE_INT8, code) : store_write_all(d, H5T_NATIVE_DOUBLE, num);
-    if (rc == 0 && is_enum && create) {
-      const char *names[64];
-      size_t nc = 0;
-      while (info->choices[nc] && nc < 64) {
-        names[nc] = info->choices[nc];
-        nc++;
-      }
-      rc = store_attr_strs(d, TMS_A_CHOICES, names, nc);
-    }
-    if (rc < 0) {
-      H5Dclose(d);
-      s = store_h5fail(err, st->path, "write a /params dataset");
-      break;
-    }
-    if (create && attach)
-      attach[(*n_attach)++] = d;
-    else
-      H5Dclose(d);
   }
-done:
+  for (size_t a = 0; a < st->count && s == TMS_OK; a += slice)
+    s = write_param_slice(st, sweep, pd, a, st->count - a < slice ? st->count - a : slice, specs, num, code, seed,
+                          err);
+  for (int p = 0; p < opened; p++) {
+    if (pd[p] < 0) continue;
+    if (s == TMS_OK && create && attach) attach[(*n_attach)++] = pd[p]; /* the caller closes them */
+    else H5Dclose(pd[p]);
+  }
   free(num);
   free(code);
   free(seed);
   free(specs);
+  free(pd);
   return s;
 }
 

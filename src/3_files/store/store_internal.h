@@ -31,8 +31,9 @@ int store_attr_read_str(hid_t loc, const char *name, char *buf, size_t size);
 /* Contiguous dataset, allocated early at full size, filled with *fill (if not NULL); creates intermediate groups. */
 hid_t store_dataset_create(hid_t file, const char *name, hid_t ftype, int rank, const hsize_t *dims, hid_t fill_mtype,
                            const void *fill);
-/* Writes the trailing row of grid point index (C order over the grid dims) of dataset d. */
-int store_write_row(const tms_store *st, hid_t d, hid_t mtype, size_t index, const void *buf);
+/* Writes (write = 1) or reads the rows of the len consecutive points from point a (C order over the grid of e),
+ * all trailing elements, of dataset d from/into buf: one H5Dwrite/H5Dread of at most 2 x rank blocks. */
+int store_run_io(hid_t d, const tms_schema_extent *e, hid_t mtype, size_t a, size_t len, void *buf, int write);
 int store_write_all(hid_t d, hid_t mtype, const void *buf);
 hid_t store_open_fapl(void); /* MPI-IO on MPI_COMM_SELF */
 
