@@ -12,3 +12,4 @@ tms_test(NAME post_neurons SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS u
 tms_test(NAME post_theory_agreement SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS agreement)
 # end to end (runs tms-sweep as a singleton MPI program, so labelled mpi)
 tms_script_test(NAME post_e2e COMMAND bash ${TMS_TEST_DIR}/post/e2e.sh LABELS mpi TIMEOUT 60)
+tms_script_test(NAME files_netcdf_xarray COMMAND bash ${TMS_TEST_DIR}/post/netcdf.sh LABELS unit TIMEOUT 120)

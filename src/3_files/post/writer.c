@@ -150,6 +150,7 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
     put(&w, TMS_PDS_W2_SCALED, pp->W2_scaled);
   }
   if (w.st == TMS_OK) w.st = copy_axes(file, res->path, err);
+  if (w.st == TMS_OK) w.st = tms_schema_h5_netcdf(file, path, TMS_FILE_POST, &w.ext, names, err);
   if (H5Fclose(file) < 0 && w.st == TMS_OK)
     w.st = tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL, "cannot close (flush) the post file");
   if (w.st != TMS_OK && err && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);

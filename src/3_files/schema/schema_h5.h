@@ -17,4 +17,10 @@ int tms_schema_h5_type_is(hid_t dtype, tms_schema_type t);
 tms_status tms_schema_check_h5(hid_t file, const char *path, tms_schema_file kind, int strict,
                                tms_schema_extent *out, tms_error *err);
 
+/* The netCDF-4 view (netcdf.c): dimension scales for every dim of every dataset of the table present in the file,
+ * named dim_names[0..rank) for the grid and feature, hidden, curve, snapshot, eval, class after it, linked into the
+ * root and each group that uses them; string scales get _Encoding. The grid scales /axes/<dim> must exist. */
+tms_status tms_schema_h5_netcdf(hid_t file, const char *path, tms_schema_file kind, const tms_schema_extent *e,
+                                const char *const *dim_names, tms_error *err);
+
 #endif

@@ -113,6 +113,11 @@ static tms_status build(tms_store *st, const tms_sweep *sweep, const char *tmp, 
   if (s == TMS_OK) s = store_write_params(st, sweep, 1, attach, &n_attach, err);
   if (s == TMS_OK) s = store_write_axes(st, sweep, attach, n_attach, err);
   for (int i = first_param; i < n_attach; i++) H5Dclose(attach[i]);
+  if (s == TMS_OK) { /* the netCDF-4 view: trailing dims' scales, links for xarray and ncdump */
+    const char *names[TMS_SCHEMA_MAX_RANK];
+    for (int k = 0; k < st->ext.rank; k++) names[k] = k < sweep->n_axes ? sweep->axes[k].name : TMS_SCHEMA_REPLICATE;
+    s = tms_schema_h5_netcdf(st->file, tmp, TMS_FILE_RESULTS, &st->ext, names, err);
+  }
   /* Every piece of metadata goes to disk now; afterwards only raw data changes. */
   if (s == TMS_OK && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) s = store_h5fail(err, tmp, "flush the new file");
   return s;

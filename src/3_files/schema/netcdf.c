@@ -1,0 +1,128 @@
+/* netcdf: the netCDF-4 reading of a results or post file (xarray with engine="h5netcdf", ncdump). Every dim of
+ * every dataset in the tables gets an HDF5 dimension scale: the grid dims are /axes/<dim> (written by the store or
+ * copied by tms-post), the trailing dims are index scales /axes/feature, /axes/hidden, ... made here. netCDF finds
+ * a dimension in the variable's group or an ancestor, and xarray takes coordinates from the opened group only, so
+ * each scale is also hard-linked (the same object, no copy) into the root group and into every group holding a
+ * dataset that uses it. Fixed-length string scales (parallel HDF5 cannot write variable-length data) carry
+ * _Encoding = "utf-8", which xarray decodes to str.
+ * Invariant: called once, while the file's metadata is being created (before the store's first flush). */
+#include <hdf5_hl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/schema_h5.h"
+
+typedef struct {
+  hid_t file;
+  const char *path;
+  const tms_schema_extent *e;
+  char names[TMS_SCHEMA_MAX_RANK][96]; /* grid dim names */
+  tms_error *err;
+} nc_ctx;
+
+static tms_status fail(nc_ctx *c, const char *what, const char *obj) {
+  return tms_error_set(c->err, TMS_ERR_HDF5, c->path, 0, 0, obj, "cannot %s %s (netCDF dimensions)", what, obj);
+}
+
+/* Whether every link of path exists (H5Lexists fails on a missing intermediate group, so test link by link). */
+static int exists(hid_t loc, const char *path) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char saved = *p;
+    *p = '\0';
+    htri_t ok = 0;
+    H5E_BEGIN_TRY { ok = H5Lexists(loc, buf, H5P_DEFAULT); }
+    H5E_END_TRY;
+    *p = saved;
+    if (ok <= 0) return 0;
+    if (saved == '\0') return 1;
+  }
+}
+
+/* Links /axes/<dim> as <group>/<dim> unless something of that name is there already. */
+static tms_status link_scale(nc_ctx *c, const char *group, const char *dim) {
+  char src[160], dst[200];
+  snprintf(src, sizeof src, TMS_SCHEMA_AXES "/%s", dim);
+  snprintf(dst, sizeof dst, "%s/%s", group, dim);
+  if (exists(c->file, dst)) return TMS_OK;
+  return H5Lcreate_hard(c->file, src, c->file, dst, H5P_DEFAULT, H5P_DEFAULT) < 0 ? fail(c, "link", dst) : TMS_OK;
+}
+
+/* /axes/<dim> becomes a dimension scale (a string one gets _Encoding); trailing dims are created as 0..size-1. */
+static tms_status make_scale(nc_ctx *c, const char *dim, size_t size, int create) {
+  char path[160];
+  snprintf(path, sizeof path, TMS_SCHEMA_AXES "/%s", dim);
+  if (create && !exists(c->file, path)) {
+    if (size == 0) return TMS_OK; /* an absent dim (no W history, ...) */
+    int64_t *idx = malloc(size * sizeof *idx);
+    if (!idx) return tms_error_set(c->err, TMS_ERR_NOMEM, c->path, 0, 0, NULL, "no memory for %s", path);
+    for (size_t i = 0; i < size; i++) idx[i] = (int64_t)i;
+    hsize_t n = size;
+    herr_t rc = H5LTmake_dataset(c->file, path, 1, &n, H5T_NATIVE_INT64, idx);
+    free(idx);
+    if (rc < 0) return fail(c, "create", path);
+  }
+  hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT);
+  if (d < 0) return fail(c, "open", path);
+  tms_status st = TMS_OK;
+  if (H5DSis_scale(d) <= 0 && H5DSset_scale(d, dim) < 0) st = fail(c, "make a scale of", path);
+  hid_t t = H5Dget_type(d);
+  if (st == TMS_OK && H5Tget_class(t) == H5T_STRING && H5LTfind_attribute(d, "_Encoding") == 0 && H5LTset_attribute_string(c->file, path, "_Encoding", "utf-8") < 0)
+    st = fail(c, "mark the encoding of", path);
+  H5Tclose(t);
+  H5Dclose(d);
+  return st;
+}
+
+/* Attaches scale `dim` to dimension k of dataset path and links the scale into the dataset's group. */
+static tms_status attach(nc_ctx *c, const char *path, unsigned k, const char *dim) {
+  char scale[160], group[160];
+  snprintf(scale, sizeof scale, TMS_SCHEMA_AXES "/%s", dim);
+  if (!exists(c->file, scale)) return TMS_OK;
+  hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT), s = H5Dopen2(c->file, scale, H5P_DEFAULT);
+  tms_status st = TMS_OK;
+  if (d < 0 || s < 0) st = fail(c, "open", path);
+  else if (H5DSis_attached(d, s, k) <= 0 && H5DSattach_scale(d, s, k) < 0) st = fail(c, "attach a scale to", path);
+  if (d >= 0) H5Dclose(d);
+  if (s >= 0) H5Dclose(s);
+  snprintf(group, sizeof group, "%s", path);
+  char *slash = strrchr(group, '/');
+  if (slash) *slash = '\0';
+  if (st == TMS_OK && group[0]) st = link_scale(c, group, dim);
+  return st;
+}
+
+/* Every dim of one table row, if the row is in the file. */
+static tms_status attach_row(nc_ctx *c, const tms_schema_dataset *d) {
+  if (!exists(c->file, d->path)) return TMS_OK;
+  int lead = d->lead == TMS_LEAD_CELLS ? c->e->rank - 1 : c->e->rank;
+  tms_status st = TMS_OK;
+  for (int k = 0; k < lead && st == TMS_OK; k++) st = attach(c, d->path, (unsigned)k, c->names[k]);
+  for (int t = 0; t < TMS_SCHEMA_MAX_TRAIL && d->trail[t] != TMS_DIM_NONE && st == TMS_OK; t++)
+    st = attach(c, d->path, (unsigned)(lead + t), tms_schema_dim_name(d->trail[t]));
+  return st;
+}
+
+tms_status tms_schema_h5_netcdf(hid_t file, const char *path, tms_schema_file kind, const tms_schema_extent *e,
+                                const char *const *dim_names, tms_error *err) {
+  nc_ctx c = {file, path, e, {{0}}, err};
+  for (int k = 0; k < e->rank; k++) snprintf(c.names[k], sizeof c.names[k], "%s", dim_names[k]);
+  tms_status st = TMS_OK;
+  for (int k = 0; k < e->rank && st == TMS_OK; k++) st = make_scale(&c, c.names[k], e->dims[k], 0);
+  for (int t = TMS_DIM_CURVE; t < TMS_DIM_COUNT && st == TMS_OK; t++)
+    st = make_scale(&c, tms_schema_dim_name((tms_schema_dim)t), tms_schema_dim_size((tms_schema_dim)t, e), 1);
+  int count;
+  const tms_schema_dataset *tab = tms_schema_datasets(kind, &count);
+  for (int i = 0; i < count && st == TMS_OK; i++) st = attach_row(&c, &tab[i]);
+  /* the root sees every dim, so groups without their own links (/params) resolve them too */
+  for (int k = 0; k < e->rank && st == TMS_OK; k++) st = link_scale(&c, "", c.names[k]);
+  for (int t = TMS_DIM_CURVE; t < TMS_DIM_COUNT && st == TMS_OK; t++) {
+    char p[64];
+    snprintf(p, sizeof p, TMS_SCHEMA_AXES "/%s", tms_schema_dim_name((tms_schema_dim)t));
+    if (exists(file, p)) st = link_scale(&c, "", tms_schema_dim_name((tms_schema_dim)t));
+  }
+  return st;
+}
