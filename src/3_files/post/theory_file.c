@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "post/post.h"
 #include "post/theory.h"
+#include "schema/schema_h5.h"
 
 static tms_status write_csv(const char *dir, const double *importance, size_t ni, const double *density, size_t nd,
                             const int8_t *klass, tms_error *err) {
@@ -64,6 +65,11 @@ tms_status tms_theory_write_file(const char *path, int n, int m, const double *i
   if (st == TMS_OK) st = post_h5_write(file, "/phase/class", H5T_NATIVE_INT8, 2, hd, klass, err);
   if (st == TMS_OK) st = post_h5_write(file, "/axes/last_importance", H5T_NATIVE_DOUBLE, 1, &hi, importance, err);
   if (st == TMS_OK) st = post_h5_write(file, "/axes/density", H5T_NATIVE_DOUBLE, 1, &hn, density, err);
+  if (st == TMS_OK) { /* the netCDF-4 view: class(last_importance, density) with its coordinates */
+    tms_schema_extent e = {.rank = 3, .dims = {ni, nd, 1}};
+    const char *all[3] = {names[0], names[1], TMS_SCHEMA_REPLICATE};
+    st = tms_schema_h5_netcdf(file, path, TMS_FILE_POST, &e, all, err);
+  }
   if (H5Fclose(file) < 0 && st == TMS_OK)
     st = tms_error_set(err, TMS_ERR_IO, path, 0, 0, NULL, "cannot close (flush) the file");
   if (st == TMS_OK && csv_dir) st = write_csv(csv_dir, importance, ni, density, nd, klass, err);

@@ -189,7 +189,7 @@ size_t tms_schema_dim_size(tms_schema_dim d, const tms_schema_extent *e) {
 }
 
 const char *tms_schema_dim_name(tms_schema_dim d) {
-  static const char *const names[TMS_DIM_COUNT] = {"", "curve", "feature", "hidden", "snapshot", "eval", "class"};
+  static const char *const names[TMS_DIM_COUNT] = {"", "curve", "feature", "hidden", "snapshot", "eval", "phase_class"};
   return d < TMS_DIM_COUNT ? names[d] : "";
 }
 

@@ -45,7 +45,7 @@ typedef enum {
   TMS_DIM_HIDDEN,   /* m_max */
   TMS_DIM_SNAPSHOT, /* snapshot_len */
   TMS_DIM_EVAL,     /* eval_len */
-  TMS_DIM_CLASS,    /* the three phase classes */
+  TMS_DIM_CLASS,    /* "phase_class": the three phase classes (not "class": /phase/class is a variable) */
   TMS_DIM_COUNT
 } tms_schema_dim;
 
