@@ -150,7 +150,7 @@ static herr_t attach_member(hid_t g, const char *name, const H5L_info_t *info, v
 }
 
 /* The members of a zip group (/axes/<dim>_members/<key>, 1-D along the group's dim) get its scale, so the
- * members group opens in xarray with the group's index as coordinate. */
+ * members group opens in xarray with the dim named after the group. */
 static tms_status attach_members(nc_ctx *c, const char *dim) {
   members_ctx m = {c, dim, {0}, TMS_OK};
   snprintf(m.group, sizeof m.group, TMS_SCHEMA_AXES "/%s_members", dim);
@@ -161,7 +161,7 @@ static tms_status attach_members(nc_ctx *c, const char *dim) {
   herr_t rc = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, attach_member, &m);
   H5Gclose(g);
   if (m.st == TMS_OK && rc < 0) return fail(c, "list", m.group);
-  return m.st == TMS_OK ? link_scale(c, m.group, dim) : m.st;
+  return m.st; /* no link into the members group: readers list its members */
 }
 
 tms_status tms_schema_h5_netcdf(hid_t file, const char *path, tms_schema_file kind, const tms_schema_extent *e,
