@@ -2,7 +2,7 @@
 """dstar: E3 uniform-superposition figures. Left: dimensions per feature D* (/metrics/dstar) against 1/(1-S)
 on a log x axis, every done replicate as a small dot and the lowest-loss one as markers joined by a line.
 Middle: the feature dimensionalities D_i (/metrics/dimensionality) of every level as black dots, with a
-horizontal jitter of +-0.1 of the (log) gap to the next level, over the reference lines of science.md
+horizontal jitter of +-0.1 of the (log) gap to the next level, over the reference lines of SCIENCE.md
 section 4.6 (1; 2-D family 2/3, 1/2, 2/5, 1/3, 2/7; 3-D+ family 5/6, 4/5, 3/4, 3/8, 1/4, 3/20).
 Right: sum_i D_i / m (<= 1, ~1 when features pack efficiently; check 3 of E3).
 One row per combination of the other grid dimensions (size, steps, ...). Reads the results file only.

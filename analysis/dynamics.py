@@ -4,7 +4,7 @@
 With /results/W_history (a sweep with snapshot_every > 0): one column per drawn model (--replicate: best, an index,
 a comma list, or 'all', at most --max-seeds), one pair of rows per combination of the other grid dimensions (e.g.
 the zip group `setup`). Top: D_i of every feature at each snapshot, computed here from the stored W exactly as
-science.md section 4.5 says (D_i = ||W_i||^2 / sum_j (W^_i . W_j)^2, and D_i := 0 when ||W_i||^2 < 1e-6 max_j
+SCIENCE.md section 4.5 says (D_i = ||W_i||^2 / sum_j (W^_i . W_j)^2, and D_i := 0 when ||W_i||^2 < 1e-6 max_j
 ||W_j||^2, never NaN), with the named fractions (3/4, 2/3, 1/2, 2/5, 3/8) as lines. Bottom: the model's loss
 curve (/results/loss_curve), its y range zoomed on the last 95% of training (--full-y: all of it).
 Snapshot k is at step min(k*snapshot_every, steps-1) and loss entry k at min(k*log_every, steps-1): the same
@@ -15,10 +15,10 @@ equal /metrics/dimensionality.
 Without /results/W_history (older files, or snapshot_every 0): the loss curves of every done replicate (left) and
 the final D_i of each replicate (right), with a note that D_i over training needs snapshot_every.
 With /results/eval_curve (a sweep with eval_every > 0): the loss panel draws that curve solid (the loss on ONE
-fixed batch of eval_batch samples, e.g. 65,536, every eval_every steps: smooth, science.md E6) over the faint raw
+fixed batch of eval_batch samples, e.g. 65,536, every eval_every steps: smooth, SCIENCE.md E6) over the faint raw
 training-batch curve, on the same step axis (entry k at min(k*eval_every, steps-1), before that step's update).
 Without it the curves are training-batch losses per (batch, feature), noisier than the full-batch evaluation loss
-science.md suggests; a moving average of the log loss is drawn over the raw curve.
+SCIENCE.md suggests; a moving average of the log loss is drawn over the raw curve.
 """
 import argparse
 
@@ -29,7 +29,7 @@ from dstar import NAMED
 
 
 def dimensionality(W):
-    """D_i of science.md section 4.5 for W of shape (..., n, m) (row i = W_i): returns (..., n).
+    """D_i of SCIENCE.md section 4.5 for W of shape (..., n, m) (row i = W_i): returns (..., n).
     D_i = ||W_i||^4 / sum_j (W_i . W_j)^2 (the same as ||W_i||^2 / sum_j (W^_i . W_j)^2), and D_i := 0 when
     ||W_i||^2 < 1e-6 * max_j ||W_j||^2 (including an all-zero W): no NaN for unlearned features."""
     W = np.asarray(W, dtype=np.float64)

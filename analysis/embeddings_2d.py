@@ -7,7 +7,7 @@ dimensions (restrict them with --select). Per cell the lowest-loss replicate is 
 Colour: importance I_i (viridis, as [NB] cell 9), or the correlated set of each feature (--color-by set; default
 when the sweep has correlated sets), or the feature index. Axes [-1.5, 1.5]^2. Points with m != 2 are skipped
 (and listed); this script draws, it computes nothing the binaries own. --canonical rotates/reflects each model
-into a common frame (science.md E4): the perturbed (last) feature on +x (feature 0 if the last is ~0), then a
+into a common frame (SCIENCE.md E4): the perturbed (last) feature on +x (feature 0 if the last is ~0), then a
 reflection so that its nearest neighbour by angle lies counter-clockwise (positive angle).
 """
 import argparse

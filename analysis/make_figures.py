@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""make_figures: draws every figure of one experiment (science.md section 5) from its results file (+ post file)
+"""make_figures: draws every figure of one experiment (SCIENCE.md section 5) from its results file (+ post file)
 into a directory, by calling the figure scripts beside this file. It computes nothing itself and never trains or
 post-processes: run `tms-sweep run` and `tms-post` first.
 

@@ -4,11 +4,11 @@
 Per model (lowest-loss replicate of a grid cell) one panel: one column per hidden neuron k; each weight of the
 neuron is a rectangle of height |w_ik| coloured by its feature i (tab20 over the importance rank, cyclic), or
 by the feature's superposition s_i with --color-by superposition; positive weights stacked above the axis,
-negative ones below; the order inside a stack carries no meaning (science.md 4.9). Neurons are sorted by the importance of their largest feature.
+negative ones below; the order inside a stack carries no meaning (SCIENCE.md 4.9). Neurons are sorted by the importance of their largest feature.
 Above each column: P (polysemantic) or M (monosemantic), from the post file's /neurons/polysemantic, or without
 --post by the same rule (|w| >= 0.1 x the stack's largest |w|, more than one such weight = polysemantic).
 abs models (M4) need --post: they are drawn from /neurons/W1_scaled (and /neurons/W2_scaled with --layer w2),
-the per-neuron rescaling of science.md 4.9 done by tms-post; this script never rescales itself.
+the per-neuron rescaling of SCIENCE.md 4.9 done by tms-post; this script never rescales itself.
 Columns follow --x (default the density axis); rows are the other dimensions (e.g. size; use --select).
 """
 import argparse

@@ -9,7 +9,7 @@ colour = clamp(s_x, 0, 1) from blue to red, saturation = clamp(||W_x||, 0, 1), w
 its own axes). Classes: 0 not represented (grey), 1 dedicated dimension (blue), 2 superposition (red),
 -1 no data (white). Log axes: x = last_importance (relative importance r of the extra feature), y = density
 1-S (or 1/(1-S) with --inverse). Dashed lines: the O4 boundaries p = 4r/(2+5r) (r < 1) and p = 4/(5+2r)
-(r > 1, n=2 only), from science.md section 6. The classes themselves come from tms-post; this only draws.
+(r > 1, n=2 only), from SCIENCE.md section 6. The classes themselves come from tms-post; this only draws.
 """
 import argparse
 

@@ -162,7 +162,7 @@ class Results(H5):
         return int(self.p("n_features", idx)), int(self.p("n_hidden", idx))
 
     def importance(self, idx):
-        """I_i of the point (science.md section 2: r^i from i = 0, last feature override)."""
+        """I_i of the point (SCIENCE.md section 2: r^i from i = 0, last feature override)."""
         n = int(self.p("n_features", idx))
         imp = float(self.p("importance_decay", idx)) ** np.arange(n)
         last = float(self.p("last_importance", idx))

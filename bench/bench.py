@@ -25,7 +25,7 @@ AVX-512: TMS_ISA=avx2 for tms, OPENBLAS_CORETYPE=Haswell for OpenBLAS (tms and t
 for torch's own kernels. Each table names the CPU, the kernels path tms reports and OpenBLAS's core
 (openblas_get_corename, as tms-sweep train prints it). A path the CPU lacks is skipped with a note.
 
-  bench/bench.py [--tms build/tms-sweep] [--torch ../shared/reference/tms_torch.py] [--rounds 5] [--core 0]
+  bench/bench.py [--tms build/tms-sweep] [--torch bench/reference/tms_torch.py] [--rounds 5] [--core 0]
                  [--readme bench/README.md] [--quick] [--shapes 2x1,400x30] [--isa auto,avx2] [--ks 10,1]
 
 Writes the table, with the date, CPU, OpenBLAS, torch and git versions and the load average, between the markers
@@ -219,7 +219,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--tms", default=os.path.join(here, "..", "build", "tms-sweep"))
-    ap.add_argument("--torch", default=os.path.join(here, "..", "..", "shared", "reference", "tms_torch.py"))
+    ap.add_argument("--torch", default=os.path.join(here, "reference", "tms_torch.py"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--core", type=int, default=0)
     ap.add_argument("--readme", default=os.path.join(here, "README.md"), help="file to write the table into")

@@ -49,7 +49,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--tms", default=os.path.join(here, "..", "build", "tms-sweep"))
     ap.add_argument("--sgemm-rate", default=os.path.join(here, "..", "build", "tms-sgemm-rate"))
-    ap.add_argument("--torch", default="/work/shared/reference/tms_torch.py")
+    ap.add_argument("--torch", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "reference", "tms_torch.py"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=10000, help="tms run length at density < 1 (whole run timed)")
     ap.add_argument("--core", type=int, default=0)

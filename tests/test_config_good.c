@@ -1,4 +1,4 @@
-/* config_good_files: the design.md example parses to the values it promises; every generator materialises
+/* config_good_files: the example of sweeps/FORMAT.md parses to the values it promises; every generator materialises
  * exactly (endpoints included, num points); a zip group is one dimension placed where it is written; defaults
  * fill what a file leaves out; a sweep parsed from memory equals the one loaded from its file. */
 #include <math.h>

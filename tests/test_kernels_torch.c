@@ -1,5 +1,5 @@
 /* kernels torch: one training step of the PyTorch reference (tests/fixtures/step_<variant>.h5, made by
- * shared/reference/tms_torch.py --dump-step, see tests/fixtures/README.md) reproduced by the C kernels: for every
+ * bench/reference/tms_torch.py --dump-step, see tests/fixtures/README.md) reproduced by the C kernels: for every
  * instance k, forward output, loss and gradients dW, db (dW2) agree within 1e-5 of each tensor's largest
  * magnitude, on each kernel path. The fixture batches K instances as (B, K, N); torch sums the instance losses,
  * so instance k's gradient is the gradient of its own mean loss, which is what one tms_model_backward computes.

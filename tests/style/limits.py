@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""limits.py ROOT: the house size limits (design.md section 6): no source file over 600 lines, no function over 80.
+"""limits.py ROOT: the house size limits (the house style): no source file over 600 lines, no function over 80.
 
 Checks every .c and .h under ROOT/src, ROOT/include and ROOT/bench (test programs and fixtures under tests/
 are aside, as issue 10 item 8 says). A function is counted from the first line of

@@ -1,5 +1,5 @@
 /* spec: everything that defines one training run (one "point" of a sweep), and the parameter registry.
- * The registry maps the user-facing names of design.md section 3 ("n_features", "density", ...) to fields,
+ * The registry maps the user-facing names of sweeps/FORMAT.md ("n_features", "density", ...) to fields,
  * with their types, ranges and defaults, so the YAML parser and the command-line flags share one truth.
  * Invariant: a spec that passed tms_spec_validate() can be trained without further checks. */
 #ifndef TMS_SPEC_H

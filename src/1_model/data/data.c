@@ -1,4 +1,4 @@
-/* data: the synthetic sparse features of science.md section 2 (tms/data.h), one fresh batch per call.
+/* data: the synthetic sparse features of SCIENCE.md section 2 (tms/data.h), one fresh batch per call.
  * Not a dataset (no storage, no epochs) and not the loss target (the trainer uses |x|).
  *
  * Semantics (exact in distribution; every probability t / 2^32 with t = round(p * 2^32)):

@@ -1,4 +1,4 @@
-/* data: the sparse synthetic features of science.md section 2, one fresh batch per call.
+/* data: the sparse synthetic features of SCIENCE.md section 2, one fresh batch per call.
  * Independent features (per-feature density), the paper's correlated / anticorrelated sets (set density 1-S),
  * ARENA's pairs with per-member density, and a correlation strength in [0, 1]. Values are U[0,1], or U[-1,1] for
  * the abs variant. The target of every model is |x|.

@@ -1,4 +1,4 @@
-/* kernels: forward, loss and backward of the four toy models (science.md section 1) for one model on one batch.
+/* kernels: forward, loss and backward of the four toy models (SCIENCE.md section 1) for one model on one batch.
  * Size letters: B batch, N features, M hidden. Row-major float32; W (N, M), row i = W_i (the paper's column).
  *   linear       h = x W          out = h W^T + b
  *   relu_out     h = x W          out = ReLU(h W^T + b)

@@ -1,4 +1,4 @@
-/* attack: analytic L2 attack direction and the adversarial vulnerability of one trained model (science.md E7, O10).
+/* attack: analytic L2 attack direction and the adversarial vulnerability of one trained model (SCIENCE.md E7, O10).
  * Gradient attacks fail at high sparsity (the output ReLU is off almost always: gradient masking), so the paper
  * uses the Cauchy-Schwarz optimum delta_i = lambda G_i / ||G_i|| for each feature i and keeps the worst one.
  * Not here: adversarial training. Invariants: deterministic given (spec, p, eval_batch); the clean batch comes from

@@ -1,4 +1,4 @@
-/* attack: the analytic L2 adversarial attack of science.md E7 (oracle O10).
+/* attack: the analytic L2 adversarial attack of SCIENCE.md E7 (oracle O10).
  * For relu_out and linear the pre-activation of output i is G_i . x + b_i with G = W W^T (N, N) (the paper's
  * W^T W), so the perturbation of L2 norm lambda that raises it most is delta_i = lambda G_i / ||G_i||.
  * For relu_hidden and abs there is no such closed form; the same direction is built from the Gram of W (the

@@ -1,4 +1,4 @@
-/* classify: turn a feature's metrics into words: the phase class of science.md E2 and the geometry label of the
+/* classify: turn a feature's metrics into words: the phase class of SCIENCE.md E2 and the geometry label of the
  * reference fractions of section 4.6 (the polytope whose tight frame gives that D_i, O6).
  * Not here: computing the metrics (metrics.c). Invariants: pure functions, NaN input never crashes and never gets a
  * geometry; names are static strings. */

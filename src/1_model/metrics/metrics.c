@@ -1,5 +1,5 @@
 /* metrics: norms, Gram matrix, interference s_i, feature dimensionality D_i and D* of one trained W
- * (science.md section 4, items 1, 2, 4, 5). W is (N, M) float32, row i = W_i (the paper's column i); everything
+ * (SCIENCE.md section 4, items 1, 2, 4, 5). W is (N, M) float32, row i = W_i (the paper's column i); everything
  * is accumulated in float64, and float32 -> float64 is exact, so results depend only on W.
  * Not here: phase and geometry labels (classify.c), attacks (attack.c), neuron statistics (neurons.c).
  * Invariants: no output is ever NaN for finite W; D_i in [0, 1]; a zero row has s_i = 0 and D_i = 0.
@@ -57,7 +57,7 @@ static double max_norm_sq(const float *W, int n, int m) {
 static double interference_of(double norm_sq, double cross_sq) { return norm_sq > 0.0 ? cross_sq / norm_sq : 0.0; }
 
 /* D_i = ||W_i||^2 / sum_j (What_i . W_j)^2 = ||W_i||^4 / (||W_i||^4 + cross_sq). The threshold keeps a tiny,
- * unlearned W_i that happens to be orthogonal to everything from scoring a spurious 1 (science.md 4.5); the
+ * unlearned W_i that happens to be orthogonal to everything from scoring a spurious 1 (SCIENCE.md 4.5); the
  * norm_sq > 0 test also covers max = 0 (all-zero W), where the relative threshold is 0 and would not fire. */
 static double dimensionality_of(double norm_sq, double cross_sq, double max_sq) {
   if (!(norm_sq > 0.0) || norm_sq < TMS_DIM_THRESHOLD * max_sq) return 0.0;

@@ -1,4 +1,4 @@
-/* neurons: monosemantic / polysemantic neurons and the M4 weight rescaling of science.md 4.9.
+/* neurons: monosemantic / polysemantic neurons and the M4 weight rescaling of SCIENCE.md 4.9.
  * Not here: plotting, and any notion of which feature a neuron "computes" (post decides what to show).
  * Invariants: pure functions of their inputs, no allocation; rescaling leaves the model's output unchanged. */
 #include "metrics/neurons.h"

@@ -1,4 +1,4 @@
-/* neurons: per-neuron statistics of the privileged-basis models M3 (relu_hidden) and M4 (abs) (science.md 4.9,
+/* neurons: per-neuron statistics of the privileged-basis models M3 (relu_hidden) and M4 (abs) (SCIENCE.md 4.9,
  * E8, E9). W is (N, M) float32, row i = feature i, so neuron k's input weights are column k. */
 #ifndef TMS_NEURONS_H
 #define TMS_NEURONS_H

@@ -1,6 +1,6 @@
 /* init: the initial parameters of one model, from the point's own random stream (TMS_STREAM_INIT).
  * xavier: W ~ N(0, 2/(n+m)) per model -- on purpose NOT the notebook's std, which depends on how many instances
- * were batched together (science.md section 1); kaiming_uniform: U(-b, b), b = sqrt(6/(n m)) (ARENA's M4 fan_in).
+ * were batched together (SCIENCE.md section 1); kaiming_uniform: U(-b, b), b = sqrt(6/(n m)) (ARENA's M4 fan_in).
  * W2 (abs) continues the same stream after W; b starts at zero. Depends on nothing but (spec, seed). */
 #include <math.h>
 #include <string.h>

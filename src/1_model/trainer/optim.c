@@ -1,4 +1,4 @@
-/* optim: Adam / AdamW updates and the learning-rate schedules (science.md section 3).
+/* optim: Adam / AdamW updates and the learning-rate schedules (SCIENCE.md section 3).
  * The update is the float32 arithmetic of torch.optim.Adam/AdamW (torch 1.13, single-tensor CPU path), operation
  * for operation: scalars (betas, step size, bias correction) in double as Python computes them, rounded to float
  * where torch converts them, and both moment updates as one fused multiply-add each, as torch's AVX2 kernels compute

@@ -1,4 +1,4 @@
-/* trainer: the training loop of science.md section 3, for one model or a bundle of models of one shape.
+/* trainer: the training loop of SCIENCE.md section 3, for one model or a bundle of models of one shape.
  * Per step: lr_t = lr * schedule(step), a fresh batch from the point's data stream, forward, loss, backward, then
  * Adam/AdamW on [W | W2 | b] as one flat vector. The loss curve keeps the loss of the step's own batch before its
  * update (as the PyTorch reference does) at steps 0, log_every, ..., steps-1. final_loss (and loss_se) is measured

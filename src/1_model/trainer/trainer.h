@@ -1,4 +1,4 @@
-/* trainer: trains one model, or a bundle of models of one shape, exactly as science.md section 3 says.
+/* trainer: trains one model, or a bundle of models of one shape, exactly as SCIENCE.md section 3 says.
  * Owns one slab per run (params, grads, Adam moments, activations, batch); nothing allocates in the step loop.
  * Knows nothing of MPI or files. A bundle gives each model exactly the result it would get trained alone.
  * A diverging run (NaN/inf loss) stops early with TMS_ERR_DIVERGED; it never crashes the process. */

@@ -143,7 +143,7 @@ static int line_at(const double *d, size_t count, double f, size_t *on) {
   return c0 >= 10 && c0 >= 2 * cl && c0 >= 2 * ch;
 }
 
-/* Share of a point's represented features whose D_i lies within 0.02 of a named fraction (science.md 4.6). */
+/* Share of a point's represented features whose D_i lies within 0.02 of a named fraction (SCIENCE.md 4.6). */
 static double st_named_share(const tms_chk *k, size_t p, const void *arg) {
   (void)arg;
   static const double named[] = {1.0, 3.0 / 4, 2.0 / 3, 1.0 / 2, 2.0 / 5, 3.0 / 8, 1.0 / 3, 2.0 / 7, 1.0 / 4};

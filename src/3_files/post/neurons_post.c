@@ -1,4 +1,4 @@
-/* neurons_post: neuron stack data of the privileged-basis models (science.md 4.9, E8, E9): per hidden unit whether
+/* neurons_post: neuron stack data of the privileged-basis models (SCIENCE.md 4.9, E8, E9): per hidden unit whether
  * it is polysemantic and how many features it carries (relu_hidden and abs; from W, the read-in W1 for abs), and for
  * abs the rescaled W1, W2 the stack plot draws. Other variants keep -1 / NaN.
  * Padding of the rescaled weights beyond a point's n, m is 0, as in /results/W. */

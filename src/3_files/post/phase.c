@@ -1,4 +1,4 @@
-/* phase: the phase class of one feature per seed (science.md E2 rule via tms_metric_phase), and per cell the class
+/* phase: the phase class of one feature per seed (SCIENCE.md E2 rule via tms_metric_phase), and per cell the class
  * fractions over seeds, optionally after dropping the highest-loss seed (the paper: 10 models per point, drop the
  * worst, average the rest), and the majority class.
  * Ties in the majority go to the tied class holding the lowest-loss seed (the best model decides), so the class is

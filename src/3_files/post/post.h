@@ -14,11 +14,11 @@
 #include "core/spec.h"
 #include "core/status.h"
 #include "schema/schema.h" /* schema strings, TMS_SCHEMA_MAX_RANK, TMS_POINT_* and the file tables */
-/* A feature is "represented" when ||W_i|| exceeds this (science.md E1). */
+/* A feature is "represented" when ||W_i|| exceeds this (SCIENCE.md E1). */
 #define TMS_POST_REPRESENTED_NORM 0.5
 /* Geometry labels: nearest reference fraction within this tolerance. */
 #define TMS_POST_GEOMETRY_TOL 0.02
-/* Neuron stack: a weight counts when |w| >= this * max |w| of the neuron (science.md 4.9). */
+/* Neuron stack: a weight counts when |w| >= this * max |w| of the neuron (SCIENCE.md 4.9). */
 #define TMS_POST_NEURON_REL 0.1
 /* Default samples of the vulnerability: its own, because the attack costs O(samples n^2) per point. */
 #define TMS_POST_ATTACK_BATCH 65536

@@ -1,4 +1,4 @@
-/* theory: closed-form candidate losses of oracles O4 (n=2, m=1) and O5 (n=3, m=2), science.md section 6.
+/* theory: closed-form candidate losses of oracles O4 (n=2, m=1) and O5 (n=3, m=2), SCIENCE.md section 6.
  * Every candidate is a projection solution with ReLU output whose loss has a closed form in the density p:
  * a dropped feature costs I Var(x) = I (p/3 - p^2/4) (its bias absorbs the mean), a dedicated one costs 0, and an
  * antipodal pair with b = 0 costs only when both are active, E[min(x1, x2)^2] = 1/6 each, so (I_a + I_b) p^2/6.

@@ -1,6 +1,6 @@
 /* theory_polytope: the loss of one member of a symmetric polytope of k features (an antipodal pair, k = 2, c = -1; a
  * triangle, k = 3, c = -1/2) in a ReLU output model, with its norm and bias chosen optimally, computed numerically
- * (the k-sparse expansion of oracle O3, science.md section 6, with quadrature). Used by O5 beyond the paper: the
+ * (the k-sparse expansion of oracle O3, SCIENCE.md section 6, with quadrature). Used by O5 beyond the paper: the
  * paper's candidates fix b = 0 and unit norms and leave the triangle out.
  * Model: member 0's output is ReLU(a (x_0 + c sum_{j>0} x_j) + b), i.e. G_00 = a = ||W||^2, G_0j = a c; features
  * outside the polytope are orthogonal to it and do not enter. x_j = 0 w.p. 1-p, else U[0,1], independent.
@@ -8,7 +8,7 @@
  * of the m active others matters, whose density is Irwin-Hall (m = 0, 1, 2 here). Midpoint quadrature with
  * TMS_POLY_Q nodes per dimension (<= 2 dims: x_0 and s); the integrand is piecewise smooth (ReLU kinks), so the
  * quadrature error is O(1/Q^2) away from kinks, about 1e-4 relative at Q = 96 (tests/test_post_theory.c compares
- * k = 2, a = 1 with the closed form of science.md O4's optimal antipodal bias).
+ * k = 2, a = 1 with the closed form of SCIENCE.md O4's optimal antipodal bias).
  * Optimisation: golden section on b in [-1, 1] inside golden section on a in [0.25, 2] (both losses are unimodal
  * in our scans). Results are memoised per (k, c, p): tms-post evaluates the same density for every importance. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* scheduler: the entry point of the root/worker protocol of `tms-sweep run` (design.md sections 2 and 5), and the
+/* scheduler: the entry point of the root/worker protocol of `tms-sweep run`, and the
  * final summary. Rank 0 is the root: it orders the pending points longest first, bundles points of one shape
  * into units, hands units to idle workers, commits their records, re-queues failed points until
  * run.max_attempts, and reports progress; alone it trains itself. The other ranks are workers. The concepts live
