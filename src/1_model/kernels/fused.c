@@ -5,7 +5,8 @@
  * draw c + b N + i), and h, out and dout of a block never leave registers or the stack.
  * Bits: the same operations in the same order as tms_data_sample + the lanes forward + tms_model_loss (gradient)
  * + the lanes backward, so the gradient is bitwise the unfused one on every path; the loss is the same float32
- * terms summed in double in another fixed order (last bits of a double may differ from tms_model_loss).
+ * terms, summed per lane in float32 over TMS_FUSED_LOSS_BLOCKS blocks and then in double, in a fixed order (within
+ * 8 N roundings of 2^-24 relative of tms_model_loss; the same bits on every path and in every bundle).
  * Vectors: a block is 16 rows = TMS_NV native vectors (16 floats on AVX-512, 2 x 8 on AVX2, 4 x 4 on SSE), so every
  * statement is whole native vectors (a 64-byte vector type on AVX2 was split by GCC into stack round trips: the
  * "no AVX-512 cliff" of issue 7). Size letters: B batch, N features, M hidden. Independent features only (the
@@ -103,6 +104,8 @@ static inline tms_blk draw_block(uint64_t z0 /* key + (c0 + b0 N + i) * gamma */
  * M multiply-adds it saves. Skipping is exact either way: the sums start at +0, so a skipped +-0 term could only
  * have turned a -0 into +0, and no sum here is ever -0. */
 #define TMS_SKIP_MIN_M 3
+/* Blocks whose loss terms are summed in float32 before they go into the double sums. */
+#define TMS_FUSED_LOSS_BLOCKS 8
 
 /* What a whole step keeps across blocks: per-lane partial sums of the gradients and of the loss. */
 typedef struct {
@@ -110,6 +113,7 @@ typedef struct {
   tms_blk dwo[TMS_FUSED_MAX_NM];   /* (N*M) dWout (and dWin when tied) */
   tms_blk dwi[TMS_FUSED_MAX_NM];   /* (N*M) dWin, untied only */
   tms_vd loss[2 * TMS_NV]; /* lanes 0..15 in order, as doubles */
+  tms_blk lossf;           /* per-lane float32 sums of the last few blocks' rows, not yet in loss */
 } tms_fused_acc;
 
 /* One block of 16 rows: forward, loss and dout, backward into the accumulators. */
@@ -126,6 +130,7 @@ static inline __attribute__((always_inline)) void block_step(tms_fused_acc *a, c
   }
   if (f->hidden_relu)
     for (int j = 0; j < M; j++) ht[j] = blk_mask_positive(ht[j], ht[j]);
+  tms_blk row_loss = blk_zero();
   for (int i = 0; i < N; i++) {
     tms_blk o;
     EACH o.v[q] = (tms_vn){0} + f->bias[i];
@@ -144,15 +149,10 @@ static inline __attribute__((always_inline)) void block_step(tms_fused_acc *a, c
       g = blk_and(g, mask);
       t = blk_and(t, mask);
     }
-    EACH { /* the float32 terms summed in double, lane by lane */
-      tms_vh lo, hi;
-      memcpy(&lo, &t.v[q], sizeof lo);
-      memcpy(&hi, (const char *)&t.v[q] + sizeof lo, sizeof hi);
-      a->loss[2 * q] += __builtin_convertvector(lo, tms_vd);
-      a->loss[2 * q + 1] += __builtin_convertvector(hi, tms_vd);
-    }
+    EACH row_loss.v[q] += t.v[q];
     gt[i] = g;
   }
+  EACH a->lossf.v[q] += row_loss.v[q];
   for (int j = 0; j < M; j++) dht[j] = blk_zero();
   for (int i = 0; i < N; i++) {
     if (M >= TMS_SKIP_MIN_M && !blk_any(&gt[i])) continue;
@@ -171,12 +171,26 @@ static inline __attribute__((always_inline)) void block_step(tms_fused_acc *a, c
   }
 }
 
+/* Adds the float32 partial sums of the loss into the double accumulators, lane by lane (rarely: the conversion
+ * costs more than the float adds it follows, measured 20-30% of a 5x2 step on AVX2 when done per block). */
+static inline __attribute__((always_inline)) void flush_loss(tms_fused_acc *a) {
+  EACH {
+    tms_vh lo, hi;
+    memcpy(&lo, &a->lossf.v[q], sizeof lo);
+    memcpy(&hi, (const char *)&a->lossf.v[q] + sizeof lo, sizeof hi);
+    a->loss[2 * q] += __builtin_convertvector(lo, tms_vd);
+    a->loss[2 * q + 1] += __builtin_convertvector(hi, tms_vd);
+  }
+  a->lossf = blk_zero();
+}
+
 /* The whole batch for one shape; N and M are compile-time constants in the specialised calls below. */
 static inline __attribute__((always_inline)) double step_shape(const tms_fused_args *f, const int N, const int M) {
   tms_fused_acc a;
   for (int i = 0; i < N; i++) a.db[i] = blk_zero();
   for (int k = 0; k < N * M; k++) a.dwo[k] = a.dwi[k] = blk_zero();
   for (int k = 0; k < 2 * TMS_NV; k++) a.loss[k] = (tms_vd){0};
+  a.lossf = blk_zero();
   uint64_t off[TMS_LANES]; /* lane l's counter offset, times the Weyl increment */
   for (int l = 0; l < TMS_LANES; l++) off[l] = (uint64_t)l * (uint64_t)N * TMS_RNG_GAMMA;
   tms_blk xt[TMS_FUSED_MAX_N];
@@ -185,6 +199,7 @@ static inline __attribute__((always_inline)) double step_shape(const tms_fused_a
     const uint64_t z0 = f->key + (f->c0 + (uint64_t)b0 * (uint64_t)N) * TMS_RNG_GAMMA;
     for (int i = 0; i < N; i++)
       xt[i] = draw_block(z0 + (uint64_t)i * TMS_RNG_GAMMA, off, f->threshold[i], f->symmetric);
+    if ((b0 / TMS_LANES) % TMS_FUSED_LOSS_BLOCKS == 0) flush_loss(&a);
     if (rows == TMS_LANES) {
       block_step(&a, xt, f, NULL, N, M);
       continue;
@@ -196,6 +211,7 @@ static inline __attribute__((always_inline)) double step_shape(const tms_fused_a
     for (int i = 0; i < N; i++) xt[i] = blk_and(xt[i], &mask);
     block_step(&a, xt, f, &mask, N, M);
   }
+  flush_loss(&a);
   for (int i = 0; i < N; i++) f->db[i] = blk_sum(&a.db[i]);
   for (int k = 0; k < N * M; k++) {
     f->dWout[k] = blk_sum(&a.dwo[k]);

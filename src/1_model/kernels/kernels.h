@@ -52,7 +52,8 @@ void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
 
 /* The training step, and the one dispatch point between its implementations (step.c): draws a fresh batch of B
  * from gen (whose counter advances exactly as by tms_data_sample), then forward, loss and backward; fills grad and
- * returns the loss (tms_model_loss's value; on the fused path the same terms summed in another fixed order).
+ * returns the loss (tms_model_loss's value; on the fused path the same terms summed in another fixed order, partly
+ * in float32: fused.c).
  *   fused   tiny models (the lanes shapes, independent features, no forced kernels path): the batch is drawn
  *           straight into vector registers and the whole step runs in one pass (fused.c); x is not written;
  *   unfused everything else: x (B, N) gets the batch, then tms_model_forward / _loss / _backward above.
