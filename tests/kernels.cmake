@@ -25,6 +25,7 @@ foreach(variant linear relu_out relu_hidden abs)
   tms_isa_test(kernels_torch_${variant} ${TMS_TEST_DIR}/fixtures/step_${variant}.h5 ${variant})
 endforeach()
 tms_isa_test(kernels_paths)
+tms_isa_test(kernels_large)
 foreach(case moments_independent correlated_sets determinism reference_semantics)
   tms_isa_test(data_${case} ${case})  # data.cmake's cases: the bulk passes of every path make the same bits
 endforeach()

@@ -8,7 +8,7 @@
  *     for x W at density 1 on the next batch, and it matches the reference at every density of the list in turn;
  *   - central finite differences of the loss agree with backward (a strided subset of W and all of b) on the
  *     sparse formulations, within 2e-3 of the largest gradient entry as in kernels_gradcheck, for all but 1% of the
- *     entries checked: with hundreds of ReLUs per parameter, a few entries have a ReLU switching inside [-eps, eps],
+ *     entries checked (2% for abs, which has two ReLU layers): with hundreds of ReLUs per parameter, a few entries have a ReLU switching inside [-eps, eps],
  *     where central differences are wrong by construction (a wrong gradient path fails nearly every entry). */
 #include <math.h>
 #include <stdint.h>
@@ -208,9 +208,12 @@ static void gradcheck(fixture *f, tms_variant v) {
   printf("  gradcheck %s %dx%d: worst W %.2e, b %.2e of max|grad|; %d of %d entries beyond 2e-3\n", vnames[v],
          f->N, f->M, worst_w / scale_w, worst_b / scale_b, off, checked);
   CHECK(scale_w > 0 && scale_b > 0, "%s %dx%d: gradients are not zero", vnames[v], f->N, f->M);
-  CHECK(off * 100 <= checked, "%s %dx%d: finite differences agree with backward within 2e-3 of max|grad| on all but"
-        " 1%% of entries (%d of %d off; worst W %.3g, b %.3g)", vnames[v], f->N, f->M, off, checked,
-        worst_w / scale_w, worst_b / scale_b);
+  /* abs has two ReLU layers, so twice the switching ReLUs per parameter: 2% (it measured 6-8 of 700 at 400x30,
+   * 8 with OpenBLAS's Prescott core, whose float32 forward rounds otherwise; a wrong path fails nearly all). */
+  const int allowed_pct = v == TMS_ABS ? 2 : 1;
+  CHECK(off * 100 <= checked * allowed_pct, "%s %dx%d: finite differences agree with backward within 2e-3 of "
+        "max|grad| on all but %d%% of entries (%d of %d off; worst W %.3g, b %.3g)", vnames[v], f->N, f->M,
+        allowed_pct, off, checked, worst_w / scale_w, worst_b / scale_b);
   free(gb);
   tms_large_forced = TMS_LARGE_AUTO;
 }

@@ -145,11 +145,12 @@ void tms_model_forward(tms_variant variant, tms_acts *acts, const float *x /* (B
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
   if (path == TMS_KERNELS_LARGE) {
-    tms_large_forward(variant, acts, x, p, B);
+    TMS_ISA_CALL(tms_large_forward, variant, acts, x, p, B);
     return;
   }
   if (path == TMS_KERNELS_LANES) {
-    TMS_ISA_CALL(tms_forward_lanes, acts->h, acts->out, x, p->W, Wout, p->b, B, N, M, hidden_relu, variant != TMS_LINEAR);
+    TMS_ISA_CALL(tms_forward_lanes, acts->h, acts->out, x, p->W, Wout, p->b, B, N, M, hidden_relu,
+                 variant != TMS_LINEAR);
     return;
   }
   /* The loop read-out borrows dh (B, M), unused until backward, for W^T (M, N) when it is large enough. */
@@ -171,7 +172,7 @@ void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
   float *dWout = variant == TMS_ABS ? grad->W2 : grad->W; /* (N, M) */
   if (path == TMS_KERNELS_LARGE) {
-    tms_large_backward(variant, grad, acts, x, p, B);
+    TMS_ISA_CALL(tms_large_backward, variant, grad, acts, x, p, B);
     return;
   }
   if (path == TMS_KERNELS_LANES) {

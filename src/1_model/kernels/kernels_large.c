@@ -11,8 +11,12 @@
 
 #include "kernels/kernels_large.h"
 
+/* Compiled once per instruction-set path (CMake tms_isa_variants); the state below and the scratch size exist once,
+ * in the generic build. */
+#if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
 tms_large_force tms_large_forced = TMS_LARGE_AUTO;
 tms_large_choice tms_large_last;
+#endif
 
 /* The rules. A sparse formulation costs about WEIGHT x (its multiply-adds) in units of an sgemm multiply-add
  * (their loops run at a fraction of sgemm's rate: index handling, short M-long vectors, scattered rows). */
@@ -26,6 +30,7 @@ tms_large_choice tms_large_last;
 #define TMS_LARGE_DOUT_WEIGHT 10.0  /* dout-sparse, per nonzero * 2 M, against the 2 B N M of the two sgemm */
 #endif
 
+#if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
 size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
   /* [1 int: nnz of x or -1][B + 1 ints: CSR starts][B N ints: CSR indices][N N floats: G in forward, the padded
@@ -33,6 +38,7 @@ size_t tms_large_scratch_floats(int B, int N, int M) {
   const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
   return 2 + (size_t)B + (size_t)B * N + (gram > pad ? gram : pad);
 }
+#endif
 
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only). */
 typedef struct {
@@ -91,14 +97,15 @@ static void bias_backward(float *restrict db /* (N) */, const float *restrict do
 
 /* ---- the dispatch ------------------------------------------------------------------------------------------------ */
 
-void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */, const tms_params *p, int B) {
+void TMS_ISA_FN(tms_large_forward)(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                                   const tms_params *p, int B) {
   const int N = p->n, M = p->m;
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
   large_scratch s = scratch_views(acts->large, B, N);
   const tms_large_force f = tms_large_forced;
   const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? embed_limit(B, N) : (long)B * N;
-  const long nnz = limit < 0 ? -1 : tms_csr_build(&s.csr, x, B, N, limit);
+  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_csr_build)(&s.csr, x, B, N, limit);
   *s.nnz_x = nnz < 0 ? -1 : 0; /* backward's flag: CSR valid */
   const int sparse = nnz >= 0;
   const int gram = sparse && !hidden_relu && variant != TMS_ABS &&
@@ -107,7 +114,7 @@ void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B
   tms_large_last.embed_sparse = sparse;
   tms_large_last.gram = gram;
   if (sparse)
-    tms_sparse_embed_forward(acts->h, &s.csr, x, p->W, B, N, M);
+    TMS_ISA_FN(tms_sparse_embed_forward)(acts->h, &s.csr, x, p->W, B, N, M);
   else
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, x, N, p->W, M, 0.0f, acts->h, M);
   if (hidden_relu) {
@@ -115,13 +122,14 @@ void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B
     for (size_t k = 0; k < count; k++) acts->h[k] = acts->h[k] > 0.0f ? acts->h[k] : 0.0f;
   }
   if (gram)
-    tms_gram_readout_forward(acts->out, s.G, &s.csr, x, p->W, p->b, B, N, M, variant != TMS_LINEAR);
+    TMS_ISA_FN(tms_gram_readout_forward)(acts->out, s.G, &s.csr, x, p->W, p->b, B, N, M,
+                                         variant != TMS_LINEAR);
   else
     dense_readout_forward(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR);
 }
 
-void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
-                        const tms_params *p, int B) {
+void TMS_ISA_FN(tms_large_backward)(tms_variant variant, tms_params *grad, tms_acts *acts,
+                                    const float *x /* (B, N) */, const tms_params *p, int B) {
   const int N = p->n, M = p->m;
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W;  /* (N, M) */
@@ -129,12 +137,12 @@ void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
   large_scratch s = scratch_views(acts->large, B, N);
   const tms_large_force f = tms_large_forced;
   const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? dout_limit(B, N) : (long)B * N;
-  const long nnz = limit < 0 ? -1 : tms_count_nonzero(acts->dout, (size_t)B * N, limit);
+  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_count_nonzero)(acts->dout, (size_t)B * N, limit);
   tms_large_last.nnz_dout = nnz;
   tms_large_last.dout_sparse = nnz >= 0;
   bias_backward(grad->b, acts->dout, B, N);
   if (nnz >= 0) {
-    tms_sparse_readout_backward(dWout, acts->dh, acts->dout, acts->h, Wout, s.G, B, N, M);
+    TMS_ISA_FN(tms_sparse_readout_backward)(dWout, acts->dh, acts->dout, acts->h, Wout, s.G, B, N, M);
   } else {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, acts->dout, N, acts->h, M, 0.0f, dWout, M);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, acts->dout, N, Wout, M, 0.0f, acts->dh,
@@ -149,7 +157,7 @@ void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
   const int accumulate = variant != TMS_ABS;
   if (*s.nnz_x >= 0) {
     if (!accumulate) memset(grad->W, 0, sizeof(float) * (size_t)N * M);
-    tms_sparse_embed_backward(grad->W, &s.csr, x, acts->dh, B, N, M);
+    TMS_ISA_FN(tms_sparse_embed_backward)(grad->W, &s.csr, x, acts->dh, B, N, M);
   } else {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, acts->dh, M, accumulate ? 1.0f : 0.0f,
                 grad->W, M);

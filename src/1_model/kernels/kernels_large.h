@@ -12,11 +12,15 @@
  *                of h W^T (2 B N M flops): tied models without a hidden ReLU (linear, relu_out) only;
  *   dout-sparse  dWout = dout^T h and dh = dout Wout over the nonzeros of dout (dead output ReLUs: 2-5% nonzero
  *                after the first few hundred steps at low density) instead of two sgemm.
+ * Instruction-set paths: kernels_large.c and kernels_sparse.c are built once per path (CMake tms_isa_variants,
+ * TMS_ISA picks one); the sparse formulations give the same bits on every path (no reduction across vector lanes,
+ * no contraction), the sgemm ones depend on OpenBLAS's core (OPENBLAS_CORETYPE), as on the GEMM path.
  * Invariant: backward must be given the x that forward was given (it reuses forward's CSR of x). */
 #ifndef TMS_KERNELS_LARGE_H
 #define TMS_KERNELS_LARGE_H
 #include <stddef.h>
 
+#include "isa/isa_fn.h"
 #include "kernels/kernels.h"
 
 /* Shapes with at least this many weights take the large path under AUTO (kernels_path.h): 200x20 and up. Below,
@@ -45,9 +49,12 @@ extern tms_large_choice tms_large_last;
 /* Floats of scratch the large path needs in tms_acts (0 for shapes that never take it). */
 size_t tms_large_scratch_floats(int B, int N, int M);
 
-void tms_large_forward(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */, const tms_params *p, int B);
-void tms_large_backward(tms_variant variant, tms_params *grad, tms_acts *acts, const float *x /* (B, N) */,
-                        const tms_params *p, int B);
+/* The path's forward and backward, one build per instruction-set path (isa/isa_fn.h: called through TMS_ISA_CALL;
+ * inside one build every call below goes to the same build, TMS_ISA_FN). */
+TMS_ISA_DECL(void, tms_large_forward, (tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                                       const tms_params *p, int B));
+TMS_ISA_DECL(void, tms_large_backward, (tms_variant variant, tms_params *grad, tms_acts *acts,
+                                        const float *x /* (B, N) */, const tms_params *p, int B));
 
 /* ---- the sparse formulations (kernels_sparse.c) ---- */
 
@@ -59,25 +66,27 @@ typedef struct {
 
 /* Fills csr with the nonzeros of a; returns their count, or -1 as soon as the count exceeds limit (csr is then
  * incomplete and must not be used). */
-long tms_csr_build(tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit);
+TMS_ISA_DECL(long, tms_csr_build, (tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit));
 /* Count of nonzeros of a (B*N entries), or -1 as soon as it exceeds limit. */
-long tms_count_nonzero(const float *a /* (count) */, size_t count, long limit);
+TMS_ISA_DECL(long, tms_count_nonzero, (const float *a /* (count) */, size_t count, long limit));
 
 /* h = x W over the nonzeros of x. */
-void tms_sparse_embed_forward(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
-                              const float *W /* (N, M) */, int B, int N, int M);
+TMS_ISA_DECL(void, tms_sparse_embed_forward, (float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
+                                              const float *W /* (N, M) */, int B, int N, int M));
 /* dW += x^T dh over the nonzeros of x. */
-void tms_sparse_embed_backward(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
-                               const float *dh /* (B, M) */, int B, int N, int M);
+TMS_ISA_DECL(void, tms_sparse_embed_backward, (float *dW /* (N, M) */, const tms_csr *csr,
+                                               const float *x /* (B, N) */, const float *dh /* (B, M) */, int B,
+                                               int N, int M));
 /* out = x G + b (then ReLU if relu), G (N, N) = W W^T computed here into the scratch G. */
-void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratch */, const tms_csr *csr,
-                              const float *x /* (B, N) */, const float *W /* (N, M) */, const float *bias /* (N) */,
-                              int B, int N, int M, int relu);
+TMS_ISA_DECL(void, tms_gram_readout_forward, (float *out /* (B, N) */, float *G /* (N, N) scratch */,
+                                              const tms_csr *csr, const float *x /* (B, N) */,
+                                              const float *W /* (N, M) */, const float *bias /* (N) */, int B, int N,
+                                              int M, int relu));
 /* dWout = dout^T h and dh = dout Wout over the nonzeros of dout. For M <= TMS_LARGE_MAX_PAD the hidden width is
  * padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
 #define TMS_LARGE_MAX_PAD 64
-void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */, const float *dout /* (B, N) */,
-                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, float *pad, int B,
-                                 int N, int M);
+TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, float *dh /* (B, M) */,
+                                                 const float *dout /* (B, N) */, const float *h /* (B, M) */,
+                                                 const float *Wout /* (N, M) */, float *pad, int B, int N, int M));
 
 #endif

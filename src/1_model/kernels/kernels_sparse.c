@@ -3,7 +3,8 @@
  * zero terms, in a fixed order that depends only on the positions of the nonzeros: row by row, nonzeros in
  * increasing index, four at a time where a row is accumulated (so a result depends on the data and the shape only).
  * Invariants: nothing allocates; the CSR of x is built by forward and read by backward; no reduction runs across
- * vector lanes, and contraction is off (ISO C), so the ISA clones below give bitwise the same results. */
+ * vector lanes, and contraction is off (ISO C), so the builds of the instruction-set paths (CMake tms_isa_variants,
+ * names through TMS_ISA_FN) give bitwise the same results. */
 #include <cblas.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,11 +17,6 @@
 #define TMS_IVDEP _Pragma("GCC ivdep")
 #else
 #define TMS_IVDEP
-#endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define TMS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TMS_CLONES
 #endif
 
 /* ---- finding nonzeros ------------------------------------------------------------------------------------------ */
@@ -62,7 +58,7 @@ static inline int row_nonzeros(int *restrict idx /* (n) */, const float *restric
   return c;
 }
 
-TMS_CLONES long tms_csr_build(tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit) {
+long TMS_ISA_FN(tms_csr_build)(tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit) {
   long total = 0;
   csr->start[0] = 0;
   for (int b = 0; b < B; b++) {
@@ -73,7 +69,7 @@ TMS_CLONES long tms_csr_build(tms_csr *csr, const float *a /* (B, N) */, int B, 
   return total;
 }
 
-TMS_CLONES long tms_count_nonzero(const float *a /* (count) */, size_t count, long limit) {
+long TMS_ISA_FN(tms_count_nonzero)(const float *a /* (count) */, size_t count, long limit) {
   enum { BLOCK = 4096 }; /* entries between limit checks */
   long total = 0;
   for (size_t k0 = 0; k0 < count; k0 += BLOCK) {
@@ -123,7 +119,7 @@ static inline __attribute__((always_inline)) void gather_rows(float *restrict y 
 
 /* ---- read-in: h = x W and dW += x^T dh, over the nonzeros of x ------------------------------------------------ */
 
-TMS_CLONES void tms_sparse_embed_forward(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
+void TMS_ISA_FN(tms_sparse_embed_forward)(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
                                          const float *W /* (N, M) */, int B, int N, int M) {
   for (int b = 0; b < B; b++) {
     float *hb = h + (size_t)b * M; /* (M) */
@@ -133,7 +129,7 @@ TMS_CLONES void tms_sparse_embed_forward(float *h /* (B, M) */, const tms_csr *c
   }
 }
 
-TMS_CLONES void tms_sparse_embed_backward(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
+void TMS_ISA_FN(tms_sparse_embed_backward)(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
                                           const float *dh /* (B, M) */, int B, int N, int M) {
   for (int b = 0; b < B; b++) {
     const float *xb = x + (size_t)b * N;   /* (N) */
@@ -156,11 +152,11 @@ static void mirror_upper(float *G /* (N, N) */, int N) {
         for (int j = j0; j < i && j < j0 + T; j++) G[(size_t)i * N + j] = G[(size_t)j * N + i];
 }
 
-TMS_CLONES static void relu_row(float *v /* (n) */, int n) {
+static void relu_row(float *v /* (n) */, int n) {
   for (int i = 0; i < n; i++) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
 }
 
-TMS_CLONES static void gram_gather(float *out /* (B, N) */, const float *G /* (N, N) */, const tms_csr *csr,
+static void gram_gather(float *out /* (B, N) */, const float *G /* (N, N) */, const tms_csr *csr,
                                    const float *x /* (B, N) */, const float *bias /* (N) */, int B, int N,
                                    int relu) {
   for (int b = 0; b < B; b++) {
@@ -172,9 +168,10 @@ TMS_CLONES static void gram_gather(float *out /* (B, N) */, const float *G /* (N
   }
 }
 
-void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratch */, const tms_csr *csr,
-                              const float *x /* (B, N) */, const float *W /* (N, M) */, const float *bias /* (N) */,
-                              int B, int N, int M, int relu) {
+void TMS_ISA_FN(tms_gram_readout_forward)(float *out /* (B, N) */, float *G /* (N, N) scratch */,
+                                          const tms_csr *csr, const float *x /* (B, N) */,
+                                          const float *W /* (N, M) */, const float *bias /* (N) */, int B, int N,
+                                          int M, int relu) {
   cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, N, M, 1.0f, W, M, 0.0f, G, N);
   mirror_upper(G, N);
   gram_gather(out, G, csr, x, bias, B, N, relu);
@@ -183,7 +180,7 @@ void tms_gram_readout_forward(float *out /* (B, N) */, float *G /* (N, N) scratc
 /* ---- read-out backward over the nonzeros of dout: dWout = dout^T h, dh = dout Wout ------------------------------ */
 
 /* Any hidden width (M > TMS_LARGE_MAX_PAD): M-long axpys, with the compiler's loop remainders. */
-TMS_CLONES static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) */,
+static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) */,
                                             const float *dout /* (B, N) */, const float *h /* (B, M) */,
                                             const float *Wout /* (N, M) */, int B, int N, int M) {
   enum { CHUNK = 256 }; /* indices gathered at once (a stack array: no allocation) */
@@ -231,7 +228,7 @@ static inline __attribute__((always_inline)) void readout_backward_padded(
   }
 }
 
-TMS_CLONES static void readout_backward_pad(float *dWp, float *dh, const float *dout, const float *h, const float *Wp,
+static void readout_backward_pad(float *dWp, float *dh, const float *dout, const float *h, const float *Wp,
                                             int B, int N, int M, int MP) {
   switch (MP) {
     case 16: readout_backward_padded(dWp, dh, dout, h, Wp, B, N, M, 16); break;
@@ -241,9 +238,9 @@ TMS_CLONES static void readout_backward_pad(float *dWp, float *dh, const float *
   }
 }
 
-void tms_sparse_readout_backward(float *dWout /* (N, M) */, float *dh /* (B, M) */, const float *dout /* (B, N) */,
-                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, float *pad, int B,
-                                 int N, int M) {
+void TMS_ISA_FN(tms_sparse_readout_backward)(float *dWout /* (N, M) */, float *dh /* (B, M) */,
+                                             const float *dout /* (B, N) */, const float *h /* (B, M) */,
+                                             const float *Wout /* (N, M) */, float *pad, int B, int N, int M) {
   const int MP = (M + 15) / 16 * 16;
   if (MP <= TMS_LARGE_MAX_PAD) {
     float *Wp = pad, *dWp = pad + (size_t)N * MP; /* (N, MP) each */
