@@ -31,7 +31,10 @@ if(TARGET tms-sweep)
   # tests/orchestrator/kill_soak.sh ORCH_CHECK 100` is the long soak.
   tms_script_test(NAME run_kill_soak COMMAND bash ${ORCH_DIR}/kill_soak.sh $<TARGET_FILE:orch_check> 12 3
                   LABELS mpi slow TIMEOUT 400)
-  # Damaged, foreign, read-only and missing results files given to --resume and tms-post.
+  # --reuse: refined sweeps copy the shared points and equal runs from scratch (1 and 3 ranks).
+  tms_script_test(NAME run_reuse COMMAND bash ${ORCH_DIR}/reuse.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 300)
+  # Damaged, foreign, read-only and missing results files given to --resume, --reuse and tms-post.
   tms_script_test(NAME run_hostile_files COMMAND bash ${ORCH_DIR}/hostile_files.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 300)
 endif()

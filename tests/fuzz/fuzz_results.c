@@ -1,4 +1,5 @@
-/* fuzz_results: structured libFuzzer harness for the readers of results files (tms-post's and --resume's).
+/* fuzz_results: structured libFuzzer harness for the readers of results files (tms-post's, --reuse's and
+ * --resume's: --reuse has its own reader, store/reuse.c, checked by results_check.c's check_reuse).
  * A valid results file of tests/orchestrator/tiny.yaml is made once with tms_store_create; each input is a list of
  * edits applied to a copy through the HDF5 API: delete an object or attribute, replace a dataset or attribute with
  * one of another type/shape/contents, overwrite a dataset's values with fuzz bytes, add an object. HDF5 thus always

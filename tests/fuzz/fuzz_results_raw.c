@@ -1,4 +1,4 @@
-/* fuzz_results_raw: libFuzzer harness feeding raw bytes as a results file to tms-post's reader and to the resume
+/* fuzz_results_raw: libFuzzer harness feeding raw bytes as a results file to tms-post's reader, --reuse's and the resume
  * check (invariants in results_check.h). Seeds: results files made by tms-sweep (tests/fuzz/run.sh). This exposes
  * HDF5's own file parser, which is uninstrumented system code: its crashes and hangs on corrupt files are HDF5's
  * (recorded in tests/fuzz/README.md), so this harness is run by hand; CTest runs the structured fuzz_results. */

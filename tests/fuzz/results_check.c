@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "post/post.h"
+#include "store/reuse.h"
 #include "store/store.h"
 
 static void die(const char *what, const tms_error *e) {
@@ -91,6 +92,33 @@ static void check_post(const tms_post_results *r) {
   }
 }
 
+/* --reuse's reader (store/reuse.c, not the resume's): refuses with a message naming the file, or copies at most its
+ * done points into a fresh file of the sweep, each of them then done there; the old file is never written. */
+static void check_reuse(const char *path, const tms_sweep *sweep, const uint8_t *data, size_t size) {
+  tms_reuse_src *src = NULL;
+  tms_error e;
+  memset(&e, 0, sizeof e);
+  if (tms_reuse_open(&src, path, &e) != TMS_OK) {
+    if (e.msg[0] == '\0' || strstr(e.file, path) == NULL) die("reuse: refused without a message naming the file", &e);
+  } else {
+    char dst_path[600];
+    snprintf(dst_path, sizeof dst_path, "%s.new", path);
+    tms_store_provenance prov = {"fuzz", "fuzz", "mpi", "blas", 1, 1, "generic", "generic"};
+    tms_store *dst = NULL;
+    if (tms_store_create(&dst, dst_path, sweep, &prov, 1, &e) != TMS_OK) die("reuse: cannot create a new file", &e);
+    tms_reuse_counts c;
+    tms_status s = tms_reuse_copy(src, dst, sweep, &c, &e);
+    if (s != TMS_OK && e.msg[0] == '\0') die("reuse: copy failed without a message", &e);
+    size_t done = 0;
+    for (size_t i = 0; i < tms_store_point_count(dst); i++) done += tms_store_status(dst)[i] == TMS_POINT_DONE;
+    if (s == TMS_OK && (c.reused > c.old_done || done != c.reused)) die("reuse: counts do not add up", NULL);
+    tms_store_close(dst, &e);
+    tms_reuse_close(src);
+    remove(dst_path);
+  }
+  if (!file_equals(path, data, size)) die("reuse: the old file was modified", NULL);
+}
+
 void fuzz_results_check(const char *path, const tms_sweep *sweep, const uint8_t *data, size_t size) {
   tms_post_results res;
   tms_error e;
@@ -102,6 +130,7 @@ void fuzz_results_check(const char *path, const tms_sweep *sweep, const uint8_t 
     die("post: refused without a message naming the file", &e);
   }
   if (!file_equals(path, data, size)) die("post: the reader modified the file", NULL);
+  check_reuse(path, sweep, data, size); /* before the resume, which may write into a file it accepts */
   tms_store *st = NULL;
   memset(&e, 0, sizeof e);
   if (tms_store_open_resume(&st, path, sweep, 0, &e) == TMS_OK) {

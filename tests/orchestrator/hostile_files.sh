@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Hostile results files given to `tms-sweep run --resume` and to `tms-post`: truncated, random bytes, empty, another
-# sweep's file, datasets of the wrong shape or type, attributes missing, out-of-range values (hostile_make.py), a
-# read-only file, a read-only directory, a missing directory. For each: the documented exit code (2: bad input;
+# Hostile results files given to `tms-sweep run --resume`, to `--reuse` and to `tms-post`: truncated, random bytes,
+# empty, another sweep's file, datasets of the wrong shape or type, attributes missing, out-of-range values
+# (hostile_make.py), a read-only file, a read-only directory, a missing directory (and for --reuse: a missing or
+# unreadable file, a directory, the output file itself). --reuse of a refused file must also leave the output as it
+# was: not created by a fresh run, unchanged by a resume; another sweep's file, or garbage /params values, are
+# not refused: their points just match nothing (exit 0, 0 reused). For each: the documented exit code (2: bad input;
 # tms-post 3 only for a file locked by a run), exactly one line on stderr naming the path, no crash, and the file's
 # checksum unchanged. A case a tool does not read (resume ignores /params values, which it rewrites from the
 # sweep on --force-resume only; tms-post reads any sweep's file) must then succeed, also leaving the file as it was.
@@ -15,6 +18,9 @@ sed -e 's/^name: orch-tiny/name: orch-other/' -e 's/^seed: 7/seed: 8/' "$YAML" >
 "$TMS_SWEEP" run "$WORK/other.yaml" -o "$WORK/bad/other_sweep.h5" --quiet || fail "making another sweep's file"
 rm -f "$WORK/bad/other_sweep.h5.progress"
 cases=0
+# A resumable output with one point pending, for --resume --reuse: a refused old file must leave it unchanged.
+cp "$WORK/good.h5" "$WORK/part.h5"
+/usr/bin/python3 -c "import h5py,sys; f=h5py.File(sys.argv[1],'r+'); s=f['/points/status']; a=s[...]; a.flat[0]=0; s[...]=a" "$WORK/part.h5"
 
 # expect TOOL WANT FILE CMD...: run CMD on a copy of FILE; exit code WANT, one stderr line naming the path (unless
 # WANT is 0), no crash, file unchanged.
@@ -35,6 +41,26 @@ expect() {
   cases=$((cases + 1))
 }
 
+# expect_reuse WANT OLD: a fresh run with --reuse OLD (exit WANT; refused: no output created; accepted: nothing
+# reused, since every point of a damaged or foreign file differs), then, when WANT is 2, --resume --reuse OLD
+# on part.h5 (refused, part.h5 unchanged).
+expect_reuse() {
+  local want=$1 old=$2
+  rm -f "$WORK/n.h5" "$WORK/n.h5.progress"
+  expect reuse "$want" "$old" "$TMS_SWEEP" run "$YAML" -o "$WORK/n.h5" --reuse "$old"
+  if [ "$want" = 0 ]; then
+    grep -q "reused 0 point(s) from $old" "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "reuse of $old: points reused"; }
+  else
+    [ ! -e "$WORK/n.h5" ] && [ ! -e "$WORK/n.h5.creating" ] || fail "reuse of a refused $old created the output"
+    local part; part=$(sha256sum <"$WORK/part.h5")
+    LABEL="${LABEL:-$(basename "$old")} +resume"
+    expect reuse 2 "$old" "$TMS_SWEEP" run "$YAML" -o "$WORK/part.h5" --resume --reuse "$old" --quiet
+    LABEL=${LABEL% +resume}
+    [ "$(sha256sum <"$WORK/part.h5")" = "$part" ] || fail "--resume --reuse of a refused $old changed the output"
+  fi
+  rm -f "$WORK/n.h5" "$WORK/n.h5.progress" "$WORK/part.h5.progress"
+}
+
 for f in "$WORK"/bad/*.h5; do
   name=$(basename "$f" .h5)
   case $name in n_features_garbage) want_resume=0 ;; *) want_resume=2 ;; esac
@@ -49,6 +75,8 @@ for f in "$WORK"/bad/*.h5; do
   rm -f "$WORK/t.h5.progress" "$WORK/p.h5"
   expect post $want_post "$WORK/t.h5" "$TMS_POST" "$WORK/t.h5" -o "$WORK/p.h5" --no-vulnerability
   rm -f "$WORK/p.h5"
+  case $name in n_features_garbage | other_sweep) want_reuse=0 ;; *) want_reuse=2 ;; esac
+  expect_reuse $want_reuse "$WORK/t.h5"
 done
 
 LABEL=""
@@ -62,6 +90,15 @@ rc=0
 [ $rc = 3 ] || [ $rc = 2 ] && grep -qF "$WORK/nodir/x.h5" "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "post of a missing directory: exit $rc"; }
 echo "  post    missing directory            exit $rc  $(head -c 150 "$WORK/err.txt")"
 cases=$((cases + 2))
+
+# --reuse of a missing file, of a missing directory, of a directory, of the output itself; none creates the output.
+LABEL="missing file"; expect_reuse 2 "$WORK/absent.h5"
+LABEL="missing directory"; expect_reuse 2 "$WORK/nodir/x.h5"
+LABEL="a directory"; expect_reuse 2 "$WORK/bad"
+LABEL="the output itself"
+cp "$WORK/part.h5" "$WORK/self.h5"
+expect reuse 2 "$WORK/self.h5" "$TMS_SWEEP" run "$YAML" -o "$WORK/self.h5" --resume --reuse "$WORK/self.h5" --quiet
+LABEL=""
 
 # Read-only file and directory: root ignores permissions, so these run as nobody (setpriv) when we are root.
 as_user() { if [ "$(id -u)" = 0 ]; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi; }
@@ -90,6 +127,11 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
   LABEL=""
   mkdir -p "$ro/out" && chmod 777 "$ro/out"
   expect post 0 "$ro/half.h5" as_user "$TMS_POST" "$ro/half.h5" -o "$ro/out/p.h5" --no-vulnerability
+  # --reuse only reads: a read-only old file is fine; one this user cannot read is refused, the output not created.
+  expect reuse 0 "$ro/half.h5" as_user "$TMS_SWEEP" run "$YAML" -o "$ro/out/r.h5" --reuse "$ro/half.h5" --quiet
+  cp "$WORK/good.h5" "$ro/secret.h5" && chmod 600 "$ro/secret.h5"
+  expect reuse 2 "$ro/secret.h5" as_user "$TMS_SWEEP" run "$YAML" -o "$ro/out/s.h5" --reuse "$ro/secret.h5" --quiet
+  [ ! -e "$ro/out/s.h5" ] || fail "reuse of an unreadable file created the output"
   chmod -R u+w "$ro"
 else
   echo "  (read-only cases skipped: root without setpriv)"

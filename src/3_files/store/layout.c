@@ -127,19 +127,21 @@ tms_status store_write_axes(tms_store *st, const tms_sweep *sweep, const hid_t *
   return s;
 }
 
+double store_param_value(const tms_param_info *info, const tms_spec *spec) {
+  tms_value v;
+  if (tms_spec_get(spec, info->key, &v) != TMS_OK) return info->kind == TMS_PARAM_ENUM ? -1 : NAN;
+  if (info->kind != TMS_PARAM_ENUM) return v.is_string ? NAN : v.num;
+  for (int c = 0; info->choices[c]; c++)
+    if (v.is_string && strcmp(info->choices[c], v.str) == 0) return c;
+  return -1;
+}
+
 /* One parameter over all points: numbers in num (NaN when unset), words as codes in code (-1 when unset). */
 static void param_column(const tms_param_info *info, const tms_spec *specs, size_t count, double *num, int8_t *code) {
   for (size_t i = 0; i < count; i++) {
-    tms_value v;
-    num[i] = NAN;
-    code[i] = -1;
-    if (tms_spec_get(&specs[i], info->key, &v) != TMS_OK) continue;
-    if (info->kind == TMS_PARAM_ENUM) {
-      for (int c = 0; info->choices[c]; c++)
-        if (v.is_string && strcmp(info->choices[c], v.str) == 0) code[i] = (int8_t)c;
-    } else {
-      num[i] = v.is_string ? NAN : v.num;
-    }
+    double v = store_param_value(info, &specs[i]);
+    num[i] = info->kind == TMS_PARAM_ENUM ? NAN : v;
+    code[i] = info->kind == TMS_PARAM_ENUM ? (int8_t)v : -1;
   }
 }
 

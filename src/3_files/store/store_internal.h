@@ -5,7 +5,9 @@
 #define TMS_STORE_INTERNAL_H
 #include <hdf5.h>
 
+#include "core/spec.h"
 #include "schema/schema_h5.h"
+#include "store/reuse.h"
 #include "store/store.h"
 
 struct tms_store {
@@ -17,6 +19,34 @@ struct tms_store {
   uint8_t *status;
   int32_t *attempts, *errors;
 };
+
+/* An old results file given to --reuse (reuse.h), open read-only, with the index of its done points. */
+typedef struct {
+  uint64_t key; /* store_reuse_key of the point's /params values and seed */
+  size_t old;   /* its index in the old file */
+} store_reuse_key;
+
+struct tms_reuse_src {
+  char path[1024];
+  hid_t file;
+  hid_t ds[TMS_DS_COUNT]; /* -1 when absent from the old file */
+  hid_t *pd;              /* /params/<key> by registry index; -1 for the parameter that is not stored */
+  int np;                 /* tms_param_count() */
+  tms_schema_extent ext;  /* the old file's extents (validated) */
+  size_t count, done;
+  store_reuse_key *keys; /* the done points, sorted by key */
+  char git_commit[64], kernels_isa[32];
+};
+
+/* ---- reuse.c ---- */
+/* Key of a point: a hash of its /params values (np of them by registry index, NaN for the one not stored; every
+ * NaN counts as one value) and its seed. Equal points have equal keys; the copy compares the values themselves. */
+uint64_t store_reuse_key_of(const double *vals, int np, uint64_t seed);
+/* The /params values of spec by registry index (vals has np entries). */
+void store_reuse_values(const tms_spec *spec, double *vals, int np);
+/* Reads /params values and seeds of the old points [a, a + len) into vals (len x np, point-major) and seed. */
+int store_reuse_read_params(const tms_reuse_src *src, size_t a, size_t len, double *vals, double *col,
+                            uint64_t *seed);
 
 /* ---- h5.c ---- */
 tms_status store_h5fail(tms_error *err, const char *path, const char *what);
@@ -38,6 +68,8 @@ int store_write_all(hid_t d, hid_t mtype, const void *buf);
 hid_t store_open_fapl(void); /* MPI-IO on MPI_COMM_SELF */
 
 /* ---- layout.c ---- */
+/* The value /params/<info->key> holds for spec: the number (NaN when unset), an enum's code (-1 when unset). */
+double store_param_value(const tms_param_info *info, const tms_spec *spec);
 /* Root attributes, per the schema's table. */
 tms_status store_write_root_attrs(tms_store *st, const tms_sweep *sweep, const tms_store_provenance *prov,
                                   tms_error *err);

@@ -1,7 +1,9 @@
-/* cmd_run: `[mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]`.
+/* cmd_run: `[mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force]
+ * [--reuse OLD.h5]... [--quiet]`.
  * Order matters: every rank parses the command line and the sweep (the root reads the file and broadcasts its
  * text) and validates it BEFORE any output file is created or opened, so bad input never starts a run nor
- * touches a file. Then the root creates (or opens, to resume) the results file, the scheduler runs, and the
+ * touches a file. Then the root validates the --reuse files (run_reuse.c), creates (or opens, to resume) the
+ * results file, copies the reused points into it, the scheduler runs, and the
  * root prints a summary. Every collective phase ends with all ranks agreeing on one status (Allreduce/Bcast),
  * so an error on one rank never leaves the others waiting in a collective call.
  * Not here: the file layout (store) and the protocol (scheduler). */
@@ -22,6 +24,7 @@
 #include "store/lock.h"
 #include "store/space.h"
 #include "store/store.h"
+#include "run_reuse.h"
 
 /* OpenBLAS extensions (the build links OpenBLAS, see CMakeLists.txt); declared here to avoid cblas.h. */
 char *openblas_get_config(void);
@@ -30,11 +33,14 @@ int openblas_get_num_threads(void);
 typedef struct {
   const char *sweep_path, *out_path;
   int resume, force, force_resume, quiet, help;
+  const char *reuse[TMS_RUN_MAX_REUSE];
+  int n_reuse;
 } run_args;
 
 static void run_usage(FILE *out) {
   fprintf(out,
-          "usage: [mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force] [--quiet]\n"
+          "usage: [mpirun -np N] tms-sweep run SWEEP.yaml -o OUT.h5 [--resume | --force-resume | --force]\n"
+          "                                [--reuse OLD.h5]... [--quiet]\n"
           "\n"
           "Trains every point of the sweep into one HDF5 results file (layout: sweeps/results-layout.md).\n"
           "Rank 0 dispatches points (longest first, points of one shape bundled) and writes the file; the other\n"
@@ -47,6 +53,16 @@ static void run_usage(FILE *out) {
           "                       /params and the excluded points are rewritten, done points keep results).\n"
           "  --force              replace an existing OUT.h5: the new file is built as OUT.h5.creating and renamed\n"
           "                       over it once created, before training starts. Not with --resume.\n"
+          "  --reuse OLD.h5       copy every done point of OLD.h5 whose parameters (every /params value: shape,\n"
+          "                       density, steps, lr, ...) and seed equal a point of this sweep, instead of\n"
+          "                       training it; train only the rest. Repeatable (earlier files first). OUT.h5 is\n"
+          "                       then bitwise what a run from scratch writes (wall times and provenance aside),\n"
+          "                       since a point's results depend only on its parameters and seed: refine an axis\n"
+          "                       (new values between the old ones) or add replicates, and only the new points\n"
+          "                       train. OLD.h5 is opened read-only and validated as for --resume; a file that is\n"
+          "                       not a tms results file is refused (exit 2), another sweep's file just matches\n"
+          "                       fewer points. With --resume: the points OUT.h5 has done stay, OLD.h5 fills\n"
+          "                       those still pending or failed.\n"
           "  -q, --quiet          no progress lines on stderr (OUT.h5.progress is still written).\n"
           "  -h, --help           this text.\n"
           "\n"
@@ -84,6 +100,18 @@ static int parse_args(run_args *a, int argc, char **argv, char *msg, size_t size
     else if (strcmp(s, "--resume") == 0) a->resume = 1;
     else if (strcmp(s, "--force-resume") == 0) a->resume = a->force_resume = 1;
     else if (strcmp(s, "--force") == 0) a->force = 1;
+    else if (strcmp(s, "--reuse") == 0 || strncmp(s, "--reuse=", 8) == 0) {
+      const char *f = s[7] == '=' ? s + 8 : i + 1 < argc ? argv[++i] : NULL;
+      if (!f || !f[0]) {
+        snprintf(msg, size, "--reuse needs a results file");
+        return -1;
+      }
+      if (a->n_reuse == TMS_RUN_MAX_REUSE) {
+        snprintf(msg, size, "at most %d --reuse files", TMS_RUN_MAX_REUSE);
+        return -1;
+      }
+      a->reuse[a->n_reuse++] = f;
+    }
     else if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) a->quiet = 1;
     else if (s[0] == '-' && s[1] != 0) {
       snprintf(msg, size, "unknown option '%s'", s);
@@ -187,13 +215,23 @@ static tms_status load_sweep(tms_sweep *sweep, const char *path, int rank, tms_e
   return agree(s);
 }
 
-/* Phase 2 on the root: the writer's lock, then the results file (created after a free-space check, or opened to
- * resume). The lock is released again when the file cannot be had. */
+/* Phase 2 on the root: the --reuse files (validated before anything is written: *bad_input when one is refused),
+ * the writer's lock, then the results file (created after a free-space check, or opened to resume), then the
+ * reused points copied into it. The lock is released again when the file cannot be had. */
 static tms_status open_results(const run_args *a, const tms_sweep *sweep, int size, int blas_threads,
-                               tms_store **store, tms_lock *lock, tms_error *err) {
+                               tms_store **store, tms_lock *lock, size_t *reused, int *bad_input, tms_error *err) {
+  tms_reuse_src *srcs[TMS_RUN_MAX_REUSE] = {0};
   int stale = 0;
-  tms_status s = tms_lock_acquire(lock, a->out_path, &stale, err);
-  if (s != TMS_OK) return s;
+  tms_status s = tms_run_reuse_open(a->reuse, a->n_reuse, a->out_path, srcs, err);
+  if (s != TMS_OK) {
+    *bad_input = 1;
+    return s;
+  }
+  s = tms_lock_acquire(lock, a->out_path, &stale, err);
+  if (s != TMS_OK) {
+    tms_run_reuse_close(srcs, a->n_reuse);
+    return s;
+  }
   if (stale) /* worth a line even with --quiet: someone may wonder where the old lock went */
     fprintf(stderr, "tms-sweep run: note: replaced the stale lock %s (the run that left it is gone)\n", lock->path);
   if (a->resume) {
@@ -209,7 +247,19 @@ static tms_status open_results(const run_args *a, const tms_sweep *sweep, int si
     s = tms_space_check(a->out_path, sweep, err);
     if (s == TMS_OK) s = tms_store_create(store, a->out_path, sweep, &prov, a->force, err);
   }
-  if (s != TMS_OK) tms_lock_release(lock);
+  if (s != TMS_OK) {
+    tms_run_reuse_close(srcs, a->n_reuse);
+    tms_lock_release(lock);
+    return s;
+  }
+  /* A failed copy is a runtime error: the points copied so far are committed, the run stops (exit 3). */
+  s = tms_run_reuse_copy(srcs, a->n_reuse, *store, sweep, a->quiet, reused, err);
+  if (s != TMS_OK) {
+    tms_error cerr;
+    tms_store_close(*store, &cerr);
+    *store = NULL;
+    tms_lock_release(lock);
+  }
   return s;
 }
 
@@ -247,7 +297,7 @@ static void print_failed(const tms_sweep *sweep, const tms_sched_summary *sum) {
 
 /* Phase 4 on the root: close the file, release the lock, say what happened; returns the exit code. */
 static int finish_root(const run_args *a, const tms_sweep *sweep, tms_store *store, tms_lock *lock,
-                       const tms_sched_summary *sum, tms_status s, const tms_error *err) {
+                       const tms_sched_summary *sum, size_t reused, tms_status s, const tms_error *err) {
   if (s != TMS_OK) print_error("error: ", err);
   tms_error cerr;
   memset(&cerr, 0, sizeof cerr);
@@ -258,8 +308,13 @@ static int finish_root(const run_args *a, const tms_sweep *sweep, tms_store *sto
   tms_lock_release(lock);
   print_failed(sweep, sum);
   if (!a->quiet || s != TMS_OK || sum->interrupted)
-    fprintf(stderr, "tms-sweep run: %s: %zu done, %zu failed, %zu pending, %zu skipped%s\n", a->out_path, sum->done,
-            sum->failed, sum->pending, sum->skipped, sum->interrupted ? " (interrupted: continue with --resume)" : "");
+  {
+    char re[64] = "";
+    if (a->n_reuse) snprintf(re, sizeof re, " (%zu reused)", reused);
+    fprintf(stderr, "tms-sweep run: %s: %zu done%s, %zu failed, %zu pending, %zu skipped%s\n", a->out_path,
+            sum->done, re, sum->failed, sum->pending, sum->skipped,
+            sum->interrupted ? " (interrupted: continue with --resume)" : "");
+  }
   if (s != TMS_OK) return TMS_EXIT_ERROR;
   if (sum->interrupted || sum->pending > 0 || sum->workers_abandoned) return TMS_EXIT_INCOMPLETE;
   if (sum->failed > 0) return TMS_EXIT_FAILED;
@@ -333,14 +388,17 @@ int tms_cmd_run(int argc, char **argv) {
   tms_lock lock;
   memset(&lock, 0, sizeof lock);
   tms_status s = TMS_OK;
+  size_t reused = 0;
+  int bad_input = 0;
   if (rank == 0) {
-    s = open_results(&a, &sweep, size, blas_threads, &store, &lock, &err);
+    s = open_results(&a, &sweep, size, blas_threads, &store, &lock, &reused, &bad_input, &err);
     if (s != TMS_OK) print_error("", &err);
   }
   s = agree(s);
+  if (MPI_Bcast(&bad_input, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) bad_input = 0;
   if (s != TMS_OK) {
     tms_sweep_free(&sweep);
-    int input_problem = s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
+    int input_problem = bad_input || s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
                         s == TMS_ERR_LOCKED || (s == TMS_ERR_IO && a.resume);
     return finish(input_problem ? TMS_EXIT_USAGE : TMS_EXIT_ERROR);
   }
@@ -356,7 +414,7 @@ int tms_cmd_run(int argc, char **argv) {
 
   int code = TMS_EXIT_OK;
   if (rank == 0) {
-    code = finish_root(&a, &sweep, store, &lock, &sum, s, &err);
+    code = finish_root(&a, &sweep, store, &lock, &sum, reused, s, &err);
     if (sum.workers_abandoned) {
       fprintf(stderr, "tms-sweep run: some ranks did not stop within run.stop_grace_s; aborting them "
                       "(the file is closed and consistent)\n");
