@@ -321,6 +321,26 @@ static int finish_root(const run_args *a, const tms_sweep *sweep, tms_store *sto
   return TMS_EXIT_OK;
 }
 
+/* Phase 2: the lock and the results file (root only), the reused points copied in. Returns -1 to go on, else the
+ * exit code, the same on every rank (2 for bad input: a refused --reuse file, an existing or mismatching output). */
+static int open_phase(const run_args *a, const tms_sweep *sweep, int rank, int size, int blas_threads,
+                      tms_store **store, tms_lock *lock, size_t *reused) {
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status s = TMS_OK;
+  int bad_input = 0;
+  if (rank == 0) {
+    s = open_results(a, sweep, size, blas_threads, store, lock, reused, &bad_input, &err);
+    if (s != TMS_OK) print_error("", &err);
+  }
+  s = agree(s);
+  if (MPI_Bcast(&bad_input, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) bad_input = 0;
+  if (s == TMS_OK) return -1;
+  int input_problem = bad_input || s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
+                      s == TMS_ERR_LOCKED || (s == TMS_ERR_IO && a->resume);
+  return input_problem ? TMS_EXIT_USAGE : TMS_EXIT_ERROR;
+}
+
 /* Phase 1 on every rank: the command line and the sweep. Returns -1 to go on, else the exit code. */
 static int start(run_args *a, int argc, char **argv, int rank, tms_sweep *sweep) {
   char msg[256] = "";
@@ -382,26 +402,18 @@ int tms_cmd_run(int argc, char **argv) {
   tms_signals_install(sweep.run.stop_grace_s);
 
   /* Phase 2: the lock and the results file (root only). */
-  tms_error err;
-  memset(&err, 0, sizeof err);
   tms_store *store = NULL;
   tms_lock lock;
   memset(&lock, 0, sizeof lock);
-  tms_status s = TMS_OK;
   size_t reused = 0;
-  int bad_input = 0;
-  if (rank == 0) {
-    s = open_results(&a, &sweep, size, blas_threads, &store, &lock, &reused, &bad_input, &err);
-    if (s != TMS_OK) print_error("", &err);
-  }
-  s = agree(s);
-  if (MPI_Bcast(&bad_input, 1, MPI_INT, 0, MPI_COMM_WORLD) != MPI_SUCCESS) bad_input = 0;
-  if (s != TMS_OK) {
+  int opened = open_phase(&a, &sweep, rank, size, blas_threads, &store, &lock, &reused);
+  if (opened >= 0) {
     tms_sweep_free(&sweep);
-    int input_problem = bad_input || s == TMS_ERR_EXISTS || s == TMS_ERR_MISMATCH || s == TMS_ERR_SCHEMA ||
-                        s == TMS_ERR_LOCKED || (s == TMS_ERR_IO && a.resume);
-    return finish(input_problem ? TMS_EXIT_USAGE : TMS_EXIT_ERROR);
+    return finish(opened);
   }
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status s;
 
   /* Phase 3: the sweep. */
   progress_ctx pc;
