@@ -28,31 +28,22 @@ void tms_attack_direction(double *delta /* (N) */, const double *G /* (N,N) */, 
   for (int j = 0; j < n; j++) delta[j] = norm > 0.0 ? lambda * row[j] / norm : 0.0;
 }
 
-/* Everything the attack needs besides the model, in one struct so one function can free it on any path. */
-typedef struct {
-  float *x;          /* (B, N) clean batch */
-  float *xa;         /* (B, N) attacked batch, or the clean pre-activations (linear, relu_out) */
-  float *acts_mem;   /* tms_acts slab for B */
-  float *importance; /* (N) */
-  float *density;    /* (N) */
-  double *G;         /* (N, N) */
-  double *delta;     /* (N) */
-  double *shift;     /* (N) G delta: change of the pre-activations */
-  double *worst;     /* (B) per-example worst attacked loss */
-  double *loss;      /* (B) per-example loss of the latest forward pass */
-} attack_scratch;
+typedef tms_attack_ws attack_scratch;
 
-static void scratch_free(attack_scratch *s) {
+void tms_attack_ws_free(tms_attack_ws *s) {
   free(s->x);
   free(s->xa);
   free(s->acts_mem);
   free(s->importance);
   free(s->density);
+  free(s->preT);
+  free(s->absxT);
   free(s->G);
   free(s->delta);
   free(s->shift);
   free(s->worst);
   free(s->loss);
+  *s = (tms_attack_ws){0};
 }
 
 /* Per-example losses l_b = mean over features of I_i (|x_bi| - out_bi)^2, the loss of tms_model_loss on example b
@@ -104,44 +95,128 @@ TMS_ATTACK_CLONES static void shifted_loss(double *loss /* (B) */, float *row /*
   }
 }
 
+/* shifted_loss for n <= 8, vectorised over examples instead of features: pre and |x| transposed to (N, B) once
+ * per model, so each direction is one pass of straight loops over b. For n <= 8 row_loss puts term j in lane j
+ * alone, so the fixed pairwise sum below is its sum exactly: the values are bitwise those of shifted_loss. NB is
+ * a constant in each instance (the switch), which lets the compiler unroll the feature loop. */
+static inline void shifted_loss_cols_n(double *loss /* (B) */, const float *preT /* (NB, B) */,
+                                       const float *absxT /* (NB, B) */, const double *shift /* (NB) */,
+                                       const float *importance /* (NB) */, int relu, int B, const int NB) {
+  for (int b = 0; b < B; b++) {
+    double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int j = 0; j < NB; j++) {
+      const float v = (float)((double)preT[(size_t)j * B + b] + shift[j]);
+      const float o = relu && !(v > 0.0f) ? 0.0f : v;
+      const float d = o - absxT[(size_t)j * B + b];
+      t[j] = (double)(importance[j] * d * d);
+    }
+    loss[b] = (((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))) / (double)NB;
+  }
+}
+
+TMS_ATTACK_CLONES static void shifted_loss_cols(double *loss, const float *preT, const float *absxT,
+                                                 const double *shift, const float *importance, int relu, int B,
+                                                 int n) {
+  switch (n) {
+#define TMS_COLS_CASE(k) \
+  case k: \
+    if (relu) shifted_loss_cols_n(loss, preT, absxT, shift, importance, 1, B, k); \
+    else shifted_loss_cols_n(loss, preT, absxT, shift, importance, 0, B, k); \
+    break;
+    TMS_COLS_CASE(1) TMS_COLS_CASE(2) TMS_COLS_CASE(3) TMS_COLS_CASE(4)
+    TMS_COLS_CASE(5) TMS_COLS_CASE(6) TMS_COLS_CASE(7) TMS_COLS_CASE(8)
+#undef TMS_COLS_CASE
+  default: break; /* callers take this path for n <= 8 only */
+  }
+}
+
+/* sum_b loss[b] in eight lanes by b mod 8, then pairwise (vectorises; the same bits on every ISA path), and
+ * worst[b] = max(worst[b], loss[b]) when worst is given. */
+TMS_ATTACK_CLONES static double lane_sum_max(double *worst /* (B) or NULL */, const double *loss /* (B) */, int B) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int b = 0;
+  for (; b + 8 <= B; b += 8)
+    for (int l = 0; l < 8; l++) lane[l] += loss[b + l];
+  for (; b < B; b++) lane[b & 7] += loss[b];
+  if (worst)
+    for (b = 0; b < B; b++) worst[b] = loss[b] > worst[b] ? loss[b] : worst[b];
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/* mean_b ||x_b||_2 of a (B, N) batch, in double, summed as lane_sum_max does. */
+TMS_ATTACK_CLONES static double mean_row_norm(double *scratch /* (B) */, const float *x /* (B, N) */, int B, int n) {
+  for (int b = 0; b < B; b++) {
+    double q = 0.0;
+    for (int j = 0; j < n; j++) q += (double)x[(size_t)b * n + j] * (double)x[(size_t)b * n + j];
+    scratch[b] = sqrt(q);
+  }
+  return lane_sum_max(NULL, scratch, B) / B;
+}
+
 /* loss / clean - 1, with the documented convention when the clean loss is exactly 0. */
 static double ratio_minus_one(double loss, double clean) {
   if (clean > 0.0) return loss / clean - 1.0;
   return loss > 0.0 ? INFINITY : 0.0;
 }
 
-/* Every buffer of one attack of a batch of B examples of an n x m model; 0 if any allocation failed. */
-static int scratch_alloc(attack_scratch *s, int B, int n, int m) {
-  size_t bn = (size_t)B * n;
-  s->x = malloc(bn * sizeof *s->x);
-  s->xa = malloc(bn * sizeof *s->xa);
-  s->acts_mem = malloc(tms_acts_floats(B, n, m) * sizeof *s->acts_mem);
-  s->importance = malloc((size_t)n * sizeof *s->importance);
-  s->density = malloc((size_t)n * sizeof *s->density);
-  s->G = malloc((size_t)n * n * sizeof *s->G);
-  s->delta = malloc((size_t)n * sizeof *s->delta);
-  s->shift = malloc((size_t)n * sizeof *s->shift);
-  s->worst = malloc((size_t)B * sizeof *s->worst);
-  s->loss = malloc((size_t)B * sizeof *s->loss);
-  return s->x && s->xa && s->acts_mem && s->importance && s->density && s->G && s->delta && s->shift && s->worst &&
-         s->loss;
+/* Every buffer of one attack of a batch of B examples of an n x m model, grown only when this model needs more
+ * than the last one did; 0 if an allocation failed (the buffers held so far stay owned by s). */
+static int grow(void **buf, size_t bytes) {
+  void *q = realloc(*buf, bytes);
+  if (!q) return 0;
+  *buf = q;
+  return 1;
+}
+
+static int scratch_reserve(attack_scratch *s, int B, int n, int m) {
+  if (s->x && B <= s->B && n <= s->n && m <= s->m) return 1;
+  B = B > s->B ? B : s->B, n = n > s->n ? n : s->n, m = m > s->m ? m : s->m;
+  const size_t bn = (size_t)B * n, f = sizeof(float), d = sizeof(double);
+  int ok = grow((void **)&s->x, bn * f) && grow((void **)&s->xa, bn * f) && grow((void **)&s->preT, bn * f) &&
+           grow((void **)&s->absxT, bn * f) &&
+           grow((void **)&s->acts_mem, tms_acts_floats(B, n, m) * f) &&
+           grow((void **)&s->importance, (size_t)n * f) && grow((void **)&s->density, (size_t)n * f) &&
+           grow((void **)&s->G, (size_t)n * n * d) && grow((void **)&s->delta, (size_t)n * d) &&
+           grow((void **)&s->shift, (size_t)n * d) && grow((void **)&s->worst, (size_t)B * d) &&
+           grow((void **)&s->loss, (size_t)B * d);
+  if (ok) s->B = B, s->n = n, s->m = m;
+  return ok;
+}
+
+/* The clean pre-activations of linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one
+ * linear forward serves every direction and each attack costs O(B N) instead of a full O(B N M) forward pass. For
+ * n <= 8 they are also transposed to (N, B) for shifted_loss_cols. */
+static void clean_preactivations(attack_scratch *s, tms_acts *acts, const tms_params *p, int B, int n, int cols) {
+  const size_t bn = (size_t)B * n;
+  tms_model_forward(TMS_LINEAR, acts, s->x, p, B);
+  for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
+  if (cols)
+    for (int b = 0; b < B; b++)
+      for (int j = 0; j < n; j++) {
+        s->preT[(size_t)j * B + b] = s->xa[(size_t)b * n + j];
+        s->absxT[(size_t)j * B + b] = fabsf(s->x[(size_t)b * n + j]);
+      }
 }
 
 /* Attacks along every feature direction i (tms_attack_direction, budget lambda); returns the worst whole-batch
- * mean loss and leaves in s->worst[b] example b's worst loss over the directions (losses against the clean x). */
+ * mean loss, sets *clean to the clean mean loss and leaves in s->worst[b] example b's worst loss over the
+ * directions (losses against the clean x). */
 static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tms_spec *spec, const tms_params *p,
-                                     double lambda, int B, int n) {
-  const size_t bn = (size_t)B * n;
+                                     double lambda, int B, int n, double *clean) {
   for (int b = 0; b < B; b++) s->worst[b] = -INFINITY;
   /* Read-in weights for every variant: W is W1 for abs (see attack.h). */
   tms_metric_gram(s->G, p->W, n, p->m);
-  /* linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one linear forward gives the
-   * clean pre-activations and each attack costs O(B N) instead of a full O(B N M) forward pass. */
   const int shift_path = spec->variant == TMS_LINEAR || spec->variant == TMS_RELU_OUT;
-  if (shift_path) {
-    tms_model_forward(TMS_LINEAR, acts, s->x, p, B);
-    for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
+  const int cols = shift_path && n <= 8, relu = spec->variant == TMS_RELU_OUT;
+  if (shift_path) clean_preactivations(s, acts, p, B, n, cols);
+  if (cols) { /* the clean output is the zero shift of the clean pre-activations: no second forward pass */
+    for (int j = 0; j < n; j++) s->shift[j] = 0.0;
+    shifted_loss_cols(s->loss, s->preT, s->absxT, s->shift, s->importance, relu, B, n);
+  } else {
+    tms_model_forward(spec->variant, acts, s->x, p, B);
+    per_example_loss(s->loss, acts->out, s->x, s->importance, B, n);
   }
+  *clean = lane_sum_max(NULL, s->loss, B) / B;
   double best_batch = -INFINITY;
   for (int i = 0; i < n; i++) {
     tms_attack_direction(s->delta, s->G, n, i, lambda);
@@ -152,19 +227,15 @@ static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tm
         s->shift[j] = g;
       }
       /* target: the clean x; acts->out is free as the row scratch */
-      shifted_loss(s->loss, acts->out, s->xa, s->shift, s->x, s->importance, spec->variant == TMS_RELU_OUT, B, n);
+      if (cols) shifted_loss_cols(s->loss, s->preT, s->absxT, s->shift, s->importance, relu, B, n);
+      else shifted_loss(s->loss, acts->out, s->xa, s->shift, s->x, s->importance, relu, B, n);
     } else {
       for (size_t b = 0; b < (size_t)B; b++)
         for (int j = 0; j < n; j++) s->xa[b * n + j] = (float)((double)s->x[b * n + j] + s->delta[j]);
       tms_model_forward(spec->variant, acts, s->xa, p, B);
       per_example_loss(s->loss, acts->out, s->x, s->importance, B, n); /* target: clean x */
     }
-    double total = 0.0;
-    for (int b = 0; b < B; b++) {
-      total += s->loss[b];
-      if (s->loss[b] > s->worst[b]) s->worst[b] = s->loss[b];
-    }
-    total /= B;
+    const double total = lane_sum_max(s->worst, s->loss, B) / B;
     if (total > best_batch) best_batch = total;
   }
   return best_batch;
@@ -172,6 +243,14 @@ static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tm
 
 tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example, const tms_spec *spec,
                                     const tms_params *p, int eval_batch, tms_error *err) {
+  tms_attack_ws ws = {0};
+  tms_status st = tms_attack_vulnerability_ws(&ws, vuln_batch, vuln_per_example, spec, p, eval_batch, err);
+  tms_attack_ws_free(&ws);
+  return st;
+}
+
+tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
+                                       const tms_spec *spec, const tms_params *p, int eval_batch, tms_error *err) {
   const int n = p->n, m = p->m, B = eval_batch;
   if (n != spec->n_features || m != spec->n_hidden)
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "n_features",
@@ -179,47 +258,27 @@ tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example
                          spec->n_hidden);
   if (B < 1) return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "eval_batch", "attack: eval_batch %d < 1", B);
 
-  attack_scratch s = {0};
   tms_data_gen gen = {0};
-  if (!scratch_alloc(&s, B, n, m)) {
-    scratch_free(&s);
+  if (!scratch_reserve(ws, B, n, m))
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "attack: no memory for a batch of %d x %d", B, n);
-  }
+  attack_scratch s = *ws; /* a copy of the pointers, for the s.x spelling below; ws keeps ownership */
   tms_status st = tms_data_init(&gen, spec, TMS_STREAM_ATTACK, err);
-  if (st != TMS_OK) {
-    scratch_free(&s);
-    return st;
-  }
+  if (st != TMS_OK) return st;
   tms_data_sample(&gen, s.x, B);
   tms_data_free(&gen);
   tms_spec_profile(spec, s.importance, s.density);
 
-  double mean_norm = 0.0;
-  for (int b = 0; b < B; b++) {
-    double q = 0.0;
-    for (int j = 0; j < n; j++) q += (double)s.x[(size_t)b * n + j] * (double)s.x[(size_t)b * n + j];
-    mean_norm += sqrt(q);
-  }
-  mean_norm /= B;
-  const double lambda = 0.1 * mean_norm;
+  const double lambda = 0.1 * mean_row_norm(s.loss, s.x, B, n);
 
   tms_acts acts;
   tms_acts_bind(&acts, s.acts_mem, B, n, m);
   acts.dout = NULL; /* losses only, no gradients */
 
-  tms_model_forward(spec->variant, &acts, s.x, p, B);
-  per_example_loss(s.loss, acts.out, s.x, s.importance, B, n);
-  double clean = 0.0;
-  for (int b = 0; b < B; b++) clean += s.loss[b];
-  clean /= B;
-
-  double best_batch = attack_every_direction(&s, &acts, spec, p, lambda, B, n);
-  double mean_worst = 0.0;
-  for (int b = 0; b < B; b++) mean_worst += s.worst[b];
-  mean_worst /= B;
+  double clean;
+  const double best_batch = attack_every_direction(&s, &acts, spec, p, lambda, B, n, &clean);
+  const double mean_worst = lane_sum_max(NULL, s.worst, B) / B;
 
   if (vuln_batch) *vuln_batch = ratio_minus_one(best_batch, clean);
   if (vuln_per_example) *vuln_per_example = ratio_minus_one(mean_worst, clean);
-  scratch_free(&s);
   return TMS_OK;
 }

@@ -22,4 +22,18 @@ void tms_attack_direction(double *delta /* (N) */, const double *G /* (N,N) */, 
 tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example, const tms_spec *spec,
                                     const tms_params *p, int eval_batch, tms_error *err);
 
+/* The attack's scratch, kept between calls so that attacking many models (tms-post: a million tiny ones) does not
+ * allocate, fault in and free a batch-sized slab per model (that was half of its time at n=2). Zero-initialise,
+ * pass to every call of one thread, then tms_attack_ws_free. Buffers grow to the largest (batch, n, m) seen. */
+typedef struct {
+  float *x, *xa, *acts_mem, *importance, *density, *preT, *absxT;
+  double *G, *delta, *shift, *worst, *loss;
+  int B, n, m; /* capacity */
+} tms_attack_ws;
+
+/* tms_attack_vulnerability on the scratch ws: the same numbers, bitwise. */
+tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
+                                       const tms_spec *spec, const tms_params *p, int eval_batch, tms_error *err);
+void tms_attack_ws_free(tms_attack_ws *ws);
+
 #endif
