@@ -27,7 +27,7 @@ def main(argv=None):
     plt = tmsio.setup_matplotlib()
 
     res = tmsio.Results(args.results)
-    dstar, dims = res.get("/metrics/dstar"), res.get("/metrics/dimensionality")
+    dstar, dims = res.get("dstar"), res.get("dimensionality")
     xdim = args.x or tmsio.find_density_dim(res)
     dens = tmsio.density_axis(res, xdim)
     inv = 1.0 / dens

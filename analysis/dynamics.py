@@ -98,7 +98,7 @@ def pick_models(res, combo, how, max_seeds):
 
 
 def with_history(res, args, plt, rows):
-    curves = res.get("/results/loss_curve")
+    curves = res.get("loss_curve")
     chosen = [pick_models(res, combo, args.replicate, args.max_seeds) for combo in rows]
     cols = max(1, max(len(c) for c in chosen))
     fig, axes = plt.subplots(2 * len(rows), cols, figsize=(5.2 * cols + 1.2, 5.6 * len(rows) + 0.4),
@@ -155,7 +155,7 @@ def with_history(res, args, plt, rows):
 
 
 def without_history(res, args, plt, rows):
-    curves, dims = res.get("/results/loss_curve"), res.get("/metrics/dimensionality")
+    curves, dims = res.get("loss_curve"), res.get("dimensionality")
     done = res.done()
     R = res.shape[-1]
     fig, axes = plt.subplots(len(rows), 2, figsize=(13, 3.6 * len(rows) + 0.4), squeeze=False,
@@ -212,10 +212,10 @@ def main(argv=None):
     plt = tmsio.setup_matplotlib()
 
     res = tmsio.Results(args.results)
-    res.get("/results/loss_curve")  # required either way: a clear error names it when absent
+    res.get("loss_curve")  # required either way: a clear error names it when absent
     sel = tmsio.select_from_args(res, args)
     rows = tmsio.rest_indices(res, [], sel)
-    if res.has("/results/W_history"):
+    if res.has("W_history"):
         fig = with_history(res, args, plt, rows)
     else:
         print("note: no /results/W_history in this file (sweep without snapshot_every): "

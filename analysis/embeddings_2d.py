@@ -91,7 +91,7 @@ def main(argv=None):
     plt = tmsio.setup_matplotlib()
 
     res = tmsio.Results(args.results)
-    res.get("/results/W")  # fail early, naming the dataset
+    res.get("W")  # fail early, naming the dataset
     xdim = args.x or default_x(res)
     sel = tmsio.select_from_args(res, args)
     if xdim != "replicate":
@@ -123,7 +123,7 @@ def main(argv=None):
 
     how = args.color_by
     if how == "auto":
-        how = "set" if "correlated_sets" in res.f["params"] and np.nanmax(res.param("correlated_sets")) > 0 \
+        how = "set" if res.has(f"{tmsio.PARAMS}/correlated_sets") and np.nanmax(res.param("correlated_sets")) > 0 \
             else "importance"
     nr, nc = len(cells), len(xs)
     imps = [res.importance(idx) for _, row in cells for _, idx in row if idx is not None]
@@ -145,7 +145,7 @@ def main(argv=None):
                 if args.canonical:
                     W = canonicalise(W)
                 draw_embedding(ax, W, feature_colors(res, idx, how, cmap_imp, cmap_set, imp_norm))
-                label += f"\nloss {res.get('/results/loss')[idx]:.3g}"
+                label += f"\nloss {res.get('loss')[idx]:.3g}"
             ax.set_title(label, fontsize=7)
             if c == 0 and combo:
                 ax.set_ylabel(tmsio.cell_label(res, combo), fontsize=7)

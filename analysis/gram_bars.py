@@ -26,7 +26,7 @@ def main(argv=None):
     from matplotlib.gridspec import GridSpec
 
     res = tmsio.Results(args.results)
-    for name in ("/results/W", "/results/b", "/metrics/norm", "/metrics/interference", "/results/loss"):
+    for name in ("W", "b", "norm", "interference", "loss"):
         res.get(name)
     xdim = args.x or default_x(res)
     res.dim_index(xdim)
@@ -65,10 +65,10 @@ def main(argv=None):
             axg.set_xticks([n + 1])
             axg.set_xticklabels(["b"], fontsize=7)
             axg.set_yticks([])
-            axg.set_title(f"{title}\n{res.p('variant', idx)} loss {res.get('/results/loss')[idx]:.3g}",
+            axg.set_title(f"{title}\n{res.p('variant', idx)} loss {res.get('loss')[idx]:.3g}",
                           fontsize=7)
-            norm = res.feat("/metrics/norm", idx)[order]
-            s = np.clip(np.nan_to_num(res.feat("/metrics/interference", idx)[order]), 0, 1)
+            norm = res.feat("norm", idx)[order]
+            s = np.clip(np.nan_to_num(res.feat("interference", idx)[order]), 0, 1)
             axb.bar(np.arange(n), norm, width=0.85, color=scmap(s))
             axb.axvline(m - 0.5, color="k", lw=0.7, ls="--")
             axb.set_ylim(0, max(1.2, float(np.nanmax(norm)) * 1.05))

@@ -57,7 +57,7 @@ def main(argv=None):
     plt = tmsio.setup_matplotlib()
 
     res = tmsio.Results(args.results)
-    res.get("/results/W")
+    res.get("W")
     post = tmsio.Post(args.post) if args.post else None
     variants = set(np.unique(res.param("variant")))
     if "abs" in variants and post is None:
@@ -70,7 +70,7 @@ def main(argv=None):
     sel = tmsio.select_from_args(res, args)
     xs = tmsio.columns(res, xdim, sel, args.max_cols)
     rows = tmsio.rest_indices(res, [xdim], sel)
-    poly_all = post.need("/neurons/polysemantic") if post is not None else None
+    poly_all = post.need("polysemantic") if post is not None else None
     scaled = {}
     nr, nc = len(rows), len(xs)
     fig, axes = plt.subplots(nr, nc, figsize=(2.3 * nc + 1, 2.6 * nr + 0.5), squeeze=False, layout="constrained")
@@ -86,7 +86,7 @@ def main(argv=None):
                 continue
             n, m = res.nm(idx)
             if res.p("variant", idx) == "abs":
-                name = "/neurons/W1_scaled" if args.layer == "w1" else "/neurons/W2_scaled"
+                name = "W1_scaled" if args.layer == "w1" else "W2_scaled"
                 if name not in scaled:
                     scaled[name] = post.need(name)
                 Wn = np.asarray(scaled[name][idx], dtype=np.float64)[:n, :m]
@@ -104,12 +104,12 @@ def main(argv=None):
                 a = np.abs(Wn)
                 marks = ((a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)).sum(0) > 1
             if args.color_by == "superposition":
-                s = np.clip(np.nan_to_num(res.feat("/metrics/interference", idx)), 0, 1)
+                s = np.clip(np.nan_to_num(res.feat("interference", idx)), 0, 1)
                 colors = plt.get_cmap("plasma")(s)
             else:
                 colors = plt.get_cmap("tab20")(rank % 20)  # cyclic: neighbours in importance differ
             stack(ax, Wn, colors, marks)
-            ax.set_title(f"{title} ({what})\nloss {res.get('/results/loss')[idx]:.3g}, "
+            ax.set_title(f"{title} ({what})\nloss {res.get('loss')[idx]:.3g}, "
                          f"{int(marks.sum())}/{m} poly", fontsize=7, pad=10)
             if c == 0 and combo:
                 ax.set_ylabel(tmsio.cell_label(res, combo), fontsize=7)

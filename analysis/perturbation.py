@@ -37,8 +37,8 @@ def main(argv=None):
     from matplotlib.gridspec import GridSpec
 
     res = tmsio.Results(args.results)
-    loss, norm_all, dim_all = res.get("/results/loss"), res.get("/metrics/norm"), res.get("/metrics/dimensionality")
-    res.get("/results/W")
+    loss, norm_all, dim_all = res.get("loss"), res.get("norm"), res.get("dimensionality")
+    res.get("W")
     xdim = args.x
     xv = np.asarray(res.axis(xdim), dtype=np.float64)
     sel = tmsio.select_from_args(res, args)

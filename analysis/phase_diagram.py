@@ -105,9 +105,9 @@ def main(argv=None):
         raise tmsio.TmsDataError("phase_diagram needs --post POST.h5 (written by tms-post)")
     res = tmsio.Results(args.results)
     post = tmsio.Post(args.post)
-    cls_all = post.need("/phase/class")
-    frac_all = post.need("/phase/fraction")
-    theory_all = post.need("/phase/theory_class") if post.has("/phase/theory_class") else None
+    cls_all = post.need("class")
+    frac_all = post.need("fraction")
+    theory_all = post.need("theory_class") if post.has("theory_class") else None
     ydim = args.y or tmsio.find_density_dim(post, ("density", "sparsity"))
     xdim = args.x
     post.dim_index(xdim)
@@ -125,8 +125,8 @@ def main(argv=None):
     ncol = 4
     fig, axes = plt.subplots(len(rows), ncol, figsize=(3.3 * ncol, 3.0 * len(rows) + 0.6), squeeze=False,
                              layout="constrained")
-    norm, inter = res.get("/metrics/norm"), res.get("/metrics/interference")
-    per_seed = post.need("/phase/class_per_seed") if post.has("/phase/class_per_seed") else None
+    norm, inter = res.get("norm"), res.get("interference")
+    per_seed = post.need("class_per_seed") if post.has("class_per_seed") else None
     for r, combo in enumerate(rows):
         label = tmsio.cell_label(post, combo)
         ny, nx = len(yv), len(xv)
@@ -160,7 +160,7 @@ def main(argv=None):
         # (4) theory
         ax = axes[r, 3]
         if th_file is not None:
-            tc = th_file.need("/phase/class")
+            tc = th_file.need("class")
             txd = xdim if xdim in th_file.dims else th_file.dims[0]
             tyd = ydim if ydim in th_file.dims else th_file.dims[-1]
             tx = np.asarray(th_file.axis(txd), dtype=np.float64)

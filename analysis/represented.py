@@ -22,11 +22,11 @@ def main(argv=None):
     plt = tmsio.setup_matplotlib()
 
     res = tmsio.Results(args.results)
-    norm, inter = res.get("/metrics/norm"), res.get("/metrics/interference")
+    norm, inter = res.get("norm"), res.get("interference")
     tot = np.nansum(np.where(norm > 0.5, inter, 0.0), axis=-1)
     if args.post:
         post = tmsio.Post(args.post)
-        rep = post.need("/summary/represented").astype(np.float64)
+        rep = post.need("represented").astype(np.float64)
         if rep.shape != res.shape:
             raise tmsio.TmsDataError(f"{post.path}: /summary/represented has shape {rep.shape}, the results grid "
                                      f"is {res.shape}")

@@ -4,9 +4,14 @@ What it is: read-only access to a tms results file (schema "tms-results/1", writ
 post file (schema "tms-post/1", written by `tms-post`), grid slicing by axis name, best-replicate selection,
 and the command-line plumbing every figure script shares (--select, --replicate, clear errors).
 What it is not: it computes no science the binaries own (no D_i, no phase classes, no attacks); it only reads
-what they wrote. Invariants: every missing dataset/attribute becomes a TmsDataError that names the file and the
-dataset; scripts turn that into exit code 2 and a one-line message on stderr.
+what they wrote. Names, types and shapes come from analysis/tms_layout.json, the schema module's table as printed
+by `tms-post layout --json` (the layout_docs test keeps the two equal); scripts name datasets by key ("loss",
+"fraction": the last part of the path) and tmsio maps the key to the path of the file's kind.
+Invariants: every missing dataset/attribute becomes a TmsDataError that names the file and the dataset; scripts
+turn that into exit code 2 and a one-line message on stderr.
 """
+import json
+import os
 import sys
 
 import numpy as np
@@ -16,7 +21,27 @@ try:
 except ImportError:  # the scripts' --help must still work, and the error must say what to install
     h5py = None
 
-STATUS_DONE = 1
+LAYOUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tms_layout.json")
+with open(LAYOUT_PATH) as _f:
+    LAYOUT = json.load(_f)
+STATUS_DONE = LAYOUT["point_status"]["done"]
+REPLICATE = LAYOUT["replicate"]
+AXES, PARAMS = LAYOUT["axes"], LAYOUT["params"]
+
+
+def datasets(kind):
+    """{key: table row} of a file kind ("results" or "post"): path, type (numpy name), lead, trail, when, meaning."""
+    return {d["key"]: d for d in LAYOUT["files"][kind]["datasets"]}
+
+
+def path_of(kind, key):
+    """Path of dataset `key` in a file of that kind; a path ("W") is returned as it is."""
+    if key.startswith("/"):
+        return key
+    rows = datasets(kind)
+    if key not in rows:
+        raise KeyError(f"no dataset '{key}' in the {kind} layout ({LAYOUT_PATH})")
+    return rows[key]["path"]
 
 
 class TmsDataError(Exception):
@@ -40,6 +65,7 @@ class H5:
     """Common part of the results and post readers."""
 
     schema_prefix = ""
+    kind = None
 
     def __init__(self, path):
         _need_h5py()
@@ -65,17 +91,17 @@ class H5:
         return _decode(self.f.attrs[name])
 
     def has(self, name):
-        return name.lstrip("/") in self.f
+        return path_of(self.kind, name).lstrip("/") in self.f
 
     def need(self, name):
-        """The whole dataset as a numpy array; TmsDataError naming it if absent."""
-        key = name.lstrip("/")
+        """The whole dataset (a key of the layout, or a path) as a numpy array; TmsDataError naming it if absent."""
+        key = path_of(self.kind, name).lstrip("/")
         if key not in self.f or not isinstance(self.f[key], h5py.Dataset):
             raise TmsDataError(f"{self.path}: missing dataset '/{key}'")
         return self.f[key][()]
 
     def dset_attr(self, name, attr):
-        key = name.lstrip("/")
+        key = path_of(self.kind, name).lstrip("/")
         if key not in self.f:
             raise TmsDataError(f"{self.path}: missing dataset '/{key}'")
         if attr not in self.f[key].attrs:
@@ -91,14 +117,14 @@ class H5:
     def axis(self, dim):
         """Values of a grid dimension: numbers, strings, or 0..size-1 for a zip group."""
         self.dim_index(dim)
-        v = self.need(f"/axes/{dim}")
+        v = self.need(f"{AXES}/{dim}")
         if v.dtype.kind in "SO":
             v = np.array(_decode(v), dtype=object)
         return v
 
     def zip_members(self, dim):
         """{key: values} of a zip group, {} for a plain axis."""
-        g = f"axes/{dim}_members"
+        g = f"{AXES}/{dim}_members".lstrip("/")
         if g not in self.f:
             return {}
         out = {}
@@ -133,23 +159,26 @@ def fmt(v):
 
 class Results(H5):
     schema_prefix = "tms-results/"
+    kind = "results"
 
     def __init__(self, path):
         super().__init__(path)
-        if self.dims[-1] != "replicate":
+        if self.dims[-1] != REPLICATE:
             raise TmsDataError(f"{path}: last grid dimension is '{self.dims[-1]}', expected 'replicate'")
         self._cache = {}
 
     def get(self, name):
+        name = path_of(self.kind, name)
         if name not in self._cache:
             self._cache[name] = self.need(name)
         return self._cache[name]
 
     def param(self, key):
         """Grid-shaped /params/<key>: float64, or an object array of words for enum parameters."""
-        v = self.get(f"/params/{key}")
-        if v.dtype.kind in "iu" and f"params/{key}" in self.f and "choices" in self.f[f"params/{key}"].attrs:
-            choices = _decode(self.f[f"params/{key}"].attrs["choices"])
+        v = self.get(f"{PARAMS}/{key}")
+        choices_attr = self.f[f"{PARAMS}/{key}"].attrs if f"{PARAMS}/{key}".lstrip("/") in self.f else {}
+        if v.dtype.kind in "iu" and "choices" in choices_attr:
+            choices = _decode(choices_attr["choices"])
             return np.array([choices[c] if 0 <= c < len(choices) else "?" for c in v.ravel()],
                             dtype=object).reshape(v.shape)
         return v
@@ -180,9 +209,9 @@ class Results(H5):
         return d
 
     def done(self):
-        return self.get("/points/status") == STATUS_DONE
+        return self.get("status") == STATUS_DONE
 
-    def W(self, idx, which="/results/W"):
+    def W(self, idx, which="W"):
         n, m = self.nm(idx)
         return np.asarray(self.get(which)[idx], dtype=np.float64)[:n, :m]
 
@@ -191,8 +220,8 @@ class Results(H5):
         step min(k*snapshot_every, steps-1), W before that step's update, the last entry the final W; W has shape
         (S, n, m) without padding or the NaN entries beyond the point's own history (S = 0 when it has none)."""
         n, m = self.nm(idx)
-        H = np.asarray(self.get("/results/W_history")[idx], dtype=np.float64)[:, :n, :m]
-        every = int(self.p("snapshot_every", idx)) if self.has("/params/snapshot_every") else 0
+        H = np.asarray(self.get("W_history")[idx], dtype=np.float64)[:, :n, :m]
+        every = int(self.p("snapshot_every", idx)) if self.has(f"{PARAMS}/snapshot_every") else 0
         if every < 1:
             return np.zeros(0, np.int64), H[:0]
         ok = np.isfinite(H).all(axis=(1, 2))
@@ -203,10 +232,10 @@ class Results(H5):
         """(steps, loss) of the point's evaluation curve (/results/eval_curve, written when eval_every > 0): entry k
         at step min(k*eval_every, steps-1), the loss before that step's update on one fixed batch of eval_batch
         samples; without the NaN entries beyond the point's own length (empty when it has none or the file lacks it)."""
-        if not self.has("/results/eval_curve"):
+        if not self.has("eval_curve"):
             return np.zeros(0, np.int64), np.zeros(0)
-        c = np.asarray(self.get("/results/eval_curve")[idx], dtype=np.float64)
-        every = int(self.p("eval_every", idx)) if self.has("/params/eval_every") else 0
+        c = np.asarray(self.get("eval_curve")[idx], dtype=np.float64)
+        every = int(self.p("eval_every", idx)) if self.has(f"{PARAMS}/eval_every") else 0
         if every < 1:
             return np.zeros(0, np.int64), c[:0]
         ok = np.isfinite(c)
@@ -215,7 +244,7 @@ class Results(H5):
 
     def b(self, idx):
         n, _ = self.nm(idx)
-        return np.asarray(self.get("/results/b")[idx], dtype=np.float64)[:n]
+        return np.asarray(self.get("b")[idx], dtype=np.float64)[:n]
 
     def feat(self, name, idx):
         """A per-feature metric (grid x n_max) cut to the point's n."""
@@ -225,6 +254,7 @@ class Results(H5):
 
 class Post(H5):
     schema_prefix = "tms-post/"
+    kind = "post"
 
 
 def select_from_args(h5, args, keep=()):
@@ -290,7 +320,7 @@ def columns(h5, xdim, sel, max_cols):
 def rest_indices(h5, free_dims, sel):
     """All index tuples over the dims that are neither free nor 'replicate', with selections applied.
     Returns a list of dicts {dim: index}."""
-    others = [d for d in h5.dims if d not in free_dims and d != "replicate"]
+    others = [d for d in h5.dims if d not in free_dims and d != REPLICATE]
     combos = [{}]
     for d in others:
         size = h5.shape[h5.dim_index(d)]
@@ -303,7 +333,7 @@ def pick_replicate(res, base, how):
     """Grid index tuple for a cell (dict dim->index without replicate): the lowest-loss done replicate, or a
     fixed one. Returns None when no replicate of the cell is done."""
     R = res.shape[-1]
-    idx_of = lambda r: tuple(base[d] if d != "replicate" else r for d in res.dims)
+    idx_of = lambda r: tuple(base[d] if d != REPLICATE else r for d in res.dims)
     done = res.done()
     if how != "best":
         r = int(how)
@@ -311,7 +341,7 @@ def pick_replicate(res, base, how):
             raise TmsDataError(f"--replicate {how}: out of range 0..{R - 1}")
         i = idx_of(r)
         return i if done[i] else None
-    loss = res.get("/results/loss")
+    loss = res.get("loss")
     best, best_loss = None, np.inf
     for r in range(R):
         i = idx_of(r)

@@ -13,3 +13,6 @@ tms_test(NAME post_theory_agreement SOURCES ${_post_test_src} LIBS ${_post_libs}
 # end to end (runs tms-sweep as a singleton MPI program, so labelled mpi)
 tms_script_test(NAME post_e2e COMMAND bash ${TMS_TEST_DIR}/post/e2e.sh LABELS mpi TIMEOUT 60)
 tms_script_test(NAME files_netcdf_xarray COMMAND bash ${TMS_TEST_DIR}/post/netcdf.sh LABELS unit TIMEOUT 120)
+# the layout tables outside C (analysis/tms_layout.json, sweeps/*-layout.md) equal the schema module's
+tms_script_test(NAME layout_docs COMMAND bash ${TMS_TEST_DIR}/post/layout_docs.sh $<TARGET_FILE:tms-post> ${PROJECT_SOURCE_DIR}
+                LABELS unit TIMEOUT 30)

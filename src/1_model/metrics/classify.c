@@ -8,8 +8,8 @@
 
 tms_phase tms_metric_phase(double norm_sq, double dimensionality) {
   /* Written as !(x >= t) so that NaN falls into the conservative class, not into "dedicated". */
-  if (!(norm_sq >= 0.5)) return TMS_PHASE_NOT_REPRESENTED;
-  if (dimensionality >= 0.75) return TMS_PHASE_DEDICATED;
+  if (!(norm_sq >= TMS_PHASE_NORM_SQ_MIN)) return TMS_PHASE_NOT_REPRESENTED;
+  if (dimensionality >= TMS_PHASE_DEDICATED_MIN) return TMS_PHASE_DEDICATED;
   return TMS_PHASE_SUPERPOSITION;
 }
 

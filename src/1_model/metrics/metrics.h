@@ -22,7 +22,9 @@ tms_status tms_metric_point(double *norm /* (N) */, double *interference /* (N) 
                             double *dstar, const float *W, int n, int m);
 
 /* Phase class of one feature from ||W_x||^2 and D_x: not represented if N < 0.5; dedicated if D >= 0.75;
- * superposition otherwise (SCIENCE.md E2). */
+ * superposition otherwise (SCIENCE.md E2). tms-post writes both thresholds into the post file. */
+#define TMS_PHASE_NORM_SQ_MIN 0.5
+#define TMS_PHASE_DEDICATED_MIN 0.75
 tms_phase tms_metric_phase(double norm_sq, double dimensionality);
 const char *tms_phase_name(tms_phase phase);
 /* Geometry label of a feature dimensionality: the nearest reference fraction (1, 3/4, 2/3, 1/2, 2/5, 3/8, 1/3, 0)

@@ -92,6 +92,21 @@ static tms_status geometry_attrs(hid_t file, tms_error *err) {
   return st;
 }
 
+/* The class names and the two thresholds of tms_metric_phase on /phase/class_per_seed: readers label and explain
+ * the classes from the file, not from a copy of the rule. */
+static tms_status class_attrs(hid_t file, tms_error *err) {
+  const char *path = tms_schema_post_ds(TMS_PDS_CLASS_PER_SEED)->path;
+  const char *names[3];
+  for (int k = 0; k < 3; k++) names[k] = tms_phase_name((tms_phase)k);
+  hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+  if (d < 0) return tms_error_set(err, TMS_ERR_HDF5, NULL, 0, 0, path, "cannot open %s", path);
+  tms_status st = post_h5_write_attr_texts(d, TMS_A_NAMES, names, 3, err);
+  if (st == TMS_OK) st = post_h5_write_attr_double(d, TMS_A_NORM_SQ_THRESHOLD, TMS_PHASE_NORM_SQ_MIN, err);
+  if (st == TMS_OK) st = post_h5_write_attr_double(d, TMS_A_DEDICATED_THRESHOLD, TMS_PHASE_DEDICATED_MIN, err);
+  H5Dclose(d);
+  return st;
+}
+
 /* /axes from the results file itself, so words, zip members and dtypes survive unchanged. */
 static tms_status copy_axes(hid_t file, const char *source, tms_error *err) {
   hid_t src = H5Fopen(source, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -117,6 +132,7 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
                          classified_feature(res, pp), err);
   if (w.st == TMS_OK) w.st = post_h5_write_attr_text(file, TMS_A_FEATURE_RULE, pp->feature >= 0 ? "fixed" : "last", err);
   put(&w, TMS_PDS_CLASS_PER_SEED, pp->class_per_seed);
+  if (w.st == TMS_OK) w.st = class_attrs(file, err);
   put(&w, TMS_PDS_FRACTION, pp->fraction);
   put(&w, TMS_PDS_CLASS, pp->cell_class);
   put(&w, TMS_PDS_SEEDS_USED, pp->seeds_used);
@@ -134,6 +150,9 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
   put(&w, TMS_PDS_BEST_REPLICATE, pp->best_replicate);
   put(&w, TMS_PDS_DSTAR, pp->dstar);
   put(&w, TMS_PDS_REPRESENTED, pp->represented);
+  if (w.st == TMS_OK)
+    w.st = attr_on(file, tms_schema_post_ds(TMS_PDS_REPRESENTED)->path, TMS_A_THRESHOLD, TMS_POST_REPRESENTED_NORM, 0,
+                   err);
   put(&w, TMS_PDS_TOTAL_INTERFERENCE, pp->total_interference);
   put(&w, TMS_PDS_GEOMETRY, pp->geometry);
   if (w.st == TMS_OK) w.st = geometry_attrs(file, err);

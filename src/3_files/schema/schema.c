@@ -143,6 +143,12 @@ static const tms_schema_attr post_attrs[] = {
 
 static const tms_schema_ds_attr ds_attrs[] = {
     {"/params/<word parameter>", {TMS_A_CHOICES, TMS_SCHEMA_STRS, 1, "the words, in code order"}},
+    {"/phase/class_per_seed", {TMS_A_NAMES, TMS_SCHEMA_STRS, 1, "class names, in code order from 0"}},
+    {"/phase/class_per_seed",
+     {TMS_A_NORM_SQ_THRESHOLD, TMS_SCHEMA_F64, 1, "not represented when ||W_x||^2 is below it"}},
+    {"/phase/class_per_seed",
+     {TMS_A_DEDICATED_THRESHOLD, TMS_SCHEMA_F64, 1, "else dedicated when D_x is at least it, else superposition"}},
+    {"/summary/represented", {TMS_A_THRESHOLD, TMS_SCHEMA_F64, 1, "a feature is represented when ||W_i|| exceeds it"}},
     {"/features/geometry", {TMS_A_NAMES, TMS_SCHEMA_STRS, 1, "polytope labels, in index order"}},
     {"/features/geometry", {TMS_A_TOLERANCE, TMS_SCHEMA_F64, 1, "fraction tolerance of the labels"}},
     {"/phase/theory_class", {TMS_A_AGREEMENT, TMS_SCHEMA_F64, 1, "fraction of compared cells that agree"}},
@@ -195,6 +201,8 @@ const char *tms_schema_dim_name(tms_schema_dim d) {
 
 static const char *const dim_extent_names[TMS_DIM_COUNT] = {"",         "curve_len", "n_max", "m_max",
                                                             "snapshot_len", "eval_len", "3"};
+
+const char *tms_schema_dim_extent(tms_schema_dim d) { return d < TMS_DIM_COUNT ? dim_extent_names[d] : ""; }
 
 const char *tms_schema_type_name(tms_schema_type t) {
   static const char *const names[TMS_SCHEMA_TYPE_COUNT] = {"uint8", "int8",    "int32", "int64", "uint64",

@@ -148,6 +148,9 @@ const tms_schema_ds_attr *tms_schema_dataset_attrs(int *count);
 #define TMS_A_AGREEMENT_AWAY "agreement_away_from_boundary"
 #define TMS_A_AGREEMENT_CELLS "agreement_cells"
 #define TMS_A_AGREEMENT_CELLS_AWAY "agreement_cells_away"
+#define TMS_A_THRESHOLD "threshold"
+#define TMS_A_NORM_SQ_THRESHOLD "norm_sq_threshold"
+#define TMS_A_DEDICATED_THRESHOLD "dedicated_threshold"
 
 /* Group prefixes of the families not in the dataset tables. */
 #define TMS_SCHEMA_PARAMS "/params"
@@ -165,6 +168,7 @@ typedef struct {
 
 size_t tms_schema_dim_size(tms_schema_dim d, const tms_schema_extent *e);
 const char *tms_schema_dim_name(tms_schema_dim d); /* "feature", ... (netCDF dimension name) */
+const char *tms_schema_dim_extent(tms_schema_dim d); /* what sizes it: "n_max", ..., "3" */
 const char *tms_schema_type_name(tms_schema_type t); /* numpy spelling: "uint8", ..., "str" */
 size_t tms_schema_type_size(tms_schema_type t);
 /* Whether the dataset exists in a file of extent e. */

@@ -17,7 +17,8 @@
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_IO = 3 };
 
-int tms_post_cmd_check(int argc, char **argv); /* cmd_check.c */
+int tms_post_cmd_check(int argc, char **argv);  /* cmd_check.c */
+int tms_post_cmd_layout(int argc, char **argv); /* cmd_layout.c */
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -29,6 +30,7 @@ static void usage(FILE *out) {
           "  tms-post theory --n N --m M --importance-logspace START STOP NUM --density-logspace START STOP NUM\n"
           "           -o THEORY.h5 [--csv DIR] [--force]\n"
           "  tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
+          "  tms-post layout --json | --markdown results|post\n"
           "  tms-post --help | --version\n"
           "\n"
           "products (RESULTS.h5 must have schema tms-results/1; POST.h5 gets schema tms-post/1):\n"
@@ -75,6 +77,9 @@ static void usage(FILE *out) {
           "  e3-uniform-quick -> e3, or --experiment), one line each: PASS/FAIL/INFO, what is measured, the value\n"
           "  of the lowest-loss seed of the cell [the range over its seeds], the threshold. --quiet prints only\n"
           "  failures and the summary. Exit 1 when an item fails. The items and thresholds: analysis/SCIENCE.md\n"
+          "\n"
+          "layout: the schema's tables of both files (every dataset with type, shape and meaning, every attribute):\n"
+          "  --json (what analysis/tms_layout.json holds) or --markdown (the tables of sweeps/*-layout.md)\n"
           "\n"
           "exit codes: 0 done, 1 check: an item failed, 2 bad usage or the file lacks data a product needs (wrong schema, missing dataset,\n"
           "            output exists), 3 I/O or HDF5 error\n",
@@ -283,5 +288,6 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[1], "theory") == 0) return cmd_theory(argc - 1, argv + 1);
   if (strcmp(argv[1], "check") == 0) return tms_post_cmd_check(argc - 1, argv + 1);
+  if (strcmp(argv[1], "layout") == 0) return tms_post_cmd_layout(argc - 1, argv + 1);
   return cmd_post(argc, argv);
 }
