@@ -37,7 +37,7 @@ tms_script_test(NAME analysis_neuron_stacks_relu_hidden
 tms_script_test(NAME analysis_dynamics_history
                 COMMAND /usr/bin/python3 ${TMS_TEST_DIR}/analysis/test_dynamics.py ${TMS_ANALYSIS_DIR}
                         ${TMS_TEST_DIR}/analysis/make_fixture.py ${TMS_TEST_DIR}/orchestrator/tiny.yaml
-                LABELS unit TIMEOUT 60)
+                LABELS unit TIMEOUT 150)
 tms_script_test(NAME analysis_canonicalise
                 COMMAND /usr/bin/python3 ${TMS_TEST_DIR}/analysis/test_canonicalise.py ${TMS_ANALYSIS_DIR}
                 LABELS unit TIMEOUT 30)
