@@ -5,9 +5,10 @@ Top: final loss of every done restart against the varied density (--x, default l
 by the geometry of that model, with the lowest loss per geometry and value joined by a line, so the two loss
 branches and their crossing (the first-order transition) show. Bottom: the lowest-loss model per value,
 canonicalised (perturbed feature on +x, its nearest neighbour by angle counter-clockwise; see embeddings_2d).
-Geometry rule (a figure label only, from /metrics/norm and /metrics/dimensionality; ours): "all n represented"
-if every ||W_i|| > 0.5; "digons, perturbed dropped" if the perturbed feature has ||W|| <= 0.5 and every other
-represented feature has |D_i - 1/2| < 0.1; otherwise "other (k represented)".
+Geometry rule (a figure label only, from the post file; ours): "all n represented" if every ||W_i|| (/features/norm)
+is above the threshold of /summary/represented; "digons, perturbed dropped" if the perturbed feature is not and
+every other represented feature has tms-post's polytope label "digon" (/features/geometry, D_i = 1/2 within its
+tolerance); otherwise "other (k represented)".
 """
 import argparse
 
@@ -17,12 +18,12 @@ import tmsio
 from embeddings_2d import canonicalise, draw_embedding, feature_colors
 
 
-def geometry(norm, dim, pert):
-    rep = norm > 0.5
+def geometry(norm, labels, pert, threshold):
+    rep = norm > threshold
     if rep.all():
         return f"all {len(norm)} represented"
     others = [i for i in range(len(norm)) if i != pert and rep[i]]
-    if not rep[pert] and others and all(abs(dim[i] - 0.5) < 0.1 for i in others):
+    if not rep[pert] and others and all(labels[i] == "digon" for i in others):
         return "digons, perturbed dropped"
     return f"other ({int(rep.sum())} represented)"
 
@@ -37,7 +38,12 @@ def main(argv=None):
     from matplotlib.gridspec import GridSpec
 
     res = tmsio.Results(args.results)
-    loss, norm_all, dim_all = res.get("loss"), res.get("norm"), res.get("dimensionality")
+    if not args.post:
+        raise tmsio.TmsDataError("perturbation needs --post POST.h5 (tms-post labels the geometry)")
+    post = tmsio.Post(args.post)
+    loss, norm_all, geo_all = res.get("loss"), post.need("norm"), post.need("geometry")
+    geo_names = list(post.dset_attr("geometry", "names"))
+    threshold = float(post.dset_attr("represented", "threshold"))
     res.get("W")
     xdim = args.x
     xv = np.asarray(res.axis(xdim), dtype=np.float64)
@@ -63,7 +69,8 @@ def main(argv=None):
             if not done[p] or not np.isfinite(loss[p]):
                 continue
             n, _ = res.nm(p)
-            g = geometry(norm_all[p][:n], dim_all[p][:n], n - 1)
+            labels = [geo_names[c] if 0 <= c < len(geo_names) else "other" for c in geo_all[p][:n]]
+            g = geometry(norm_all[p][:n], labels, n - 1, threshold)
             if g not in colors:
                 colors[g] = f"C{len(colors)}"
             ax.scatter(xv[k], loss[p], s=10, color=colors[g], alpha=0.6)

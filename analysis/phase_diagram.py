@@ -8,8 +8,10 @@ colour = clamp(s_x, 0, 1) from blue to red, saturation = clamp(||W_x||, 0, 1), w
 /phase/theory_class of the post file, or /phase/class of a `tms-post theory` file given with --theory (drawn on
 its own axes). Classes: 0 not represented (grey), 1 dedicated dimension (blue), 2 superposition (red),
 -1 no data (white). Log axes: x = last_importance (relative importance r of the extra feature), y = density
-1-S (or 1/(1-S) with --inverse). Dashed lines: the O4 boundaries p = 4r/(2+5r) (r < 1) and p = 4/(5+2r)
-(r > 1, n=2 only), from SCIENCE.md section 6. The classes themselves come from tms-post; this only draws.
+1-S (or 1/(1-S) with --inverse). Dashed lines: the theory's phase boundaries, i.e. the cell edges where the
+theory class of neighbouring cells differs (of the --theory file on its own grid, else of /phase/theory_class), so
+a finer `tms-post theory` grid draws them finer. The classes, the theory and its agreement (the attributes of
+/phase/theory_class) all come from tms-post; this only draws.
 """
 import argparse
 
@@ -45,35 +47,17 @@ def slice2d(h5, arr, xdim, ydim, combo):
     return a
 
 
-def boundaries(ax, n_features, inverse):
-    """The paper's boundaries: O4 (n=2) p = 4r/(2+5r), 4/(5+2r) and r = 1 above p = 4/7; O5 (n=3) p = 4r/(2+5r) for
-    r < 1 and r = 1 at every density (dedicated for r > 1)."""
-    r = np.logspace(-2, 2, 400)
-    lo = r[r < 1]
-    p1 = 4 * lo / (2 + 5 * lo)
-    ax.plot(lo, 1 / p1 if inverse else p1, "k--", lw=0.8)
-    if n_features == 2:
-        hi = r[r > 1]
-        p2 = 4 / (5 + 2 * hi)
-        ax.plot(hi, 1 / p2 if inverse else p2, "k--", lw=0.8)
-        top = np.array([4 / 7, 1.0])
-        ax.plot([1, 1], 1 / top if inverse else top, "k--", lw=0.8)
-    elif n_features == 3:
-        ax.axvline(1.0, color="k", ls="--", lw=0.8)
-
-
-def agreement(emp, theory):
-    """(all, away): share of cells with both classes where emp == theory; 'away' keeps cells whose 8 neighbours
-    (with a theory class) share their theory class, as tms-post does."""
-    ok = (emp >= 0) & (theory >= 0)
-    away = np.zeros_like(ok)
-    ny, nx = theory.shape
+def class_edges(ax, xe, ye, th):
+    """Dashed cell edges between neighbouring cells (both with a class) whose classes in th[y, x] differ."""
+    ny, nx = th.shape
     for iy in range(ny):
         for ix in range(nx):
-            nb = theory[max(iy - 1, 0):iy + 2, max(ix - 1, 0):ix + 2]
-            away[iy, ix] = ok[iy, ix] and np.all(nb[nb >= 0] == theory[iy, ix])
-    same = emp == theory
-    return (same[ok].mean() if ok.any() else np.nan, same[away].mean() if away.any() else np.nan)
+            if th[iy, ix] < 0:
+                continue
+            if ix + 1 < nx and th[iy, ix + 1] >= 0 and th[iy, ix + 1] != th[iy, ix]:
+                ax.plot([xe[ix + 1]] * 2, [ye[iy], ye[iy + 1]], "k--", lw=0.8)
+            if iy + 1 < ny and th[iy + 1, ix] >= 0 and th[iy + 1, ix] != th[iy, ix]:
+                ax.plot([xe[ix], xe[ix + 1]], [ye[iy + 1]] * 2, "k--", lw=0.8)
 
 
 def rgb_mesh(ax, xe, ye, rgb):
@@ -126,7 +110,6 @@ def main(argv=None):
     fig, axes = plt.subplots(len(rows), ncol, figsize=(3.3 * ncol, 3.0 * len(rows) + 0.6), squeeze=False,
                              layout="constrained")
     norm, inter = res.get("norm"), res.get("interference")
-    per_seed = post.need("class_per_seed") if post.has("class_per_seed") else None
     for r, combo in enumerate(rows):
         label = tmsio.cell_label(post, combo)
         ny, nx = len(yv), len(xv)
@@ -140,16 +123,12 @@ def main(argv=None):
         rgb_mesh(axes[r, 1], xe, ye, np.clip(mix, 0, 1))
         # (3) continuous map from the results file, lowest-loss seed per cell
         rgb = np.ones((ny, nx, 3))
-        best_cls = -np.ones((ny, nx), dtype=int)
-        n_f = None
         for iy in range(ny):
             for ix in range(nx):
                 base = dict(combo, **{xdim: ix, ydim: iy})
                 idx = tmsio.pick_replicate(res, base, "best")
                 if idx is None:
                     continue
-                if per_seed is not None:
-                    best_cls[iy, ix] = per_seed[idx]
                 n_f = res.nm(idx)[0]
                 f = feature if feature >= 0 else n_f + feature
                 s = np.clip(inter[idx][f], 0, 1)
@@ -159,6 +138,7 @@ def main(argv=None):
         rgb_mesh(axes[r, 2], xe, ye, rgb)
         # (4) theory
         ax = axes[r, 3]
+        th_edges = None  # (x edges, y edges, theory class [y, x]) whose boundaries every panel of the row draws
         if th_file is not None:
             tc = th_file.need("class")
             txd = xdim if xdim in th_file.dims else th_file.dims[0]
@@ -168,15 +148,16 @@ def main(argv=None):
             tcombo = {d: 0 for d in th_file.dims if d not in (txd, tyd)}
             th = slice2d(th_file, tc, txd, tyd, tcombo)
             tye = edges(ty)
-            rgb_mesh(ax, edges(tx), 1 / tye if args.inverse else tye, class_rgb(th))
+            th_edges = (edges(tx), 1 / tye if args.inverse else tye, th)
+            rgb_mesh(ax, *th_edges[:2], class_rgb(th))
             ax.set_title(f"theory ({args.theory.split('/')[-1]})", fontsize=8)
         elif theory_all is not None and (slice2d(post, theory_all, xdim, ydim, combo) >= 0).any():
             th = slice2d(post, theory_all, xdim, ydim, combo)
+            th_edges = (xe, ye, th)
             rgb_mesh(ax, xe, ye, class_rgb(th))
-            maj = agreement(cls, th)
-            low = agreement(best_cls, th)
-            ax.set_title(f"theory (post), this size: agreement all/away\nmajority {maj[0]:.2f}/{maj[1]:.2f}, "
-                         f"lowest-loss seed {low[0]:.2f}/{low[1]:.2f}", fontsize=7)
+            agree = [float(post.dset_attr("theory_class", k)) for k in ("agreement", "agreement_away_from_boundary")]
+            ax.set_title(f"theory (post); tms-post's agreement of the majority class\nover all sizes: "
+                         f"{agree[0]:.2f}, away from boundaries {agree[1]:.2f}", fontsize=7)
         else:
             ax.text(0.5, 0.5, "no theory\n(n=2,m=1 or n=3,m=2 only;\nor pass --theory)", ha="center",
                     va="center", transform=ax.transAxes, fontsize=8)
@@ -188,8 +169,8 @@ def main(argv=None):
             a.set_yscale("log")
             if c < 3:
                 a.set_title(titles[c], fontsize=8)
-            if n_f is not None:
-                boundaries(a, n_f, args.inverse)
+            if th_edges is not None:
+                class_edges(a, *th_edges)
             a.set_xlim(xe[0], xe[-1])
             a.set_ylim(min(ye[0], ye[-1]), max(ye[0], ye[-1]))
             a.set_xlabel("importance of the extra feature r", fontsize=8)
@@ -199,7 +180,7 @@ def main(argv=None):
     fig.legend(handles=[Patch(facecolor=c, edgecolor="0.5", label=nm) for c, nm in zip(CLASS_COLORS, CLASS_NAMES)],
                loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=8, frameon=False)
     which = "the last feature" if feature < 0 else f"feature {feature}"
-    tmsio.save(fig, args, f"{res.attr('sweep_name')}: phase of {which} (dashed: the paper\'s O4/O5 boundaries)")
+    tmsio.save(fig, args, f"{res.attr('sweep_name')}: phase of {which} (dashed: the theory\'s boundaries)")
     return 0
 
 

@@ -1,10 +1,9 @@
 #!/usr/bin/python3
 """represented: E1 (HPC grid) summary curves. Against 1/(1-S) (log x): the number of represented features
-(||W_i|| > 0.5; the post file's /summary/represented with --post, else counted from /metrics/norm) and the total
-superposition sum_i s_i over the REPRESENTED features (from /metrics/norm and /metrics/interference), every done
-replicate as a dot and the mean as a line, with a dashed line at m. Only represented features count because an
-unlearned feature (W_i ~ 0) has s_i ~ 1 from its direction alone (s_i is scale-free in W_i); the post file's
-/summary/total_interference follows the same rule.
+(the post file's /summary/represented: ||W_i|| above its attribute `threshold`) and the total superposition
+sum_i s_i over the REPRESENTED features (/summary/total_interference), every done replicate as a dot and the mean
+as a line, with a dashed line at m. Only represented features count because an unlearned feature (W_i ~ 0) has
+s_i ~ 1 from its direction alone (s_i is scale-free in W_i). Both counts are tms-post's; this only draws.
 One colour per combination of the other grid dimensions (e.g. variant x size); restrict with --select.
 """
 import argparse
@@ -21,17 +20,17 @@ def main(argv=None):
     args = ap.parse_args(argv)
     plt = tmsio.setup_matplotlib()
 
+    if not args.post:
+        raise tmsio.TmsDataError("represented needs --post POST.h5 (tms-post counts the represented features)")
     res = tmsio.Results(args.results)
-    norm, inter = res.get("norm"), res.get("interference")
-    tot = np.nansum(np.where(norm > 0.5, inter, 0.0), axis=-1)
-    if args.post:
-        post = tmsio.Post(args.post)
-        rep = post.need("represented").astype(np.float64)
-        if rep.shape != res.shape:
-            raise tmsio.TmsDataError(f"{post.path}: /summary/represented has shape {rep.shape}, the results grid "
-                                     f"is {res.shape}")
-    else:
-        rep = np.nansum(norm > 0.5, axis=-1).astype(np.float64)
+    post = tmsio.Post(args.post)
+    rep = post.need("represented").astype(np.float64)
+    tot = post.need("total_interference")
+    threshold = float(post.dset_attr("represented", "threshold"))
+    for name, a in (("represented", rep), ("total_interference", tot)):
+        if a.shape != res.shape:
+            raise tmsio.TmsDataError(f"{post.path}: /summary/{name} has shape {a.shape}, the results grid is "
+                                     f"{res.shape}")
     done = res.done()
     xdim = args.x or tmsio.find_density_dim(res)
     inv = 1.0 / tmsio.density_axis(res, xdim)
@@ -60,7 +59,7 @@ def main(argv=None):
         a1.plot(inv[o], mean_t[o], "-", color=col, label=label)
     for m in sorted(ms):
         a0.axhline(m, color="0.5", ls="--", lw=0.7)
-    for a, yl in ((a0, "represented features (||W_i|| > 0.5)"), (a1, "sum of s_i over represented features")):
+    for a, yl in ((a0, f"represented features (||W_i|| > {threshold:g})"), (a1, "sum of s_i over represented features")):
         a.set_xscale("log")
         a.set_xlabel("1/(1-S)")
         a.set_ylabel(yl)

@@ -9,7 +9,7 @@ set(_tms_analysis_cases
     "phase_diagram e2 /phase/fraction"
     "dstar e3 /metrics/dimensionality"
     "represented e1 /summary/represented"
-    "perturbation e4 /metrics/norm"
+    "perturbation e4 /features/geometry"
     "dynamics e6 /results/loss_curve"
     "vulnerability e7 /vulnerability/per_example"
     "neuron_stacks e9 /neurons/W1_scaled"
