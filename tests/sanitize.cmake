@@ -6,3 +6,9 @@ if(TMS_SANITIZE)
   tms_script_test(NAME sanitize_no_leaks COMMAND bash ${TMS_TEST_DIR}/sanitize/no_leaks.sh $<TARGET_FILE:leak_canary>
                   LABELS sanitize mpi TIMEOUT 150)
 endif()
+# The science cases the sanitizer pass of tests/run.sh runs (it leaves out the rest of the science label: why there).
+if(TMS_SANITIZE)
+  foreach(t eval_e0_precision science_e0_intro science_e4_perturb science_e9_exact)
+    set_property(TEST ${t} APPEND PROPERTY LABELS sanitize)
+  endforeach()
+endif()

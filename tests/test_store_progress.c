@@ -58,5 +58,31 @@ int main(void) {
   tms_signals_install(0);
   raise(SIGTERM);
   CHECK(tms_signals_stop_requested() && *tms_signals_abandon_flag(), "grace 0: SIGTERM abandons at once");
+
+  /* Installed before the grace is known (tms-sweep run, before MPI_Init): a stop is recorded, not fatal, and its
+   * grace period counts from set_grace; a signal after set_grace behaves as after install. */
+  tms_signals_install_early();
+  CHECK(!tms_signals_stop_requested() && !*tms_signals_abandon_flag(), "flags clear after install_early");
+  raise(SIGUSR1);
+  CHECK(tms_signals_stop_requested(), "SIGUSR1 before the grace is known still requests a stop");
+  struct timespec wait = {1, 200000000};
+  nanosleep(&wait, NULL);
+  CHECK(!*tms_signals_abandon_flag(), "no abandon before the grace period is known (1.2 s later)");
+  tms_signals_set_grace(1.0);
+  CHECK(tms_signals_stop_requested() && !*tms_signals_abandon_flag(), "set_grace keeps the stop, abandons not yet");
+  for (int i = 0; i < 100 && !*tms_signals_abandon_flag(); i++) {
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+  }
+  CHECK(*tms_signals_abandon_flag(), "abandon raised one grace period after set_grace (waited up to 5 s)");
+  tms_signals_install_early();
+  raise(SIGTERM);
+  tms_signals_set_grace(0);
+  CHECK(*tms_signals_abandon_flag(), "an early stop with grace 0 abandons at set_grace");
+  tms_signals_install_early();
+  tms_signals_set_grace(0);
+  CHECK(!tms_signals_stop_requested() && !*tms_signals_abandon_flag(), "set_grace alone raises nothing");
+  raise(SIGINT);
+  CHECK(tms_signals_stop_requested() && *tms_signals_abandon_flag(), "after set_grace(0), SIGINT abandons at once");
   return tms_check_finish("test_store_progress");
 }

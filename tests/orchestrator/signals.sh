@@ -17,9 +17,12 @@ counts=$(complete "$slow"); echo "after SIGTERM: $counts"
 case "$counts" in *"pending=0 "*) fail "SIGTERM came too late to test anything: $counts";; esac
 grep -qx "stopping=1" "$slow.progress" || fail "progress file does not say stopping: $(cat "$slow.progress")"
 
-# Under mpirun, SIGUSR1 to the launcher (Open MPI forwards it to every rank).
+# Under mpirun, SIGUSR1 to the launcher (Open MPI forwards it to every rank), once the root published the file (every
+# rank is then past MPI_Init; tms-sweep has its handlers from before MPI_Init, so an earlier signal would also give
+# 75, but a rank still being exec'd would die of it: exit 138).
 "$MPIEXEC" -np 3 --oversubscribe "$TMS_SWEEP" run "$SWEEPS/kill.yaml" -o "$out" --quiet 2>/dev/null & pid=$!
-sleep 1.5; kill -USR1 $pid; rc=0; wait $pid || rc=$?
+while [ ! -e "$out" ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+kill -USR1 $pid; rc=0; wait $pid || rc=$?
 echo "after SIGUSR1 (3 ranks): exit $rc, $(complete "$out")"
 [ $rc = 75 ] || [ $rc = 0 ] || fail "SIGUSR1 under mpirun: exit $rc, expected 75 (or 0 if it had finished)"
 

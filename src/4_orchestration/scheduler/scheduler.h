@@ -60,6 +60,11 @@ tms_status tms_sched_run(MPI_Comm comm, const tms_sweep *sweep, tms_store *store
 /* Signals: SIGTERM and SIGUSR1 set a stop flag (and SIGINT); the abandon flag is raised stop_grace_s later
  * (via alarm), and trainers watch it through tms_train_control.stop. */
 void tms_signals_install(double stop_grace_s);
+/* The same in two steps, for a program whose grace period is known only later: the handlers at once (flags
+ * cleared; a stop signal is recorded but arms no alarm yet), then the grace period, which re-installs the handlers
+ * and, if a stop already came, starts counting it from that moment. */
+void tms_signals_install_early(void);
+void tms_signals_set_grace(double stop_grace_s);
 int tms_signals_stop_requested(void);
 volatile sig_atomic_t *tms_signals_abandon_flag(void);
 /* Requests a stop from inside the program (as if a signal had arrived). */

@@ -367,8 +367,11 @@ static int start(run_args *a, int argc, char **argv, int rank, tms_sweep *sweep)
   return -1;
 }
 
+/* The signal handlers go in before MPI's start-up (seconds under a sanitizer or on a busy node): a SIGUSR1/SIGTERM
+ * forwarded by the launcher in that window stops the run (exit 75) instead of killing the rank. */
 int tms_cmd_run(int argc, char **argv) {
   int provided = 0, rank = 0, size = 1;
+  tms_signals_install_early();
   if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     fprintf(stderr, "tms-sweep run: MPI_Init_thread failed\n");
     return TMS_EXIT_ERROR;
@@ -399,7 +402,7 @@ int tms_cmd_run(int argc, char **argv) {
             "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
             "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
             env_threads ? env_threads : "unset", blas_threads, size);
-  tms_signals_install(sweep.run.stop_grace_s);
+  tms_signals_set_grace(sweep.run.stop_grace_s);
 
   /* Phase 2: the lock and the results file (root only). */
   tms_store *store = NULL;
