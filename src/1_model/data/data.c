@@ -26,7 +26,9 @@
  * Speed: one branch-free, vectorised pass flat over B*N entries, with per-entry thresholds in a table repeated over
  * rows (no modulo): independent law (bulk.c) when there are no sets or rho = 0, structured law
  * (bulk.c) when rho = 1; for 0 < rho < 1 the independent pass is followed by a scalar pass that
- * redraws the structured (sample, set) pairs (sample_sets). All three produce the bits the semantics define. */
+ * redraws the structured (sample, set) pairs (sample_sets). All three produce the bits the semantics define.
+ * Low density, large N (gap.h): the independent law is drawn instead by the gaps between present entries (gap.c),
+ * whose cost follows the nonzeros; same law in distribution, other bits, same counter advance. */
 #include "data/data.h"
 
 #include <math.h>
@@ -35,6 +37,7 @@
 
 #include "bulk.h"
 #include "draw.h"
+#include "gap.h"
 #include "rng/mix.h"
 
 #define TMS_ONE32 UINT64_C(0x100000000)
@@ -133,10 +136,13 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
   uint64_t *tables[] = {gen->threshold, gen->source_step, gen->lower, gen->upper, gen->own};
   for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
     for (size_t r = 1; r < rows; r++) memcpy(tables[t] + r * n, tables[t], (size_t)n * sizeof(uint64_t));
-  return TMS_OK;
+  const tms_status st = tms_gap_init(gen, err);
+  if (st != TMS_OK) tms_data_free(gen);
+  return st;
 }
 
 void tms_data_free(tms_data_gen *gen) {
+  tms_gap_free(gen);
   free(gen->density); /* the base of the one allocation */
   memset(gen, 0, sizeof *gen);
 }
@@ -191,7 +197,9 @@ void tms_data_sample(tms_data_gen *gen, float *x, int batch) {
   uint64_t c0 = gen->rng.counter;
   int sets = gen->correlated_sets > 0 && gen->strength_threshold > 0;
   int rho_draws = sets && gen->strength_threshold < TMS_ONE32;
-  if (sets && !rho_draws) {
+  if (gen->gap) {
+    TMS_ISA_CALL(tms_sample_gaps, x, gen, batch, c0);
+  } else if (sets && !rho_draws) {
     TMS_ISA_CALL(tms_sample_bulk_structured, x, gen, total, c0);
   } else {
     TMS_ISA_CALL(tms_sample_bulk, x, gen->threshold, gen->threshold_len, total, gen->rng.key, c0, gen->symmetric);

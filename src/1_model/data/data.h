@@ -29,6 +29,7 @@ typedef struct {
    * present iff lower[j] <= hi32(draw of entry j + source) < upper[j] and hi32(draw of entry j) < own[j]. */
   uint64_t *source_step; /* (R * N) source offset (<= 0, inside the row) times the Weyl increment */
   uint64_t *lower, *upper, *own; /* (R * N) */
+  struct tms_gap_law *gap; /* the gap sampler's law (gap.h) where the law and shape take it at low density, else NULL */
 } tms_data_gen;
 
 /* Allocates the per-feature table; the only allocation of the generator. */
