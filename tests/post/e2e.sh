@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tms-post end to end: tms-sweep runs a tiny phase sweep (tests/post/e2e_tiny.yaml), tms-post derives its products
-# and CSV, `tms-post theory` writes both closed-form diagrams, and --help names every flag the parser accepts.
+# and CSV, `tms-post theory` writes both closed-form diagrams, --help names every flag the parser accepts, and every
+# subcommand's --help prints its usage and exits 0.
 # Env (from tms_script_test): TMS_SWEEP, TMS_POST, TMS_TEST_DIR.
 set -u
 fail() { echo "post_e2e: FAILED: $*" >&2; exit 1; }
@@ -59,5 +60,13 @@ grep -q "2 of 2 points done" s16p.log || fail "16-axis post: $(cat s16p.log)"
 for flag in -o --output --csv --feature --drop-worst --attack-batch --no-vulnerability --force --n --m \
   --importance-logspace --density-logspace --version; do
   grep -q -- "$flag" help.txt || fail "--help does not mention $flag"
+done
+# every subcommand's --help prints its usage and exits 0 (-h too)
+for sub in "" theory check; do
+  for h in --help -h; do
+    "$TMS_POST" $sub $h >sub_help.txt 2>&1 || fail "tms-post $sub $h exited $? ($(head -2 sub_help.txt))"
+    grep -q "usage" sub_help.txt || fail "tms-post $sub $h printed no usage"
+    [ -z "$sub" ] || grep -q "tms-post $sub" sub_help.txt || fail "tms-post $sub $h does not show its own usage"
+  done
 done
 echo "post_e2e: ok"

@@ -20,6 +20,21 @@ static void print_line(const tms_check_report *rep, const tms_check_line *l) {
   printf("\n");
 }
 
+static void check_help(void) {
+  printf("usage: tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
+         "\n"
+         "The quantitative must-show items of the file's experiment, one line each: PASS/FAIL/INFO, what is\n"
+         "measured, the value of the cell's lowest-loss seed [the range over its seeds], the threshold.\n"
+         "\n"
+         "  --experiment eN   e0 .. e9; default: from the sweep name (e3-uniform-quick -> e3)\n"
+         "  --quiet           print only the failed items and the summary line\n"
+         "  -h, --help        this text\n"
+         "\n"
+         "The items and their thresholds: analysis/SCIENCE.md section 5.\n"
+         "exit codes: 0 every judged item passed, 1 an item failed, 2 bad usage or the file lacks data an item\n"
+         "needs, 3 I/O or HDF5 error\n");
+}
+
 static int check_usage(const char *msg, const char *arg) {
   fprintf(stderr, "tms-post check: ");
   fprintf(stderr, msg, arg);
@@ -31,7 +46,10 @@ int tms_post_cmd_check(int argc, char **argv) {
   const char *in = NULL, *exp = NULL;
   int quiet = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--experiment") == 0 && i + 1 < argc) exp = argv[++i];
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      check_help();
+      return 0;
+    } else if (strcmp(argv[i], "--experiment") == 0 && i + 1 < argc) exp = argv[++i];
     else if (strcmp(argv[i], "--quiet") == 0) quiet = 1;
     else if (argv[i][0] == '-') return check_usage("unknown or incomplete option '%s'", argv[i]);
     else if (!in) in = argv[i];
