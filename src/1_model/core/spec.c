@@ -174,6 +174,20 @@ tms_status tms_spec_set(tms_spec *spec, const char *key, const tms_value *value,
   return TMS_OK;
 }
 
+double tms_spec_number_at(const tms_spec *spec, int i) {
+  if (i < 0 || i >= ROW_COUNT) return NAN;
+  const param_row *row = &rows[i];
+  const char *field = (const char *)spec + row->offset;
+  double v;
+  switch (row->field_type) {
+    case 'e': v = *(const int *)field; break;
+    case 'i': v = *(const int *)field; break;
+    case 'l': v = (double)*(const long *)field; break;
+    default: v = *(const double *)field; break;
+  }
+  return strcmp(row->info.key, "sparsity") == 0 ? 1.0 - v : v;
+}
+
 tms_status tms_spec_get(const tms_spec *spec, const char *key, tms_value *out) {
   const param_row *row = find_row(key);
   memset(out, 0, sizeof *out);

@@ -71,6 +71,9 @@ void tms_spec_defaults(tms_spec *spec);
 tms_status tms_spec_set(tms_spec *spec, const char *key, const tms_value *value, tms_error *err);
 /* The value as the user would write it (enums as words; "sparsity" as 1 - density). */
 tms_status tms_spec_get(const tms_spec *spec, const char *key, tms_value *out);
+/* Registry parameter i (tms_param_at(i)) of spec as a number, without a lookup by name: an enum as its index into
+ * choices, "sparsity" as 1 - density; what tms_spec_get gives otherwise (the store writes /params from it). */
+double tms_spec_number_at(const tms_spec *spec, int i);
 /* Cross-field checks (required fields present, sets fit in n_features, pair rules); err->key names the field. */
 tms_status tms_spec_validate(const tms_spec *spec, tms_error *err);
 

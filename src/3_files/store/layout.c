@@ -127,21 +127,13 @@ tms_status store_write_axes(tms_store *st, const tms_sweep *sweep, const hid_t *
   return s;
 }
 
-double store_param_value(const tms_param_info *info, const tms_spec *spec) {
-  tms_value v;
-  if (tms_spec_get(spec, info->key, &v) != TMS_OK) return info->kind == TMS_PARAM_ENUM ? -1 : NAN;
-  if (info->kind != TMS_PARAM_ENUM) return v.is_string ? NAN : v.num;
-  for (int c = 0; info->choices[c]; c++)
-    if (v.is_string && strcmp(info->choices[c], v.str) == 0) return c;
-  return -1;
-}
-
-/* One parameter over all points: numbers in num (NaN when unset), words as codes in code (-1 when unset). */
-static void param_column(const tms_param_info *info, const tms_spec *specs, size_t count, double *num, int8_t *code) {
+/* One parameter (registry index p) over all points: numbers in num, enum codes in code. */
+static void param_column(int p, const tms_spec *specs, size_t count, double *num, int8_t *code) {
+  int is_enum = tms_param_at(p)->kind == TMS_PARAM_ENUM;
   for (size_t i = 0; i < count; i++) {
-    double v = store_param_value(info, &specs[i]);
-    num[i] = info->kind == TMS_PARAM_ENUM ? NAN : v;
-    code[i] = info->kind == TMS_PARAM_ENUM ? (int8_t)v : -1;
+    double v = tms_spec_number_at(&specs[i], p);
+    num[i] = is_enum ? NAN : v;
+    code[i] = is_enum ? (int8_t)v : -1;
   }
 }
 
@@ -190,7 +182,7 @@ static tms_status write_param_slice(tms_store *st, const tms_sweep *sweep, const
   for (int p = 0; p < tms_param_count(); p++) {
     if (pd[p] < 0) continue;
     const tms_param_info *info = tms_param_at(p);
-    param_column(info, specs, len, num, code);
+    param_column(p, specs, len, num, code);
     int is_enum = info->kind == TMS_PARAM_ENUM;
     if (store_run_io(pd[p], &st->ext, is_enum ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE, a, len,
                      is_enum ? (void *)code : (void *)num, 1) < 0)

@@ -36,10 +36,8 @@ uint64_t store_reuse_key_of(const double *vals, int np, uint64_t seed) {
 }
 
 void store_reuse_values(const tms_spec *spec, double *vals, int np) {
-  for (int p = 0; p < np; p++) {
-    const tms_param_info *info = tms_param_at(p);
-    vals[p] = strcmp(info->key, TMS_SCHEMA_NOT_STORED) == 0 ? NAN : store_param_value(info, spec);
-  }
+  for (int p = 0; p < np; p++)
+    vals[p] = strcmp(tms_param_at(p)->key, TMS_SCHEMA_NOT_STORED) == 0 ? NAN : tms_spec_number_at(spec, p);
 }
 
 int store_reuse_read_params(const tms_reuse_src *src, size_t a, size_t len, double *vals, double *col,

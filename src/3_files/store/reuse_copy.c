@@ -17,7 +17,7 @@
 #include "store_internal.h"
 
 enum { MAX_GROUP = 65536 };
-#define GROUP_BYTES ((size_t)32 << 20) /* buffers of one group: a few tens of MB whatever the sweep's size */
+#define GROUP_BYTES ((size_t)16 << 20) /* buffers of one group: ~16 MB whatever the sweep's size */
 
 typedef struct {
   size_t old, now; /* index in the old file, index in the new one */

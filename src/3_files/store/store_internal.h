@@ -68,8 +68,6 @@ int store_write_all(hid_t d, hid_t mtype, const void *buf);
 hid_t store_open_fapl(void); /* MPI-IO on MPI_COMM_SELF */
 
 /* ---- layout.c ---- */
-/* The value /params/<info->key> holds for spec: the number (NaN when unset), an enum's code (-1 when unset). */
-double store_param_value(const tms_param_info *info, const tms_spec *spec);
 /* Root attributes, per the schema's table. */
 tms_status store_write_root_attrs(tms_store *st, const tms_sweep *sweep, const tms_store_provenance *prov,
                                   tms_error *err);
