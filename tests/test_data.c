@@ -395,8 +395,22 @@ static void case_determinism(void) {
   CHECK(z.density == NULL, "free leaves a zeroed struct");
 }
 
-/* ---- reference semantics: the law documented at the top of src/1_model/data/data.c, written out independently from
- * tms_rng_at, must reproduce the generator bit for bit (every mode, rho in {0, 0.5, 1}, both value ranges). ---- */
+/* ---- reference semantics: the law documented at the top of src/1_model/data/data.c and the entry draw of
+ * src/1_model/data/draw.h, written out independently from tms_mix64 and tms_rng_at, must reproduce the generator bit
+ * for bit (every mode, rho in {0, 0.5, 1}, both value ranges, from counter 0 and across an epoch, 2^32). ---- */
+static uint32_t ref_hash32(uint32_t x) {
+  x = (x ^ (x >> 16)) * 0x21F0AAADu;
+  x = (x ^ (x >> 15)) * 0xD35A2D97u;
+  return x ^ (x >> 15);
+}
+static uint64_t ref_entry(uint64_t key, uint64_t c) {
+  uint64_t s = tms_mix64(key ^ tms_mix64((c >> 32) + UINT64_C(0x243F6A8885A308D3)));
+  uint64_t t = tms_mix64(s + UINT64_C(0x9E3779B97F4A7C15));
+  uint32_t k1 = (uint32_t)s, k2 = (uint32_t)(s >> 32), k3 = (uint32_t)t;
+  uint32_t p = ref_hash32((((uint32_t)c + k1) * 0x9E3779B9u) ^ k2);
+  return ((uint64_t)p << 32) | (ref_hash32(p ^ k3) >> 8);
+}
+
 static uint64_t thr(double p) {
   if (!(p > 0)) return 0;
   if (p >= 1) return UINT64_C(1) << 32;
@@ -417,7 +431,7 @@ static void reference_batch(float *x, const tms_spec *s, uint64_t key, uint64_t 
   double rho = s->correlation_strength;
   for (int b = 0; b < B; b++)
     for (int i = 0; i < n; i++) {
-      uint64_t r = tms_rng_at(key, c + (uint64_t)b * n + i);
+      uint64_t r = ref_entry(key, c + (uint64_t)b * n + i);
       double pi = p[i];
       int t = i / k;
       if (i < sets * k) pi = anti && !member ? p[t * k] / k : p[t * k];
@@ -431,7 +445,7 @@ static void reference_batch(float *x, const tms_spec *s, uint64_t key, uint64_t 
       if (!structured) continue;
       double pf = p[t * k];
       uint64_t base = c + (uint64_t)b * n + (uint64_t)t * k;
-      uint64_t u = tms_rng_at(key, base) >> 32, v = tms_rng_at(key, base + 1) >> 32;
+      uint64_t u = ref_entry(key, base) >> 32, v = ref_entry(key, base + 1) >> 32;
       for (int j = 0; j < k; j++) {
         int on;
         if (!anti)
@@ -440,7 +454,7 @@ static void reference_batch(float *x, const tms_spec *s, uint64_t key, uint64_t 
           on = thr(pf * j / k) <= u && u < thr(pf * (j + 1) / k);
         else
           on = j == 0 ? u < thr(pf) : (u >= thr(pf) && v < thr(pf / (1 - pf)));
-        x[b * n + t * k + j] = on ? ref_value(tms_rng_at(key, base + j), sym) : 0.0f;
+        x[b * n + t * k + j] = on ? ref_value(ref_entry(key, base + j), sym) : 0.0f;
       }
     }
   free(p);
@@ -475,7 +489,8 @@ static void case_reference_semantics(void) {
     int B = 257; /* not a multiple of the internal row block */
     float *x = malloc(sizeof(float) * B * 9), *want = malloc(sizeof(float) * B * 9);
     int mismatched = 0, first_bad = -1;
-    for (int call = 0; call < 3; call++) {
+    for (int call = 0; call < 5; call++) {
+      if (call == 3) g.rng.counter = (UINT64_C(1) << 32) - 1500; /* calls 3 and 4 start 1500 draws before an epoch */
       uint64_t c = g.rng.counter;
       tms_data_sample(&g, x, B);
       reference_batch(want, &s, g.rng.key, c, B);
@@ -487,7 +502,7 @@ static void case_reference_semantics(void) {
     }
     CHECK(mismatched == 0,
           "reference case %d: %d of %d entries differ from the documented law (first: row %d feature %d)", i,
-          mismatched, 3 * B * 9, first_bad / 9, first_bad % 9);
+          mismatched, 5 * B * 9, first_bad / 9, first_bad % 9);
     free(x);
     free(want);
     tms_data_free(&g);

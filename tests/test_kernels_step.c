@@ -1,7 +1,8 @@
 /* kernels step: the fused training step of tiny models (kernels/fused.c) against the unfused one (tms_data_sample,
  * then the lanes forward, loss and backward), for every variant, on the shapes the fused step takes (2x1, 3x2, 5x2
  * with their specialised loops, 8x3 and 4x2 through the general loop), a batch that is a multiple of 16 and one
- * that is not, densities 1 and 0.05, over several consecutive steps with parameters moved in between.
+ * that is not, densities 1 and 0.05, over several consecutive steps with parameters moved in between, the last one
+ * across an epoch of the entry draws.
  * What must hold: the gradient is bitwise the unfused one, the data counter advances the same, the loss agrees
  * within the rounding bound of the fused path's float32 partial sums (same nonnegative float terms; the fused path
  * adds TMS_FUSED_LOSS_BLOCKS * N of them per lane in float32 before double, so at most that many roundings of
@@ -58,7 +59,9 @@ static void one_case(tms_variant v, int N, int M, int B, double density) {
   tms_params pb = {N, M, gb, v == TMS_ABS ? gb + nm : NULL, gb + 2 * nm};
   tms_acts acts;
   tms_acts_bind(&acts, mem, B, N, M);
-  for (int step = 0; step < 3; step++) {
+  for (int step = 0; step < 4; step++) {
+    if (step == 3) /* the last step's batch crosses an epoch of the entry draws (2^32, data/draw.h) mid-batch */
+      g1.rng.counter = g2.rng.counter = (UINT64_C(1) << 32) - (uint64_t)B * (uint64_t)N / 2 - 3;
     memset(ga, 0xff, np * sizeof *ga); /* NaN bit patterns: every gradient entry must be written */
     memset(gb, 0xff, np * sizeof *gb);
     for (size_t k = 0; k < (size_t)B * N; k++) x[k] = NAN;

@@ -9,9 +9,8 @@
 #include "data/data.h"
 #include "isa/isa_fn.h"
 
-/* Every entry as an independent feature with threshold thr[j mod len]; len is a multiple of N. */
-TMS_ISA_DECL(void, tms_sample_bulk, (float *x /* (total) */, const uint64_t *thr /* (len) */, size_t len,
-                                     size_t total, uint64_t key, uint64_t c0, int symmetric));
+/* Every entry as an independent feature with the thresholds of gen (threshold_len, a multiple of N). */
+TMS_ISA_DECL(void, tms_sample_bulk, (float *x /* (total) */, const tms_data_gen *gen, size_t total, uint64_t c0));
 /* Every set structured (rho = 1), with the tables of tms_data_init. */
 TMS_ISA_DECL(void, tms_sample_bulk_structured, (float *x /* (total) */, const tms_data_gen *gen, size_t total,
                                                 uint64_t c0));

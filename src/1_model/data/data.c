@@ -2,8 +2,8 @@
  * Not a dataset (no storage, no epochs) and not the loss target (the trainer uses |x|).
  *
  * Semantics (exact in distribution; every probability t / 2^32 with t = round(p * 2^32)):
- * - Entry (b, i) of the t-th batch owns draw r = tms_rng_at(key, c + b*N + i), c = counter at the start of the
- *   call. Its high 32 bits decide presence (present iff hi32 < t_i), its low 24 bits give the value
+ * - Entry (b, i) of the t-th batch owns draw r = tms_data_entry(key, c + b*N + i) (draw.h: 32-bit hashes of the
+ *   counter under per-epoch keys), c = counter at the start of the call. Its high 32 bits decide presence (present iff hi32 < t_i), its low 24 bits give the value
  *   v = lo24 / 2^24 in [0, 1), or for the abs variant v = (2*lo24 + 1 - 2^24) / 2^24 in (-1, 1) (symmetric, mean
  *   exactly 0, never 0). Presence and value use disjoint bits, hence are independent.
  * - Independent feature i (all features when correlation is independent, else i >= sets*set_size): present with
@@ -12,7 +12,7 @@
  *   with probability rho = correlation_strength the set follows its structure, otherwise its members are
  *   independent with their structured marginal density (so marginals never depend on rho). The rho decision uses
  *   the high 32 bits of draw c + B*N + b*sets + s, and those draws exist only when 0 < rho < 1 (rho = 1 and
- *   rho = 0 need no decision).
+ *   rho = 0 need no decision; they are tms_rng_at draws, not entry draws).
  *   Structured draws reuse the high 32 bits of the members' own entry draws (unused by the values):
  *   - correlated (density mode set or member; same law): u = hi32 of member 0; all members present iff u < t(p),
  *     each with its own value. Marginal p, members present together or not at all.
@@ -71,16 +71,18 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
   size_t len = rows * (size_t)n;
   size_t set_len = (size_t)sets * (size_t)(k + 1);
   size_t dens_bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
-  char *block = malloc(dens_bytes + (5 * len + set_len) * sizeof(uint64_t));
+  char *block = malloc(dens_bytes + (5 * len + set_len) * sizeof(uint64_t) + 2 * len * sizeof(uint32_t));
   if (!block) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "data generator tables (%zu features)", len);
   gen->density = (float *)block;
   gen->threshold = (uint64_t *)(block + dens_bytes);
   gen->threshold_len = len;
-  gen->source_step = gen->threshold + len;
-  gen->lower = gen->source_step + len;
+  gen->source = (int64_t *)(gen->threshold + len);
+  gen->lower = (uint64_t *)(gen->source + len);
   gen->upper = gen->lower + len;
   gen->own = gen->upper + len;
   gen->set_threshold = gen->own + len;
+  gen->thr_m1 = (uint32_t *)(gen->set_threshold + set_len);
+  gen->thr_on = gen->thr_m1 + len;
 
   gen->n_features = n;
   gen->symmetric = spec->variant == TMS_ABS;
@@ -95,7 +97,8 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
   tms_spec_profile(spec, NULL, gen->density);
   for (int i = 0; i < n; i++) {
     gen->threshold[i] = gen->upper[i] = prob_threshold(gen->density[i]);
-    gen->source_step[i] = gen->lower[i] = 0;
+    gen->source[i] = 0;
+    gen->lower[i] = 0;
     gen->own[i] = TMS_ONE32;
   }
   int anti_set = spec->correlation == TMS_ANTICORRELATED && spec->correlation_density == TMS_DENSITY_SET;
@@ -118,7 +121,7 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
     /* The branch-free form of sample_sets() below: every member is decided by member 0's u. */
     for (int j = 0; j < k; j++) {
       int f = s * k + j;
-      gen->source_step[f] = (uint64_t)0 - (uint64_t)j * TMS_RNG_GAMMA;
+      gen->source[f] = -(int64_t)j;
       gen->own[f] = TMS_ONE32;
       if (anti_set) {
         gen->lower[f] = T[j];
@@ -133,9 +136,17 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
       }
     }
   }
-  uint64_t *tables[] = {gen->threshold, gen->source_step, gen->lower, gen->upper, gen->own};
+  for (int i = 0; i < n; i++) {
+    gen->thr_m1[i] = gen->threshold[i] > 0 ? (uint32_t)(gen->threshold[i] - 1) : 0;
+    gen->thr_on[i] = gen->threshold[i] > 0 ? 0xFFFFFFFFu : 0;
+  }
+  uint64_t *tables[] = {gen->threshold, (uint64_t *)gen->source, gen->lower, gen->upper, gen->own};
   for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
     for (size_t r = 1; r < rows; r++) memcpy(tables[t] + r * n, tables[t], (size_t)n * sizeof(uint64_t));
+  for (size_t r = 1; r < rows; r++) {
+    memcpy(gen->thr_m1 + r * n, gen->thr_m1, (size_t)n * sizeof(uint32_t));
+    memcpy(gen->thr_on + r * n, gen->thr_on, (size_t)n * sizeof(uint32_t));
+  }
   const tms_status st = tms_gap_init(gen, err);
   if (st != TMS_OK) tms_data_free(gen);
   return st;
@@ -163,7 +174,7 @@ static void sample_sets(const tms_data_gen *gen, float *x /* (B, N) */, int batc
       if ((d >> 32) >= gen->strength_threshold) continue; /* independent this time: the bulk pass stands */
       const uint64_t *T = gen->set_threshold + (size_t)s * (size_t)(k + 1);
       int f0 = s * k;
-      uint64_t u = tms_rng_at_inline(key, cr + (uint64_t)f0) >> 32;
+      uint64_t u = tms_entry_draw(key, cr + (uint64_t)f0) >> 32;
       int chosen = -1;              /* anti_set: the one present member */
       int on0 = 0, on1 = 0;         /* anti_member */
       if (anti_set) {
@@ -172,7 +183,7 @@ static void sample_sets(const tms_data_gen *gen, float *x /* (B, N) */, int batc
           while (u >= T[chosen + 1]) chosen++;
         }
       } else if (anti_member) {
-        uint64_t v = tms_rng_at_inline(key, cr + (uint64_t)f0 + 1) >> 32;
+        uint64_t v = tms_entry_draw(key, cr + (uint64_t)f0 + 1) >> 32;
         on0 = u < T[0];
         on1 = !on0 && v < T[1];
       } else {
@@ -182,7 +193,7 @@ static void sample_sets(const tms_data_gen *gen, float *x /* (B, N) */, int batc
         int on = anti_set ? j == chosen : anti_member ? (j == 0 ? on0 : on1) : on0;
         float v = 0.0f;
         if (on) {
-          uint64_t r = tms_rng_at_inline(key, cr + (uint64_t)(f0 + j));
+          uint64_t r = tms_entry_draw(key, cr + (uint64_t)(f0 + j));
           v = gen->symmetric ? tms_value_sym(r) : tms_value_unit(r);
         }
         row[f0 + j] = v;
@@ -202,8 +213,10 @@ void tms_data_sample(tms_data_gen *gen, float *x, int batch) {
   } else if (sets && !rho_draws) {
     TMS_ISA_CALL(tms_sample_bulk_structured, x, gen, total, c0);
   } else {
-    TMS_ISA_CALL(tms_sample_bulk, x, gen->threshold, gen->threshold_len, total, gen->rng.key, c0, gen->symmetric);
+    TMS_ISA_CALL(tms_sample_bulk, x, gen, total, c0);
     if (rho_draws) sample_sets(gen, x, batch, c0);
   }
   gen->rng.counter = c0 + total + (rho_draws ? (uint64_t)batch * (uint64_t)gen->correlated_sets : 0);
 }
+
+uint64_t tms_data_entry(uint64_t key, uint64_t c) { return tms_entry_draw(key, c); }

@@ -27,9 +27,11 @@ typedef struct {
   uint64_t strength_threshold; /* rho as a threshold; 2^32 = always structured */
   /* The same law with every set structured (rho = 1), per entry j of the repeated row, for a branch-free pass:
    * present iff lower[j] <= hi32(draw of entry j + source) < upper[j] and hi32(draw of entry j) < own[j]. */
-  uint64_t *source_step; /* (R * N) source offset (<= 0, inside the row) times the Weyl increment */
+  int64_t *source;       /* (R * N) counter offset of the entry whose presence bits decide this one (<= 0, in row) */
   uint64_t *lower, *upper, *own; /* (R * N) */
   struct tms_gap_law *gap; /* the gap sampler's law (gap.h) where the law and shape take it at low density, else NULL */
+  uint32_t *thr_m1, *thr_on;     /* (R * N) threshold - 1 and (threshold > 0 ? all ones : 0), for 32-bit lanes:
+                                  * present iff p <= thr_m1 and thr_on (p < threshold, threshold in [0, 2^32]) */
 } tms_data_gen;
 
 /* Allocates the per-feature table; the only allocation of the generator. */
@@ -37,5 +39,8 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
 /* x: (B, N) row-major, B = batch. */
 void tms_data_sample(tms_data_gen *gen, float *x /* (B, N) */, int batch);
 void tms_data_free(tms_data_gen *gen); /* safe on a zeroed struct */
+/* The draw that entry counter c of the stream with this key owns: presence bits (high 32) and value bits (low 24),
+ * data.c's semantics (draw.h), the one function every producer of a batch reproduces. */
+uint64_t tms_data_entry(uint64_t key, uint64_t c);
 
 #endif

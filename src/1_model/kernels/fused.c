@@ -2,7 +2,7 @@
  * Why: at n=2 m=1 a step is ~20 kFLOP, so separate passes (draw the batch, forward, loss, backward), each storing
  * and re-loading (B, N) arrays in a transposed layout, cost more than the arithmetic. Here x is drawn straight into
  * the 16-row lanes layout from the same per-entry draws as tms_data_sample (data.c's semantics: entry (b, i) owns
- * draw c + b N + i), and h, out and dout of a block never leave registers or the stack.
+ * the entry draw of counter c + b N + i, draw.h), and h, out and dout of a block never leave registers or the stack.
  * Bits: the same operations in the same order as tms_data_sample + the lanes forward + tms_model_loss (gradient)
  * + the lanes backward, so the gradient is bitwise the unfused one on every path; the loss is the same float32
  * terms, summed per lane in float32 over TMS_FUSED_LOSS_BLOCKS blocks and then in double, in a fixed order (within
@@ -80,20 +80,33 @@ static inline float blk_sum(const tms_blk *v) {
   return s[0];
 }
 
-/* Feature i of rows b0 .. b0+15: draw counter c0 + (b0 + l) N + i for lane l. */
-static inline tms_blk draw_block(uint64_t z0 /* key + (c0 + b0 N + i) * gamma */, const uint64_t off[TMS_LANES],
-                                 uint64_t thr, int symmetric) {
+/* Feature i of rows b0 .. b0+15: entry draw at position pos0 + l N for lane l (draw.h), all in the epoch of keys k;
+ * present iff p <= tm1 and on (the 32-bit form of p < threshold). */
+static inline tms_blk draw_block(tms_entry_keys k, uint32_t pos0, uint32_t N, uint32_t tm1, uint32_t on,
+                                 int symmetric) {
   float xv[TMS_LANES];
   if (symmetric) {
-    for (int l = 0; l < TMS_LANES; l++) {
-      const uint64_t r = tms_rng_finish(z0 + off[l]);
-      xv[l] = tms_select_value(tms_value_sym(r), (r >> 32) < thr);
+    for (uint32_t l = 0; l < TMS_LANES; l++) {
+      const uint32_t p = tms_entry_presence(k, pos0 + l * N);
+      xv[l] = tms_select_value32(tms_value_sym32(tms_entry_value_bits(k, p)), (0u - (uint32_t)(p <= tm1)) & on);
     }
   } else {
-    for (int l = 0; l < TMS_LANES; l++) {
-      const uint64_t r = tms_rng_finish(z0 + off[l]);
-      xv[l] = tms_select_value(tms_value_unit(r), (r >> 32) < thr);
+    for (uint32_t l = 0; l < TMS_LANES; l++) {
+      const uint32_t p = tms_entry_presence(k, pos0 + l * N);
+      xv[l] = tms_select_value32(tms_value_unit32(tms_entry_value_bits(k, p)), (0u - (uint32_t)(p <= tm1)) & on);
     }
+  }
+  tms_blk x;
+  memcpy(x.v, xv, sizeof xv);
+  return x;
+}
+/* The same block from the scalar reference, for a step whose counters cross an epoch (once per 2^32 draws). */
+static __attribute__((noinline)) tms_blk draw_block_ref(uint64_t key, uint64_t c /* of lane 0 */, uint64_t N,
+                                                        uint64_t thr, int symmetric) {
+  float xv[TMS_LANES];
+  for (uint64_t l = 0; l < TMS_LANES; l++) {
+    const uint64_t r = tms_entry_draw(key, c + l * N);
+    xv[l] = tms_select_value(symmetric ? tms_value_sym(r) : tms_value_unit(r), (r >> 32) < thr);
   }
   tms_blk x;
   memcpy(x.v, xv, sizeof xv);
@@ -191,14 +204,25 @@ static inline __attribute__((always_inline)) double step_shape(const tms_fused_a
   for (int k = 0; k < N * M; k++) a.dwo[k] = a.dwi[k] = blk_zero();
   for (int k = 0; k < 2 * TMS_NV; k++) a.loss[k] = (tms_vd){0};
   a.lossf = blk_zero();
-  uint64_t off[TMS_LANES]; /* lane l's counter offset, times the Weyl increment */
-  for (int l = 0; l < TMS_LANES; l++) off[l] = (uint64_t)l * (uint64_t)N * TMS_RNG_GAMMA;
+  /* Fast draws with one epoch's keys when the step's B N counters share it (all but one step in 2^32 / (B N)). */
+  const uint64_t total = (uint64_t)f->B * (uint64_t)N;
+  const int one_epoch = (f->c0 >> 32) == ((f->c0 + total - 1) >> 32);
+  const tms_entry_keys keys = tms_entry_keys_of(f->key, f->c0 >> 32);
+  uint32_t tm1[TMS_FUSED_MAX_N], on[TMS_FUSED_MAX_N];
+  for (int i = 0; i < N; i++) {
+    tm1[i] = f->threshold[i] > 0 ? (uint32_t)(f->threshold[i] - 1) : 0;
+    on[i] = f->threshold[i] > 0 ? 0xFFFFFFFFu : 0;
+  }
   tms_blk xt[TMS_FUSED_MAX_N];
   for (int b0 = 0; b0 < f->B; b0 += TMS_LANES) {
     const int rows = f->B - b0 < TMS_LANES ? f->B - b0 : TMS_LANES;
-    const uint64_t z0 = f->key + (f->c0 + (uint64_t)b0 * (uint64_t)N) * TMS_RNG_GAMMA;
-    for (int i = 0; i < N; i++)
-      xt[i] = draw_block(z0 + (uint64_t)i * TMS_RNG_GAMMA, off, f->threshold[i], f->symmetric);
+    const uint64_t c = f->c0 + (uint64_t)b0 * (uint64_t)N; /* entry (b0, 0) */
+    if (one_epoch) /* (two loops, not a select per block: a select of blocks went through the stack) */
+      for (int i = 0; i < N; i++)
+        xt[i] = draw_block(keys, (uint32_t)(c + (uint64_t)i), (uint32_t)N, tm1[i], on[i], f->symmetric);
+    else
+      for (int i = 0; i < N; i++)
+        xt[i] = draw_block_ref(f->key, c + (uint64_t)i, (uint64_t)N, f->threshold[i], f->symmetric);
     if ((b0 / TMS_LANES) % TMS_FUSED_LOSS_BLOCKS == 0) flush_loss(&a);
     if (rows == TMS_LANES) {
       block_step(&a, xt, f, NULL, N, M);
