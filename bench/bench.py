@@ -17,7 +17,9 @@ with two clocks:
 How: every run is pinned to the same core with `taskset -c CORE`, OpenBLAS/OpenMP/torch held to one thread. The
 machine is shared and noisy, so each round runs tms, torch K=10 and torch K=1 back to back on one configuration,
 the ratios tms/torch are taken within the round, and the tables give medians over rounds and the min-max of the
-per-round ratios. The wall time of a 1-step tms run is reported as its fixed cost per run.
+per-round ratios. The wall time of a 1-step tms run is reported as its fixed cost per run, and the CPU time a
+1-step run with the default final evaluation (eval_batch 2^20) takes beyond one with 1024 samples as the cost of
+that evaluation per point, on its own column.
 Run lengths are sized so one run lasts about a second on the project machine (C_STEPS, TORCH_STEPS).
 Instruction-set paths (--isa, default "auto,avx2"): every table is measured once per path. "auto" is the widest
 path of the machine (AVX-512 where there is one); "avx2" forces the AVX2 path on both sides, as on a CPU without
@@ -55,6 +57,7 @@ ISA_ENV = {"auto": {}, "avx2": {"TMS_ISA": "avx2", "OPENBLAS_CORETYPE": "Haswell
 TORCH_STEPS = {10: {(2, 1): 600, (5, 2): 300, (20, 5): 100, (200, 20): 10, (400, 30): 8},
                1: {(2, 1): 1500, (5, 2): 1000, (20, 5): 400, (200, 20): 60, (400, 30): 60}}
 EVAL_BATCH = 1024
+FULL_EVAL = 1 << 20  # the default eval_batch of a sweep point (spec.c): its cost is reported on its own
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
@@ -73,11 +76,11 @@ def run(cmd, extra_env):
     return out, wall, ru.ru_utime + ru.ru_stime
 
 
-def run_c(args, n, m, p, steps, isa):
+def run_c(args, n, m, p, steps, isa, eval_batch=EVAL_BATCH):
     """(wall s, CPU s) of one `tms-sweep train` process of `steps` steps."""
     _, wall, cpu = run(["taskset", "-c", str(args.core), args.tms, "train", "--n-features", str(n),
                         "--n-hidden", str(m), "--density", str(p), "--steps", str(steps), "--log-every", str(steps),
-                        "--eval-batch", str(EVAL_BATCH), "--seed", "1", "--quiet"], ISA_ENV[isa])
+                        "--eval-batch", str(eval_batch), "--seed", "1", "--quiet"], ISA_ENV[isa])
     return wall, cpu
 
 
@@ -156,12 +159,12 @@ def table(rows, args, env, rounds, load0, load1, when, isa, report):
              "**CPU time** (user+sys of the process; tms: a `--steps 1` run subtracted; torch: counted after `import torch`. "
              "Robust to other processes sharing the core):",
              "",
-             "| n | m | density | tms model-steps/s | %s | %s |" % (kcols, rcols),
-             "|---:|---:|---:|---:|" + "---:|" * (2 * len(ks))]
+             "| n | m | density | tms model-steps/s | %s | %s | final eval (2^20 samples), CPU ms |" % (kcols, rcols),
+             "|---:|---:|---:|---:|" + "---:|" * (2 * len(ks) + 1)]
     for r in rows:
-        lines.append("| %d | %d | %g | %.0f | %s | %s |" % (
+        lines.append("| %d | %d | %g | %.0f | %s | %s | %.1f |" % (
             r["n"], r["m"], r["p"], med(r["c_cpu"]), " | ".join("%.0f" % med(r["t_cpu"][k]) for k in ks),
-            " | ".join(rng(r["r_cpu"][k]) for k in ks)))
+            " | ".join(rng(r["r_cpu"][k]) for k in ks), 1e3 * med(r["eval"])))
     lines += ["",
               "**Wall clock** (tms: whole process incl. start-up, eval and metrics; torch: its own training-loop "
               "timer, import excluded):",
@@ -192,14 +195,16 @@ def measure(args, shape, p, isa, rounds, scale):
     n, m = shape
     cs = max(100, C_STEPS[shape] // scale)
     ts = {k: max(3, TORCH_STEPS[k][shape] // scale) for k in args.ks}
-    r = {"n": n, "m": m, "p": p, "c_cpu": [], "c_wall": [], "fixed": [],
+    r = {"n": n, "m": m, "p": p, "c_cpu": [], "c_wall": [], "fixed": [], "eval": [],
          "t_cpu": {k: [] for k in args.ks}, "t_wall": {k: [] for k in args.ks},
          "r_cpu": {k: [] for k in args.ks}, "r_wall": {k: [] for k in args.ks}}
     for _ in range(rounds):  # one configuration at a time, sides back to back: load hits them alike
         w1, c1 = run_c(args, n, m, p, 1, isa)
         w, c = run_c(args, n, m, p, cs, isa)
+        _, ce = run_c(args, n, m, p, 1, isa, FULL_EVAL)
         c_cpu, c_wall = (cs - 1) / (c - c1), cs / w
         r["fixed"].append(w1)
+        r["eval"].append(ce - c1)
         r["c_cpu"].append(c_cpu)
         r["c_wall"].append(c_wall)
         for k in args.ks:
@@ -209,9 +214,10 @@ def measure(args, shape, p, isa, rounds, scale):
             r["r_cpu"][k].append(c_cpu / t_cpu)
             r["r_wall"][k].append(c_wall / t_wall)
     med = statistics.median
-    print("[%s] n=%d m=%d p=%g  CPU: tms %.0f %s | wall: tms %.0f | fixed %.3f s" % (
+    print("[%s] n=%d m=%d p=%g  CPU: tms %.0f %s | wall: tms %.0f | fixed %.3f s | eval %.1f ms" % (
         isa, n, m, p, med(r["c_cpu"]), " ".join("K=%d %.0f -> x%.1f" % (k, med(r["t_cpu"][k]), med(r["r_cpu"][k]))
-                                                 for k in args.ks), med(r["c_wall"]), med(r["fixed"])), flush=True)
+                                                 for k in args.ks), med(r["c_wall"]), med(r["fixed"]),
+        1e3 * med(r["eval"])), flush=True)
     return r
 
 

@@ -34,8 +34,8 @@ uint64_t tms_eval_key(const tms_spec *spec) {
   return h;
 }
 
-/* (1/N) sum_i I_i (out_i - |x_i|)^2 of one row: squared errors in float (as the training loss), sums in double over
- * four lanes so the add chain is not one long dependency. */
+/* sum_i I_i (out_i - |x_i|)^2 of one row: squared errors in float (as the training loss), sums in double over four
+ * lanes so the add chain is not one long dependency. (The 1/N is applied once, to the mean and the error.) */
 static double row_loss(const float *x, const float *out, const float *imp, int N) {
   double lane[4] = {0, 0, 0, 0};
   int i = 0;
@@ -48,7 +48,36 @@ static double row_loss(const float *x, const float *out, const float *imp, int N
     const float d = out[i] - fabsf(x[i]);
     lane[0] += (double)(imp[i] * d * d);
   }
-  return (lane[0] + lane[1] + lane[2] + lane[3]) / (double)N;
+  return (lane[0] + lane[1] + lane[2] + lane[3]);
+}
+
+/* Running mean and sum of squared deviations of the per-row losses seen so far. */
+typedef struct {
+  double n, mean, m2;
+} tms_moments;
+
+/* Rows per group of the statistics: a group's mean and squared deviations are taken in two passes over its
+ * losses on the stack, then merged into the running moments (Chan et al.): one division per group instead of the
+ * per-row division of Welford's update, whose dependency chain was most of the evaluation's time. */
+#define TMS_EVAL_GROUP 64
+
+static void add_rows(tms_moments *mo, const float *x /* (rows, N) */, const float *out /* (rows, N) */,
+                     const float *imp, int rows, int N) {
+  for (int g0 = 0; g0 < rows; g0 += TMS_EVAL_GROUP) {
+    const int g = rows - g0 < TMS_EVAL_GROUP ? rows - g0 : TMS_EVAL_GROUP;
+    double l[TMS_EVAL_GROUP], sum = 0.0, q = 0.0;
+    for (int r = 0; r < g; r++) {
+      const size_t off = (size_t)(g0 + r) * (size_t)N;
+      l[r] = row_loss(x + off, out + off, imp, N);
+      sum += l[r];
+    }
+    const double gm = sum / (double)g;
+    for (int r = 0; r < g; r++) q += (l[r] - gm) * (l[r] - gm);
+    const double na = mo->n, nb = (double)g, delta = gm - mo->mean;
+    mo->mean += delta * nb / (na + nb);
+    mo->m2 += q + delta * delta * na * nb / (na + nb);
+    mo->n = na + nb;
+  }
 }
 
 tms_status tms_evaluate(tms_eval *out, const tms_spec *spec, const tms_params *p, tms_acts acts, float *x,
@@ -66,26 +95,16 @@ tms_status tms_evaluate(tms_eval *out, const tms_spec *spec, const tms_params *p
   acts.dout = NULL;
   const int N = spec->n_features;
   const long E = spec->eval_batch;
-  double mean = 0.0, m2 = 0.0; /* running mean and sum of squared deviations over the rows seen so far */
+  tms_moments mo = {0.0, 0.0, 0.0}; /* of the per-row sums (the loss times N) */
   for (long done = 0; done < E;) {
     const int chunk = E - done < spec->batch_size ? (int)(E - done) : spec->batch_size;
     tms_data_sample(&gen, x, chunk);
     tms_model_forward(spec->variant, &acts, x, p, chunk);
-    double cm = 0.0, cq = 0.0; /* this chunk's mean and squared deviations (Welford) */
-    for (int r = 0; r < chunk; r++) {
-      const double l = row_loss(x + (size_t)r * (size_t)N, acts.out + (size_t)r * (size_t)N, importance, N);
-      const double d = l - cm;
-      cm += d / (double)(r + 1);
-      cq += d * (l - cm);
-    }
-    /* Chan et al.'s merge of (done rows, mean, m2) with (chunk rows, cm, cq) */
-    const double na = (double)done, nb = (double)chunk, delta = cm - mean;
-    mean += delta * nb / (na + nb);
-    m2 += cq + delta * delta * na * nb / (na + nb);
+    add_rows(&mo, x, acts.out, importance, chunk, N);
     done += chunk;
   }
   tms_data_free(&gen);
-  out->loss = mean;
-  out->se = E > 1 ? sqrt(m2 / (double)(E - 1) / (double)E) : NAN;
+  out->loss = mo.mean / (double)N;
+  out->se = E > 1 ? sqrt(mo.m2 / (double)(E - 1) / (double)E) / (double)N : NAN;
   return TMS_OK;
 }

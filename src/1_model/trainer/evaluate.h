@@ -22,8 +22,8 @@ typedef struct {
 
 /* Scores p on spec->eval_batch samples of the stream (tms_eval_key(spec), TMS_STREAM_EVAL), drawn in chunks of
  * spec->batch_size rows into x (batch_size, N), forward through acts (bound for >= batch_size rows; dout unused).
- * Per-sample losses and their running mean and variance are accumulated in double (Welford, merged per chunk), so
- * the result depends on the samples and the chunk size only, never on a bundle. */
+ * Per-sample losses and their running mean and variance are accumulated in double (two passes per group of 64 rows,
+ * groups merged by Chan et al.), so the result depends on the samples and the chunk size only, never on a bundle. */
 tms_status tms_evaluate(tms_eval *out, const tms_spec *spec, const tms_params *p, tms_acts acts, float *x,
                         const float *importance /* (N) */, tms_error *err);
 
