@@ -62,7 +62,7 @@ for flag in -o --output --csv --feature --drop-worst --attack-batch --no-vulnera
   grep -q -- "$flag" help.txt || fail "--help does not mention $flag"
 done
 # every subcommand's --help prints its usage and exits 0 (-h too)
-for sub in "" theory check; do
+for sub in "" theory check layout; do
   for h in --help -h; do
     "$TMS_POST" $sub $h >sub_help.txt 2>&1 || fail "tms-post $sub $h exited $? ($(head -2 sub_help.txt))"
     grep -q "usage" sub_help.txt || fail "tms-post $sub $h printed no usage"

@@ -5,7 +5,7 @@
  *    a blur is expected). The majority is INFO: at n=3 m=2, r > 1, low density, most seeds sit in a local minimum.
  * E5 correlated pairs (ARENA's setup (i), densities <= 0.05): within-pair |cos| < 0.1 (orthogonal local bases);
  *    anticorrelated pairs ((ii), densities >= 0.1): within-pair cos < -0.9 (antipodal).
- * E6 learning dynamics: no item yet (the jump/drop alignment is not computed by this code): the check says so.
+ * E6 learning dynamics: check_dynamics.c.
  * E7 adversarial vulnerability (per-example worst direction): sparsest / densest >= 3.
  * E8 ReLU hidden layer: dense -> no polysemantic neuron and m features represented; sparsest -> most active
  *    neurons polysemantic; per level the share of near-best seeds (loss within 1%) with the best's configuration.
@@ -109,10 +109,6 @@ void tms_chk_e5(tms_chk *k) {
     }
     free(cells);
   }
-}
-
-void tms_chk_e6(tms_chk *k) {
-  tms_chk_add(k, TMS_CHECK_FAIL, NAN, NAN, NAN, "", "e6: the jump/drop alignment is not computed by tms-post check");
 }
 
 static double st_vuln(const tms_chk *k, size_t p, const void *arg) {

@@ -20,6 +20,13 @@
 #define TMS_POST_GEOMETRY_TOL 0.02
 /* Neuron stack: a weight counts when |w| >= this * max |w| of the neuron (SCIENCE.md 4.9). */
 #define TMS_POST_NEURON_REL 0.1
+/* E6 dynamics (post/dynamics.c): a large jump is a change of some D_i by >= TMS_POST_JUMP_DIM over
+ * TMS_POST_JUMP_SPAN snapshots; "late" starts when the evaluation loss first comes within TMS_POST_LATE_FRAC of its
+ * final value; a drop is aligned with the jump when their steps differ by <= TMS_POST_ALIGN_STEPS. */
+#define TMS_POST_JUMP_DIM 0.1
+#define TMS_POST_JUMP_SPAN 4
+#define TMS_POST_LATE_FRAC 0.01
+#define TMS_POST_ALIGN_STEPS 100
 /* Default samples of the vulnerability: its own, because the attack costs O(samples n^2) per point. */
 #define TMS_POST_ATTACK_BATCH 65536
 
@@ -118,6 +125,10 @@ typedef struct {
   int8_t *polysemantic;        /* (P, m_max) 1/0, -1 not a neuron model / padding */
   int32_t *features_per_neuron; /* (P, m_max) -1 likewise */
   float *W1_scaled, *W2_scaled; /* (P, n_max, m_max) when the file has W2; NaN for non-abs points */
+  double *dyn_jump_step;       /* (P) E6: step of the last large D_i jump; NaN none / no W history */
+  double *dyn_drop_step;       /* (P) step of the largest late drop of the evaluation curve; NaN none */
+  double *dyn_drop;            /* (P) that drop as a fall of ln(loss) */
+  double *dyn_chance;          /* (P) share of the late intervals within TMS_POST_ALIGN_STEPS of the jump */
 } tms_post_products;
 
 /* Computes every product; TMS_ERR_MISSING if the file lacks data one of them needs. */
@@ -134,6 +145,9 @@ tms_status tms_post_phase(tms_post_products *pp, const tms_post_results *res, co
 tms_status tms_post_vulnerability(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
                                   tms_error *err);
 tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, tms_error *err);
+/* E6's jump/drop alignment from /results/W_history and /results/eval_curve (read from res->path; a file without
+ * them leaves every value NaN). */
+tms_status tms_post_dynamics(tms_post_products *pp, const tms_post_results *res, tms_error *err);
 /* theory_class and agreement for cells whose model has a closed form (post_theory.h). */
 tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, tms_error *err);
 

@@ -48,10 +48,15 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   pp->features_per_dim = nan_array(P);
   pp->polysemantic = malloc(P * M + 1);
   pp->features_per_neuron = malloc((P * M + 1) * sizeof *pp->features_per_neuron);
+  pp->dyn_jump_step = nan_array(P);
+  pp->dyn_drop_step = nan_array(P);
+  pp->dyn_drop = nan_array(P);
+  pp->dyn_chance = nan_array(P);
   if (!pp->class_per_seed || !pp->fraction || !pp->cell_class || !pp->seeds_used || !pp->dstar || !pp->loss_best ||
       !pp->loss_mean || !pp->dstar_mean || !pp->best_replicate || !pp->represented || !pp->total_interference ||
       !pp->norm || !pp->interference || !pp->dimensionality || !pp->geometry || !pp->vulnerability ||
-      !pp->vulnerability_per_example || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron) {
+      !pp->vulnerability_per_example || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron ||
+      !pp->dyn_jump_step || !pp->dyn_drop_step || !pp->dyn_drop || !pp->dyn_chance) {
     tms_post_products_free(pp);
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the products of %zu points", P);
   }
@@ -90,6 +95,10 @@ void tms_post_products_free(tms_post_products *pp) {
   free(pp->features_per_neuron);
   free(pp->W1_scaled);
   free(pp->W2_scaled);
+  free(pp->dyn_jump_step);
+  free(pp->dyn_drop_step);
+  free(pp->dyn_drop);
+  free(pp->dyn_chance);
   memset(pp, 0, sizeof *pp);
 }
 
@@ -101,6 +110,7 @@ tms_status tms_post_compute(tms_post_products *pp, const tms_post_results *res, 
   if (st == TMS_OK) st = tms_post_vulnerability(pp, res, opt, err);
   if (st == TMS_OK) st = tms_post_neurons(pp, res, err);
   if (st == TMS_OK) st = tms_post_theory_agreement(pp, res, err);
+  if (st == TMS_OK) st = tms_post_dynamics(pp, res, err);
   if (st != TMS_OK) tms_post_products_free(pp);
   return st;
 }

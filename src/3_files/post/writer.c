@@ -168,6 +168,10 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
     put(&w, TMS_PDS_W1_SCALED, pp->W1_scaled);
     put(&w, TMS_PDS_W2_SCALED, pp->W2_scaled);
   }
+  put(&w, TMS_PDS_DYN_JUMP_STEP, pp->dyn_jump_step);
+  put(&w, TMS_PDS_DYN_DROP_STEP, pp->dyn_drop_step);
+  put(&w, TMS_PDS_DYN_DROP, pp->dyn_drop);
+  put(&w, TMS_PDS_DYN_CHANCE, pp->dyn_chance);
   if (w.st == TMS_OK) w.st = copy_axes(file, res->path, err);
   if (w.st == TMS_OK) w.st = tms_schema_h5_netcdf(file, path, TMS_FILE_POST, &w.ext, names, err);
   if (H5Fclose(file) < 0 && w.st == TMS_OK)

@@ -100,6 +100,17 @@ static const tms_schema_dataset post_ds[TMS_PDS_COUNT] = {
                            "W1 of abs points scaled for the neuron stack plot; NaN for other points"},
     [TMS_PDS_W2_SCALED] = {"/neurons/W2_scaled", TMS_SCHEMA_F32, G, {TMS_DIM_FEATURE, TMS_DIM_HIDDEN}, TMS_WHEN_W2,
                            "W2 likewise"},
+    [TMS_PDS_DYN_JUMP_STEP] = {"/dynamics/jump_step", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                               "E6: step of the last large jump of any D_i (a change >= 0.1 over 4 snapshots, at "
+                               "its steepest snapshot interval); NaN without W history or jump"},
+    [TMS_PDS_DYN_DROP_STEP] = {"/dynamics/drop_step", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                               "step of the largest late fall of ln(eval loss) (after the loss is within 1% of its "
+                               "final value); NaN without evaluation curve"},
+    [TMS_PDS_DYN_DROP] = {"/dynamics/drop", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                          "that fall of ln(eval loss) over one evaluation interval"},
+    [TMS_PDS_DYN_CHANCE] = {"/dynamics/chance", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                            "share of the late evaluation intervals within 100 steps of the jump (the chance that a "
+                            "randomly placed drop counts as aligned)"},
 };
 
 static const tms_schema_attr results_attrs[] = {

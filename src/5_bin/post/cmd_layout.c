@@ -170,6 +170,12 @@ int tms_post_cmd_layout(int argc, char **argv) {
     const tms_schema_dataset *tab = tms_schema_datasets((tms_schema_file)k, &count);
     if (!keys_unique(tab, count)) return 3;
   }
+  if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    printf("usage: tms-post layout --json | --markdown results|post\n"
+           "  --json                   both files' tables as JSON (what analysis/tms_layout.json holds)\n"
+           "  --markdown results|post  one file's tables as Markdown (what sweeps/*-layout.md embed)\n");
+    return 0;
+  }
   if (argc == 2 && strcmp(argv[1], "--json") == 0) {
     print_json();
     return 0;
