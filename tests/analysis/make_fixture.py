@@ -142,26 +142,15 @@ def main():
     n_max = max(s["n_features"] for s in specs.values())
     m_max = max(s["n_hidden"] for s in specs.values())
 
-    def curve_len(s):
-        last = s["steps"] - 1
-        return last // s["log_every"] + 1 + (1 if last % s["log_every"] else 0)
+    def entries(s, every_key):  # the curve rule: steps 0, k*every, ..., steps-1; 0 entries when every < 1
+        every, last = s[every_key], s["steps"] - 1
+        return 0 if every < 1 else last // every + 1 + (1 if last % every else 0)
 
+    curve_len = lambda s: entries(s, "log_every")
+    snapshot_len = lambda s: entries(s, "snapshot_every")  # 0 = no W history
+    eval_len = lambda s: entries(s, "eval_every")  # 0 = no evaluation curve
     L = max(curve_len(s) for s in specs.values())
-
-    def snapshot_len(s):  # the curve rule with snapshot_every; 0 = no W history
-        if s["snapshot_every"] < 1:
-            return 0
-        last = s["steps"] - 1
-        return last // s["snapshot_every"] + 1 + (1 if last % s["snapshot_every"] else 0)
-
     S = max(snapshot_len(s) for s in specs.values())
-
-    def eval_len(s):  # the curve rule with eval_every; 0 = no evaluation curve
-        if s["eval_every"] < 1:
-            return 0
-        last = s["steps"] - 1
-        return last // s["eval_every"] + 1 + (1 if last % s["eval_every"] else 0)
-
     E = max(eval_len(s) for s in specs.values())
     has_w2 = any(s["variant"] == "abs" for s in specs.values())
 

@@ -26,10 +26,6 @@ void tms_metric_gram(double *G /* (N, N) */, const float *W /* (N, M) */, int n,
     }
 }
 
-void tms_metric_norms(double *norm /* (N) */, const float *W /* (N, M) */, int n, int m) {
-  for (int i = 0; i < n; i++) norm[i] = sqrt(dot_rows(W, m, i, i));
-}
-
 /* Row i's statistics: its squared norm and sum_{j != i} (W_i . W_j)^2 (unnormalised interference). */
 static void row_stats(double *norm_sq, double *cross_sq, const float *W, int n, int m, int i) {
   double nn = 0.0, cc = 0.0;

@@ -10,7 +10,6 @@
 typedef enum { TMS_PHASE_NOT_REPRESENTED = 0, TMS_PHASE_DEDICATED = 1, TMS_PHASE_SUPERPOSITION = 2 } tms_phase;
 
 void tms_metric_gram(double *G /* (N, N) */, const float *W /* (N, M) */, int n, int m);
-void tms_metric_norms(double *norm /* (N) */, const float *W, int n, int m);
 /* s_i = sum_{j != i} (What_i . W_j)^2 (0 for a zero row). */
 tms_status tms_metric_interference(double *s /* (N) */, const float *W, int n, int m);
 /* D_i = ||W_i||^2 / sum_j (What_i . W_j)^2 with the threshold rule above. */

@@ -130,12 +130,6 @@ double tms_chk_cos(const tms_chk *k, size_t p, int i, int j) {
   return ni > 0 && nj > 0 ? dot / sqrt(ni * nj) : 0.0;
 }
 
-int tms_check_failed(const tms_check_report *rep) {
-  for (int i = 0; i < rep->count; i++)
-    if (rep->line[i].verdict == TMS_CHECK_FAIL) return 1;
-  return 0;
-}
-
 tms_status tms_post_check(tms_check_report *rep, const char *experiment, const tms_post_results *res,
                           const tms_post_products *pp, tms_error *err) {
   static void (*const run[10])(tms_chk *) = {tms_chk_e0, tms_chk_e1, tms_chk_e2, tms_chk_e3, tms_chk_e4,

@@ -39,7 +39,5 @@ tms_status tms_check_sweep_name(const char *path, char *buf, size_t size, tms_er
  * the worst seed for e2 only, as the paper, and computes the vulnerability for e7 only). loss_se may be NULL (the file has none); it is then not used. */
 tms_status tms_post_check(tms_check_report *rep, const char *experiment, const tms_post_results *res,
                           const tms_post_products *pp, tms_error *err);
-/* 1 if any line failed. */
-int tms_check_failed(const tms_check_report *rep);
 
 #endif

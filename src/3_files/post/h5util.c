@@ -9,50 +9,11 @@
 
 #include "post_h5.h"
 
-int post_h5_exists(hid_t loc, const char *path) {
-  char buf[1024];
-  size_t len = strlen(path);
-  if (len == 0 || len >= sizeof buf) return 0;
-  memcpy(buf, path, len + 1);
-  /* H5Lexists fails (instead of answering 0) when an intermediate group is missing: test link by link. */
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char saved = buf[i];
-    buf[i] = '\0';
-    htri_t ok = 0;
-    if (strcmp(buf, "") != 0 && strcmp(buf, "/") != 0) {
-      H5E_BEGIN_TRY { ok = H5Lexists(loc, buf, H5P_DEFAULT); }
-      H5E_END_TRY;
-    } else {
-      ok = 1;
-    }
-    buf[i] = saved;
-    if (ok <= 0) return 0;
-  }
-  return 1;
-}
-
 int post_h5_attr_exists(hid_t obj, const char *name) {
   htri_t ok = 0;
   H5E_BEGIN_TRY { ok = H5Aexists(obj, name); }
   H5E_END_TRY;
   return ok > 0;
-}
-
-tms_status post_h5_shape(hid_t file, const char *path, int *rank, hsize_t *dims, tms_error *err) {
-  hid_t d = H5I_INVALID_HID;
-  H5E_BEGIN_TRY { d = H5Dopen2(file, path, H5P_DEFAULT); }
-  H5E_END_TRY;
-  if (d < 0) return tms_error_set(err, TMS_ERR_MISSING, NULL, 0, 0, path, "no dataset %s", path);
-  hid_t s = H5Dget_space(d);
-  int r = H5Sget_simple_extent_ndims(s);
-  if (r > 32) r = -1;
-  if (r >= 0) H5Sget_simple_extent_dims(s, dims, NULL);
-  H5Sclose(s);
-  H5Dclose(d);
-  if (r < 0) return tms_error_set(err, TMS_ERR_HDF5, NULL, 0, 0, path, "cannot read the shape of %s", path);
-  *rank = r;
-  return TMS_OK;
 }
 
 tms_status post_h5_read(hid_t file, const char *path, hid_t memtype, void *buf, size_t count, tms_error *err) {
@@ -318,7 +279,7 @@ tms_status post_h5_copy_group(hid_t src, hid_t dst, const char *path, tms_error 
   H5E_BEGIN_TRY { g = H5Gopen2(src, path, H5P_DEFAULT); }
   H5E_END_TRY;
   if (g < 0) return tms_error_set(err, TMS_ERR_MISSING, NULL, 0, 0, path, "no group %s", path);
-  if (!post_h5_exists(dst, path)) {
+  if (!tms_schema_h5_exists(dst, path)) {
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     hid_t ng = H5Gcreate2(dst, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);

@@ -1,4 +1,4 @@
-/* post_h5: the small HDF5 helpers the post module shares (private to src/post; no hid_t in public headers).
+/* post_h5: the small HDF5 helpers the post module shares (private to src/3_files/post; no hid_t in public headers).
  * Every helper returns a tms_status and names the object it failed on; none prints. HDF5's automatic error
  * printing is suppressed around probes that are expected to fail.
  * Not here: any knowledge of which datasets a results or post file holds. */
@@ -9,13 +9,10 @@
 #include <stdint.h>
 
 #include "core/status.h"
+#include "schema/schema_h5.h" /* tms_schema_h5_exists */
 
-/* 1 if every link of path (e.g. "/results/W") exists below loc, else 0. */
-int post_h5_exists(hid_t loc, const char *path);
 int post_h5_attr_exists(hid_t obj, const char *name);
 
-/* Shape of a dataset: rank and dims (dims holds up to 32). */
-tms_status post_h5_shape(hid_t file, const char *path, int *rank, hsize_t *dims, tms_error *err);
 /* Reads the whole dataset into buf as memtype; its element count must be count. */
 tms_status post_h5_read(hid_t file, const char *path, hid_t memtype, void *buf, size_t count, tms_error *err);
 

@@ -98,12 +98,12 @@ static tms_status add_column(tms_post_axis *ax, const char *name, hid_t file, co
 static tms_status read_axis(tms_post_axis *ax, hid_t file, const char *file_path, tms_error *err) {
   char path[256];
   snprintf(path, sizeof path, "/axes/%s", ax->name);
-  if (!post_h5_exists(file, path)) return missing(err, file_path, path, "the axis columns of every product");
+  if (!tms_schema_h5_exists(file, path)) return missing(err, file_path, path, "the axis columns of every product");
   tms_status st = add_column(ax, ax->name, file, path, err);
   if (st != TMS_OK) return st;
   char members[256];
   snprintf(members, sizeof members, "/axes/%s_members", ax->name);
-  if (!post_h5_exists(file, members)) return TMS_OK;
+  if (!tms_schema_h5_exists(file, members)) return TMS_OK;
   /* a zip group: one extra column per member key, in the (alphabetical) order HDF5 lists them */
   hid_t g = H5Gopen2(file, members, H5P_DEFAULT);
   if (g < 0) return tms_error_set(err, TMS_ERR_HDF5, NULL, 0, 0, members, "cannot open %s", members);
@@ -143,7 +143,7 @@ static tms_status read_param(tms_post_param *p, hid_t file, const char *key, siz
 static tms_status read_optional(hid_t file, const char *path, hid_t type, size_t esize, size_t count, void **out,
                                 tms_error *err) {
   *out = NULL;
-  if (!post_h5_exists(file, path)) return TMS_OK;
+  if (!tms_schema_h5_exists(file, path)) return TMS_OK;
   void *buf = malloc((count ? count : 1) * esize);
   if (!buf) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, path, "no memory for %s", path);
   tms_status st = post_h5_read(file, path, type, buf, count, err);
@@ -158,7 +158,7 @@ static tms_status read_optional(hid_t file, const char *path, hid_t type, size_t
 /* Grid, dim names and axes; the schema check has validated grid_shape and dim_names against each other. */
 static tms_status read_grid(tms_post_results *res, hid_t file, const char *path, const tms_schema_extent *x,
                             tms_error *err) {
-  if (!post_h5_exists(file, "/points/status")) return missing(err, path, "/points/status", "every product");
+  if (!tms_schema_h5_exists(file, "/points/status")) return missing(err, path, "/points/status", "every product");
   res->rank = x->rank;
   res->points = tms_schema_points(x);
   for (int k = 0; k < x->rank; k++) res->dims[k] = x->dims[k];
@@ -196,7 +196,7 @@ static tms_status read_params(tms_post_results *res, hid_t file, const char *pat
     const char *key = tms_param_at(i)->key;
     char ppath[128];
     snprintf(ppath, sizeof ppath, TMS_SCHEMA_PARAMS "/%s", key);
-    if (strcmp(key, TMS_SCHEMA_NOT_STORED) == 0 || !post_h5_exists(file, ppath)) continue;
+    if (strcmp(key, TMS_SCHEMA_NOT_STORED) == 0 || !tms_schema_h5_exists(file, ppath)) continue;
     st = read_param(&res->params[res->n_params], file, key, P, err);
     res->n_params++;
     if (st != TMS_OK) return st;

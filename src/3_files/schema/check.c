@@ -24,29 +24,6 @@ __attribute__((format(printf, 4, 5))) static tms_status bad(tms_error *err, cons
   return tms_error_set(err, TMS_ERR_SCHEMA, path, 0, 0, obj, "%s", what);
 }
 
-static int link_exists(hid_t loc, const char *path) {
-  char buf[512];
-  size_t len = strlen(path);
-  if (len == 0 || len >= sizeof buf) return 0;
-  memcpy(buf, path, len + 1);
-  /* H5Lexists fails (instead of answering 0) when an intermediate group is missing: test link by link. */
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char saved = buf[i];
-    buf[i] = '\0';
-    htri_t ok = 0;
-    H5E_BEGIN_TRY { ok = H5Lexists(loc, buf, H5P_DEFAULT); }
-    H5E_END_TRY;
-    buf[i] = saved;
-    if (ok <= 0) return 0;
-  }
-  H5O_info_t oi;
-  herr_t rc = -1;
-  H5E_BEGIN_TRY { rc = H5Oget_info_by_name(loc, path, &oi, H5P_DEFAULT); }
-  H5E_END_TRY;
-  return rc >= 0 && oi.type == H5O_TYPE_DATASET ? 1 : 2; /* 2: exists but is not a dataset */
-}
-
 /* Reads a 1-D or scalar integer attribute (up to max values). Returns the count, or -1 missing, -2 not integer. */
 static int attr_ints(hid_t obj, const char *name, int64_t *v, int max) {
   htri_t has = 0;
@@ -180,7 +157,7 @@ static tms_status read_grid(hid_t f, const char *path, tms_schema_file kind, tms
   } else {
     /* replicates: the length of /axes/replicate when the file has it (a theory file has none) */
     e->dims[e->rank - 1] = 1;
-    if (link_exists(f, TMS_SCHEMA_AXES "/" TMS_SCHEMA_REPLICATE) == 1) {
+    if (tms_schema_h5_dataset_at(f, TMS_SCHEMA_AXES "/" TMS_SCHEMA_REPLICATE) == 1) {
       hid_t d = H5Dopen2(f, TMS_SCHEMA_AXES "/" TMS_SCHEMA_REPLICATE, H5P_DEFAULT);
       hid_t s = H5Dget_space(d);
       hssize_t r = H5Sget_simple_extent_npoints(s);
@@ -206,7 +183,7 @@ static tms_status read_extents(hid_t f, const char *path, tms_schema_extent *e, 
       return bad(err, path, names[i], "%s = %lld is outside %lld..1e8", names[i], (long long)v, lo);
     *dst[i] = (size_t)v;
   }
-  e->has_w2 = link_exists(f, "/results/W2") == 1;
+  e->has_w2 = tms_schema_h5_dataset_at(f, "/results/W2") == 1;
   return TMS_OK;
 }
 
@@ -246,7 +223,7 @@ static tms_status check_table(hid_t f, const char *path, tms_schema_file kind, i
   const tms_schema_dataset *tab = tms_schema_datasets(kind, &count);
   for (int i = 0; i < count; i++) {
     const tms_schema_dataset *d = &tab[i];
-    int has = link_exists(f, d->path);
+    int has = tms_schema_h5_dataset_at(f, d->path);
     if (has == 2) return bad(err, path, d->path, "%s is not a dataset", d->path);
     if (!has) {
       if (strict && tms_schema_present(d, e))
@@ -278,7 +255,7 @@ static tms_status check_axes_params(hid_t f, const char *path, int strict, const
     if (attr_string_at(f, TMS_A_DIM_NAMES, k, name, sizeof name) < 0)
       return bad(err, path, TMS_A_DIM_NAMES, "%s cannot be read", TMS_A_DIM_NAMES);
     snprintf(ds, sizeof ds, TMS_SCHEMA_AXES "/%s", name);
-    if (link_exists(f, ds) != 1) return bad(err, path, ds, "%s (the values of a grid dim) is missing", ds);
+    if (tms_schema_h5_dataset_at(f, ds) != 1) return bad(err, path, ds, "%s (the values of a grid dim) is missing", ds);
     hid_t d = H5Dopen2(f, ds, H5P_DEFAULT);
     hid_t s = H5Dget_space(d);
     int r = H5Sget_simple_extent_ndims(s);
@@ -293,7 +270,7 @@ static tms_status check_axes_params(hid_t f, const char *path, int strict, const
     if (strcmp(info->key, TMS_SCHEMA_NOT_STORED) == 0) continue;
     char ds[160];
     snprintf(ds, sizeof ds, TMS_SCHEMA_PARAMS "/%s", info->key);
-    if (!link_exists(f, ds)) {
+    if (!tms_schema_h5_dataset_at(f, ds)) {
       if (strict) return bad(err, path, ds, "%s is missing", ds);
       continue;
     }
@@ -315,8 +292,8 @@ tms_status tms_schema_check_h5(hid_t file, const char *path, tms_schema_file kin
   if (st == TMS_OK && kind == TMS_FILE_RESULTS) st = read_extents(file, path, &e, err);
   if (st == TMS_OK && kind == TMS_FILE_POST) {
     e.n_max = e.m_max = UNKNOWN;
-    e.has_theory = link_exists(file, "/phase/theory_class") == 1;
-    e.has_w2 = link_exists(file, "/neurons/W1_scaled") == 1;
+    e.has_theory = tms_schema_h5_dataset_at(file, "/phase/theory_class") == 1;
+    e.has_w2 = tms_schema_h5_dataset_at(file, "/neurons/W1_scaled") == 1;
   }
   if (st == TMS_OK) st = check_table(file, path, kind, strict, &e, err);
   if (st == TMS_OK && kind == TMS_FILE_RESULTS) st = check_axes_params(file, path, strict, &e, err);

@@ -28,29 +28,12 @@ static tms_status fail(nc_ctx *c, const char *what, const char *obj) {
   return tms_error_set(c->err, TMS_ERR_HDF5, c->path, 0, 0, obj, "cannot %s %s (netCDF dimensions)", what, obj);
 }
 
-/* Whether every link of path exists (H5Lexists fails on a missing intermediate group, so test link by link). */
-static int exists(hid_t loc, const char *path) {
-  char buf[640];
-  snprintf(buf, sizeof buf, "%s", path);
-  for (char *p = buf + 1;; p++) {
-    if (*p != '/' && *p != '\0') continue;
-    char saved = *p;
-    *p = '\0';
-    htri_t ok = 0;
-    H5E_BEGIN_TRY { ok = H5Lexists(loc, buf, H5P_DEFAULT); }
-    H5E_END_TRY;
-    *p = saved;
-    if (ok <= 0) return 0;
-    if (saved == '\0') return 1;
-  }
-}
-
 /* Links /axes/<dim> as <group>/<dim> unless something of that name is there already. */
 static tms_status link_scale(nc_ctx *c, const char *group, const char *dim) {
   char src[160], dst[640];
   snprintf(src, sizeof src, TMS_SCHEMA_AXES "/%s", dim);
   snprintf(dst, sizeof dst, "%s/%s", group, dim);
-  if (exists(c->file, dst) || !exists(c->file, src)) return TMS_OK;
+  if (tms_schema_h5_exists(c->file, dst) || !tms_schema_h5_exists(c->file, src)) return TMS_OK;
   return H5Lcreate_hard(c->file, src, c->file, dst, H5P_DEFAULT, H5P_DEFAULT) < 0 ? fail(c, "link", dst) : TMS_OK;
 }
 
@@ -71,7 +54,7 @@ static tms_status mark_utf8(nc_ctx *c, const char *path) {
 static tms_status make_scale(nc_ctx *c, const char *dim, size_t size, int create) {
   char path[160];
   snprintf(path, sizeof path, TMS_SCHEMA_AXES "/%s", dim);
-  if (!exists(c->file, path)) {
+  if (!tms_schema_h5_exists(c->file, path)) {
     if (!create || size == 0) return TMS_OK; /* an absent dim (no W history, no replicates in a theory file) */
     int64_t *idx = malloc(size * sizeof *idx);
     if (!idx) return tms_error_set(c->err, TMS_ERR_NOMEM, c->path, 0, 0, NULL, "no memory for %s", path);
@@ -93,7 +76,7 @@ static tms_status make_scale(nc_ctx *c, const char *dim, size_t size, int create
 static tms_status attach_scale(nc_ctx *c, const char *path, unsigned k, const char *dim, int link) {
   char scale[160], group[400];
   snprintf(scale, sizeof scale, TMS_SCHEMA_AXES "/%s", dim);
-  if (!exists(c->file, scale)) return TMS_OK;
+  if (!tms_schema_h5_exists(c->file, scale)) return TMS_OK;
   hid_t d = H5Dopen2(c->file, path, H5P_DEFAULT), s = H5Dopen2(c->file, scale, H5P_DEFAULT);
   tms_status st = TMS_OK;
   if (d < 0 || s < 0) st = fail(c, "open", path);
@@ -113,7 +96,7 @@ static tms_status attach(nc_ctx *c, const char *path, unsigned k, const char *di
 
 /* Every dim of one table row, if the row is in the file. */
 static tms_status attach_row(nc_ctx *c, const tms_schema_dataset *d) {
-  if (!exists(c->file, d->path)) return TMS_OK;
+  if (!tms_schema_h5_exists(c->file, d->path)) return TMS_OK;
   int lead = d->lead == TMS_LEAD_CELLS ? c->e->rank - 1 : c->e->rank;
   tms_status st = TMS_OK;
   for (int k = 0; k < lead && st == TMS_OK; k++) st = attach(c, d->path, (unsigned)k, c->names[k]);
@@ -127,7 +110,7 @@ static tms_status attach_row(nc_ctx *c, const tms_schema_dataset *d) {
 static int dim_used(nc_ctx *c, const tms_schema_dataset *tab, int count, tms_schema_dim t) {
   for (int i = 0; i < count; i++)
     for (int k = 0; k < TMS_SCHEMA_MAX_TRAIL && tab[i].trail[k] != TMS_DIM_NONE; k++)
-      if (tab[i].trail[k] == t && exists(c->file, tab[i].path)) return 1;
+      if (tab[i].trail[k] == t && tms_schema_h5_exists(c->file, tab[i].path)) return 1;
   return 0;
 }
 
@@ -154,7 +137,7 @@ static herr_t attach_member(hid_t g, const char *name, const H5L_info_t *info, v
 static tms_status attach_members(nc_ctx *c, const char *dim) {
   members_ctx m = {c, dim, {0}, TMS_OK};
   snprintf(m.group, sizeof m.group, TMS_SCHEMA_AXES "/%s_members", dim);
-  if (!exists(c->file, m.group)) return TMS_OK;
+  if (!tms_schema_h5_exists(c->file, m.group)) return TMS_OK;
   hid_t g = H5Gopen2(c->file, m.group, H5P_DEFAULT);
   if (g < 0) return fail(c, "open", m.group);
   hsize_t idx = 0;

@@ -3,7 +3,7 @@
  * of the grid and the padding extents, what each holds, the attribute names, the point-status values and the one
  * limit on the grid's rank. The store, tms-post, the test fixtures and (through `tms-post layout --json`, which
  * prints these tables) the Python readers all take names, types and shapes from here; sweeps/results-layout.md and
- * sweeps/post-layout.md are checked against these tables by a test (tests/files.cmake: layout_docs).
+ * sweeps/post-layout.md are generated from these tables and checked by a test (tests/post.cmake: layout_docs).
  * Not here: how values are computed or when they are written (store: kill-safety; post: products).
  * Invariants: a dataset's shape is its lead (the whole grid incl. replicate, or the cells = grid without replicate)
  * followed by at most TMS_SCHEMA_MAX_TRAIL named trailing dims; the tables are the only place a path is spelled. */

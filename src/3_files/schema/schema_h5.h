@@ -13,6 +13,11 @@ hid_t tms_schema_h5_mem_type(tms_schema_type t);  /* native memory type; numeric
 /* 1 if the dataset's stored type is the schema type (class, size and sign; byte order free). */
 int tms_schema_h5_type_is(hid_t dtype, tms_schema_type t);
 
+/* 1 if every link of path exists below loc, else 0 (h5link.c; never prints an HDF5 error). */
+int tms_schema_h5_exists(hid_t loc, const char *path);
+/* 1 if path is a dataset, 2 if it exists but is something else, 0 if it does not exist. */
+int tms_schema_h5_dataset_at(hid_t loc, const char *path);
+
 /* tms_schema_check_file on an open file; path only names it in errors. */
 tms_status tms_schema_check_h5(hid_t file, const char *path, tms_schema_file kind, int strict,
                                tms_schema_extent *out, tms_error *err);
