@@ -7,8 +7,7 @@
  *    anticorrelated pairs ((ii), densities >= 0.1): within-pair cos < -0.9 (antipodal).
  * E6 learning dynamics: check_dynamics.c.
  * E7 adversarial vulnerability (per-example worst direction): sparsest / densest >= 3.
- * E8 ReLU hidden layer: dense -> no polysemantic neuron and m features represented; sparsest -> most active
- *    neurons polysemantic; per level the share of near-best seeds (loss within 1%) with the best's configuration.
+ * E8 ReLU hidden layer: check_e8.c.
  * E9 abs: n=3 m=6 best loss < 1e-6 at every density (the exact solution exists); the largest size: dense ->
  *    <= 10% of active neurons polysemantic, sparsest -> > 50%. */
 #include <math.h>
@@ -136,8 +135,8 @@ void tms_chk_e7(tms_chk *k) {
   free(cells);
 }
 
-/* Polysemantic share among a point's active neurons (features_per_neuron >= 1). */
-static double st_poly_share(const tms_chk *k, size_t p, const void *arg) {
+/* Polysemantic share among a point's active neurons (features_per_neuron >= 1); also E8's (check_e8.c). */
+double tms_chk_poly_share(const tms_chk *k, size_t p, const void *arg) {
   (void)arg;
   const size_t M = (size_t)k->res->m_max;
   int active = 0, poly = 0;
@@ -149,59 +148,8 @@ static double st_poly_share(const tms_chk *k, size_t p, const void *arg) {
   return active ? (double)poly / active : NAN;
 }
 
-static double st_represented(const tms_chk *k, size_t p, const void *arg) {
-  (void)arg;
-  return k->pp->represented[p];
-}
-
-static int is_zero(double v) { return v == 0; }
 static int at_most_01(double v) { return v <= 0.1; }
 static int above_half(double v) { return v > 0.5; }
-static int is_m(double v) { return v == 5; }
-
-/* Share of the near-best seeds (loss within 1% of the best) whose neurons read the same number of features as
- * the best seed's (sorted): "all low-loss solutions share one configuration" when 1. */
-static double near_best_same(const tms_chk *k, size_t c, int *near) {
-  const size_t M = (size_t)k->res->m_max, R = k->res->replicates;
-  const long b = tms_chk_best_point(k, c);
-  int same = 0;
-  *near = 0;
-  for (size_t r = 0; r < R; r++) {
-    const size_t p = c * R + r;
-    if (!tms_point_done(k->res->status[p]) || !(k->res->loss[p] <= 1.01 * k->res->loss[b])) continue;
-    int hist_p[64] = {0}, hist_b[64] = {0};
-    for (size_t j = 0; j < M; j++) {
-      hist_p[k->pp->features_per_neuron[p * M + j] & 63]++;
-      hist_b[k->pp->features_per_neuron[(size_t)b * M + j] & 63]++;
-    }
-    (*near)++;
-    same += memcmp(hist_p, hist_b, sizeof hist_p) == 0;
-  }
-  return *near ? (double)same / *near : NAN;
-}
-
-void tms_chk_e8(tms_chk *k) {
-  e_arg a = {TMS_RELU_HIDDEN, 10, 5, TMS_INDEPENDENT};
-  size_t count;
-  size_t *cells = tms_chk_cells(k, pred, &a, &count);
-  if (!cells) return;
-  char what[200];
-  const size_t dense = cells[count - 1], sparse = cells[0];
-  snprintf(what, sizeof what, "dense (density %.3g): share of active neurons polysemantic", k->spec[dense].density);
-  tms_chk_item(k, dense, st_poly_share, NULL, is_zero, "= 0", what);
-  snprintf(what, sizeof what, "dense (density %.3g): features with ||W_i|| > 0.5", k->spec[dense].density);
-  tms_chk_item(k, dense, st_represented, NULL, is_m, "= 5", what);
-  snprintf(what, sizeof what, "sparsest (density %.3g): share of active neurons polysemantic", k->spec[sparse].density);
-  tms_chk_item(k, sparse, st_poly_share, NULL, above_half, "> 0.5", what);
-  for (size_t q = count; q-- > 0;) {
-    int near;
-    const double share = near_best_same(k, cells[q], &near);
-    tms_chk_add(k, TMS_CHECK_INFO, share, NAN, NAN, "",
-                "density %.3g: share of the %d seeds within 1%% of the best loss with the best's neuron configuration",
-                k->spec[cells[q]].density, near);
-  }
-  free(cells);
-}
 
 static double st_loss(const tms_chk *k, size_t p, const void *arg) {
   (void)arg;
@@ -233,9 +181,9 @@ void tms_chk_e9(tms_chk *k) {
   char what[200];
   snprintf(what, sizeof what, "n=%d m=%d dense (density %.3g): share of active neurons polysemantic", nmax,
            k->spec[cells[0]].n_hidden, k->spec[cells[count - 1]].density);
-  tms_chk_item(k, cells[count - 1], st_poly_share, NULL, at_most_01, "<= 0.1", what);
+  tms_chk_item(k, cells[count - 1], tms_chk_poly_share, NULL, at_most_01, "<= 0.1", what);
   snprintf(what, sizeof what, "n=%d m=%d sparsest (density %.3g): share of active neurons polysemantic", nmax,
            k->spec[cells[0]].n_hidden, k->spec[cells[0]].density);
-  tms_chk_item(k, cells[0], st_poly_share, NULL, above_half, "> 0.5", what);
+  tms_chk_item(k, cells[0], tms_chk_poly_share, NULL, above_half, "> 0.5", what);
   free(cells);
 }

@@ -41,6 +41,9 @@ double tms_chk_dim(const tms_chk *k, size_t p, int i);
 /* cos of the angle between columns i and j of W (0 if either is 0). */
 double tms_chk_cos(const tms_chk *k, size_t p, int i, int j);
 
+/* Share of a done point's active neurons (features_per_neuron >= 1) that are polysemantic; NaN if none active. */
+double tms_chk_poly_share(const tms_chk *k, size_t p, const void *arg);
+
 /* Defined in agreement.c: 1 if every neighbour of cell c (one step along each cell dim; 8 in 2-D) that has a
  * theory class and the same model shape has c's theory class (theory: (cells), -1 none). */
 int tms_post_away_from_boundary(const tms_post_results *res, const int8_t *theory, size_t c);
