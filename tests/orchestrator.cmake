@@ -34,6 +34,9 @@ if(TARGET tms-sweep)
   # --reuse: refined sweeps copy the shared points and equal runs from scratch (1 and 3 ranks).
   tms_script_test(NAME run_reuse COMMAND bash ${ORCH_DIR}/reuse.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 300)
+  # Issue 11 item 5: one worker SIGKILLed mid-run: mpirun exits 137, committed points intact, --resume identical.
+  tms_script_test(NAME run_worker_killed COMMAND bash ${ORCH_DIR}/worker_kill.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi slow TIMEOUT 150)
   # Damaged, foreign, read-only and missing results files given to --resume, --reuse and tms-post.
   tms_script_test(NAME run_hostile_files COMMAND bash ${ORCH_DIR}/hostile_files.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 300)

@@ -19,20 +19,6 @@ kinds=(group root worker)
 declare -A landed=() codes=()
 kills=0 rounds=0 runs=0 before_publish=0
 
-# rank_pid LAUNCHER RANK: the pid of that MPI rank among the launcher's children (from OMPI_COMM_WORLD_RANK).
-rank_pid() {
-  local p
-  for p in $(pgrep -P "$1"); do
-    { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && { echo "$p"; return; }
-  done
-}
-
-# alive PID: a live (not zombie) MPI rank.
-alive() {
-  [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] &&
-    { tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -q "^OMPI_COMM_WORLD_RANK="
-}
-
 close_round() {
   complete "$out" >/dev/null
   [ "$("$CHECK" "$out")" = "done=16 failed=0 pending=0 skipped=0" ] || fail "round $rounds ended with $("$CHECK" "$out")"
