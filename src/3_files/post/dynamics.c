@@ -120,7 +120,7 @@ tms_status tms_post_dynamics(tms_post_products *pp, const tms_post_results *res,
   const char *epath = tms_schema_results_ds(TMS_DS_EVAL_CURVE)->path;
   hid_t file = H5Fopen(res->path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) return tms_error_set(err, TMS_ERR_IO, res->path, 0, 0, NULL, "cannot reopen for the W history");
-  if (!post_h5_exists(file, hpath) || !post_h5_exists(file, epath)) {
+  if (!tms_schema_h5_exists(file, hpath) || !tms_schema_h5_exists(file, epath)) {
     H5Fclose(file);
     return TMS_OK;
   }

@@ -9,6 +9,22 @@
 
 #include "post_h5.h"
 
+tms_status post_h5_shape(hid_t file, const char *path, int *rank, hsize_t *dims, tms_error *err) {
+  hid_t d = H5I_INVALID_HID;
+  H5E_BEGIN_TRY { d = H5Dopen2(file, path, H5P_DEFAULT); }
+  H5E_END_TRY;
+  if (d < 0) return tms_error_set(err, TMS_ERR_MISSING, NULL, 0, 0, path, "no dataset %s", path);
+  hid_t s = H5Dget_space(d);
+  int r = H5Sget_simple_extent_ndims(s);
+  if (r > 32) r = -1;
+  if (r >= 0) H5Sget_simple_extent_dims(s, dims, NULL);
+  H5Sclose(s);
+  H5Dclose(d);
+  if (r < 0) return tms_error_set(err, TMS_ERR_HDF5, NULL, 0, 0, path, "cannot read the shape of %s", path);
+  *rank = r;
+  return TMS_OK;
+}
+
 int post_h5_attr_exists(hid_t obj, const char *name) {
   htri_t ok = 0;
   H5E_BEGIN_TRY { ok = H5Aexists(obj, name); }

@@ -13,6 +13,8 @@
 
 int post_h5_attr_exists(hid_t obj, const char *name);
 
+/* Shape of a dataset: rank and dims (dims holds up to 32). */
+tms_status post_h5_shape(hid_t file, const char *path, int *rank, hsize_t *dims, tms_error *err);
 /* Reads the whole dataset into buf as memtype; its element count must be count. */
 tms_status post_h5_read(hid_t file, const char *path, hid_t memtype, void *buf, size_t count, tms_error *err);
 
