@@ -17,10 +17,11 @@ Rounds: tms, torch and (density 1) the sgemm tool back to back on one configurat
 over rounds and per-round min-max.
 
   bench/bench_large.py [--tms build/tms-sweep] [--sgemm-rate build/tms-sgemm-rate] [--rounds 5] [--steps 10000]
-                       [--core 0] [--shapes 200x20,400x30] [--densities 1,0.05,0.01]
-Environment (TMS_ISA, OPENBLAS_CORETYPE) is passed through, so the AVX2 row is
-  TMS_ISA=avx2 OPENBLAS_CORETYPE=Haswell bench/bench_large.py ...
-Prints a markdown table (for bench/README.md, section "Large shapes"). Not a test.
+                       [--core 0] [--shapes 200x20,400x30] [--densities 1,0.05,0.01] [--isa auto,avx2]
+Instruction-set paths (--isa): one table per path, with bench.py's environments (avx2: TMS_ISA=avx2,
+OPENBLAS_CORETYPE=Haswell, ATEN_CPU_CAPABILITY=avx2, on tms, torch and the sgemm tool alike); each table names the
+kernels path and OpenBLAS core tms-sweep reports.
+Prints markdown tables (for bench/README.md, section "Large shapes"). Not a test.
 """
 import argparse
 import os
@@ -37,8 +38,9 @@ TORCH_STEPS = {(200, 20): 10, (400, 30): 8}  # K=10 reference steps per run (~1 
 DENSE_STEPS = {(200, 20): 1500, (400, 30): 600}  # tms steps at density 1 (no sparsity to wait for)
 
 
-def sgemm_rate(args, n, m):
-    out, _, _ = bench.run(["taskset", "-c", str(args.core), args.sgemm_rate, str(n), str(m), "1024", "100"])
+def sgemm_rate(args, n, m, isa):
+    out, _, _ = bench.run(["taskset", "-c", str(args.core), args.sgemm_rate, str(n), str(m), "1024", "100"],
+                          bench.ISA_ENV[isa])
     rate = float(re.search(r"rate_step_median ([0-9.]+)", out).group(1))
     core = re.search(r"openblas_core (\S+)", out).group(1)
     return rate, core
@@ -55,39 +57,50 @@ def main():
     ap.add_argument("--core", type=int, default=0)
     ap.add_argument("--shapes", default="200x20,400x30")
     ap.add_argument("--densities", default="1,0.05,0.01")
+    ap.add_argument("--isa", default="auto,avx2", help="instruction-set paths, one table each (auto, avx2, generic)")
     args = ap.parse_args()
+    for isa in args.isa.split(","):
+        one_path(args, isa)
+
+
+def one_path(args, isa):
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     densities = [float(d) for d in args.densities.split(",")]
     env = bench.environment(args)
     load0 = os.getloadavg()[0]
-    isa = os.environ.get("TMS_ISA", "auto")
+    report = bench.isa_report(args, isa)
+    if report is None:
+        print("\n### ISA path `%s`: not run (this CPU lacks it or tms rejected TMS_ISA)" % isa)
+        return
     rows = []
     for (n, m) in shapes:
         for p in densities:
             steps = DENSE_STEPS[(n, m)] if p >= 1 else args.steps
             r = {"c": [], "t": [], "ratio": [], "rate": [], "share": [], "core": "?"}
             for _ in range(args.rounds):
-                _, c1 = bench.run_c(args, n, m, p, 1)
-                _, c = bench.run_c(args, n, m, p, steps)
+                _, c1 = bench.run_c(args, n, m, p, 1, isa)
+                _, c = bench.run_c(args, n, m, p, steps, isa)
                 c_rate = (steps - 1) / (c - c1)
-                _, t_rate = bench.run_torch(args, n, m, p, 10, TORCH_STEPS[(n, m)])
+                _, t_rate = bench.run_torch(args, n, m, p, 10, TORCH_STEPS[(n, m)], isa)
                 r["c"].append(c_rate)
                 r["t"].append(t_rate)
                 r["ratio"].append(c_rate / t_rate)
                 if p >= 1:
-                    rate, r["core"] = sgemm_rate(args, n, m)
+                    rate, r["core"] = sgemm_rate(args, n, m, isa)
                     r["rate"].append(rate)
                     r["share"].append(c_rate * 10 * 1024 * n * m * 1e-9 / rate)
             rows.append((n, m, p, steps, r))
-            print("n=%d m=%d p=%g steps=%d: tms %.0f torch %.0f ratio %.1f%s" % (
-                n, m, p, steps, statistics.median(r["c"]), statistics.median(r["t"]), statistics.median(r["ratio"]),
+            print("%s n=%d m=%d p=%g steps=%d: tms %.0f torch %.0f ratio %.1f%s" % (
+                isa, n, m, p, steps, statistics.median(r["c"]), statistics.median(r["t"]), statistics.median(r["ratio"]),
                 " sgemm %.1f GFLOP/s share %.0f%%" % (statistics.median(r["rate"]), 100 * statistics.median(
                     r["share"])) if r["rate"] else ""), flush=True)
     med = statistics.median
-    print("\nMeasured %s on %s, %d rounds, core %d, one thread each; TMS_ISA=%s, OPENBLAS_CORETYPE=%s; "
+    print("\n#### ISA path `%s`: tms kernels %s, OpenBLAS core %s" % (isa, report[0], report[1]))
+    print("\nMeasured %s on %s, %d rounds, core %d, one thread each; environment: `%s`; "
           "OpenBLAS `%s`; tms git %s; load average (1 min) %.1f / %.1f." % (
-              time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), env["cpu"], args.rounds, args.core, isa,
-              os.environ.get("OPENBLAS_CORETYPE", "(auto)"), env["blas"], env["git"], load0, os.getloadavg()[0]))
+              time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), env["cpu"], args.rounds, args.core,
+              " ".join("%s=%s" % kv for kv in bench.ISA_ENV[isa].items()) or "(nothing forced)", env["blas"],
+              env["git"], load0, os.getloadavg()[0]))
     print("\n| n | m | density | tms steps timed | tms model-steps/s (CPU) | torch K=10 | ratio (range) | "
           "step GFLOP/s | sgemm rate of its products | share |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
