@@ -100,6 +100,8 @@ static void check_reuse(const char *path, const tms_sweep *sweep, const uint8_t 
   memset(&e, 0, sizeof e);
   if (tms_reuse_open(&src, path, &e) != TMS_OK) {
     if (e.msg[0] == '\0' || strstr(e.file, path) == NULL) die("reuse: refused without a message naming the file", &e);
+  } else if (tms_reuse_done(src) == 0) { /* nothing to copy: spare the new file (most inputs; keeps the rate up) */
+    tms_reuse_close(src);
   } else {
     char dst_path[600];
     snprintf(dst_path, sizeof dst_path, "%s.new", path);

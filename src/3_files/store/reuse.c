@@ -68,6 +68,7 @@ void tms_reuse_close(tms_reuse_src *src) {
 }
 
 const char *tms_reuse_path(const tms_reuse_src *src) { return src->path; }
+size_t tms_reuse_done(const tms_reuse_src *src) { return src->done; }
 
 /* The checks that need no HDF5: the path exists, is a regular file and can be read by this user. */
 static tms_status check_path(const char *path, tms_error *err) {

@@ -34,6 +34,7 @@ tms_status tms_reuse_open(tms_reuse_src **out, const char *path, tms_error *err)
 tms_status tms_reuse_copy(tms_reuse_src *src, tms_store *dst, const tms_sweep *sweep, tms_reuse_counts *counts,
                           tms_error *err);
 const char *tms_reuse_path(const tms_reuse_src *src);
+size_t tms_reuse_done(const tms_reuse_src *src); /* done points of the old file */
 void tms_reuse_close(tms_reuse_src *src); /* safe with NULL */
 
 #endif
