@@ -6,7 +6,7 @@ set(FUZZ_SRC ${TMS_TEST_DIR}/fuzz)
 if(TARGET tms-sweep)
   set(FUZZ_ENV "TMS_FUZZ_BUILD=${CMAKE_BINARY_DIR}/fuzz-side")
   add_test(NAME fuzz_build COMMAND bash ${FUZZ_SRC}/run.sh build)
-  set_tests_properties(fuzz_build PROPERTIES LABELS "fuzz" SKIP_RETURN_CODE 77 TIMEOUT 600 FIXTURES_SETUP fuzz_bins
+  set_tests_properties(fuzz_build PROPERTIES LABELS "fuzz" SKIP_RETURN_CODE 77 TIMEOUT 1200 FIXTURES_SETUP fuzz_bins
                        ENVIRONMENT "${FUZZ_ENV}")
   foreach(name sweep results)
     add_test(NAME fuzz_${name}_60s COMMAND bash ${FUZZ_SRC}/run.sh run ${name} 60)
