@@ -10,14 +10,7 @@
 #include <string.h>
 
 #include "kernels/kernels_large.h"
-
-#if defined(__GNUC__) && !defined(__clang__)
-/* (as in kernels.c) unroll-and-jam would fuse two axpys into one loop that GCC 12 fails to vectorise */
-#pragma GCC optimize("no-loop-unroll-and-jam")
-#define TMS_IVDEP _Pragma("GCC ivdep")
-#else
-#define TMS_IVDEP
-#endif
+#include "kernels_simd.h" /* TMS_IVDEP, tms_axpy, tms_axpy4 (and the unroll-and-jam pragma) */
 
 /* ---- finding nonzeros ------------------------------------------------------------------------------------------ */
 
@@ -86,22 +79,6 @@ long TMS_ISA_FN(tms_count_nonzero)(const float *a /* (count) */, size_t count, l
   return total;
 }
 
-/* ---- axpys -------------------------------------------------------------------------------------------------- */
-
-static inline __attribute__((always_inline)) void axpy(float *restrict y /* (n) */, float a,
-                                                        const float *restrict v /* (n) */, int n) {
-TMS_IVDEP
-  for (int j = 0; j < n; j++) y[j] += a * v[j];
-}
-
-/* y += (a0 v0 + a1 v1) + (a2 v2 + a3 v3): the accumulated row is loaded and stored once per four nonzeros. */
-static inline __attribute__((always_inline)) void axpy4(float *restrict y /* (n) */, const float a[4],
-                                                         const float *restrict v0, const float *restrict v1,
-                                                         const float *restrict v2, const float *restrict v3, int n) {
-TMS_IVDEP
-  for (int j = 0; j < n; j++) y[j] += (a[0] * v0[j] + a[1] * v1[j]) + (a[2] * v2[j] + a[3] * v3[j]);
-}
-
 /* y = sum over the c listed rows k of a_k V_k (rows of length n, stride ld), added to y; four at a time. */
 static inline __attribute__((always_inline)) void gather_rows(float *restrict y /* (n) */,
                                                                const int *restrict idx /* (c) */,
@@ -112,9 +89,9 @@ static inline __attribute__((always_inline)) void gather_rows(float *restrict y 
   for (; k + 4 <= c; k += 4) {
     const int i0 = idx[k], i1 = idx[k + 1], i2 = idx[k + 2], i3 = idx[k + 3];
     const float a[4] = {a_row[i0], a_row[i1], a_row[i2], a_row[i3]};
-    axpy4(y, a, V + i0 * ld, V + i1 * ld, V + i2 * ld, V + i3 * ld, n);
+    tms_axpy4(y, a, V + i0 * ld, V + i1 * ld, V + i2 * ld, V + i3 * ld, n);
   }
-  for (; k < c; k++) axpy(y, a_row[idx[k]], V + idx[k] * ld, n);
+  for (; k < c; k++) tms_axpy(y, a_row[idx[k]], V + idx[k] * ld, n);
 }
 
 /* ---- read-in: h = x W and dW += x^T dh, over the nonzeros of x ------------------------------------------------ */
@@ -136,7 +113,7 @@ void TMS_ISA_FN(tms_sparse_embed_backward)(float *dW /* (N, M) */, const tms_csr
     const float *dhb = dh + (size_t)b * M; /* (M) */
     for (int k = csr->start[b]; k < csr->start[b + 1]; k++) {
       const int i = csr->idx[k];
-      axpy(dW + (size_t)i * M, xb[i], dhb, M);
+      tms_axpy(dW + (size_t)i * M, xb[i], dhb, M);
     }
   }
 }
@@ -195,7 +172,7 @@ static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) 
       const int len = N - i0 < CHUNK ? N - i0 : CHUNK;
       const int c = row_nonzeros(idx, gb + i0, len);
       gather_rows(dhb, idx, gb + i0, Wout + (size_t)i0 * M, (size_t)M, c, M);
-      for (int k = 0; k < c; k++) axpy(dWout + (size_t)(i0 + idx[k]) * M, gb[i0 + idx[k]], hb, M);
+      for (int k = 0; k < c; k++) tms_axpy(dWout + (size_t)(i0 + idx[k]) * M, gb[i0 + idx[k]], hb, M);
     }
   }
 }
