@@ -8,6 +8,8 @@ tms_test(NAME sched_mpi_errors SOURCES ${TMS_TEST_DIR}/orchestrator/mpi_errors.c
 
 add_executable(orch_check ${TMS_TEST_DIR}/orchestrator/orch_check.c)
 target_link_libraries(orch_check PRIVATE hdf5::hdf5 MPI::MPI_C tms_flags m)
+add_executable(foreign_worker ${TMS_TEST_DIR}/orchestrator/foreign_worker.c)
+target_link_libraries(foreign_worker PRIVATE tms_scheduler tms_config MPI::MPI_C tms_flags)
 
 set(ORCH_DIR ${TMS_TEST_DIR}/orchestrator)
 if(TARGET tms-sweep)
@@ -37,6 +39,9 @@ if(TARGET tms-sweep)
   # Issue 11 item 5: one worker SIGKILLed mid-run: mpirun exits 137, committed points intact, --resume identical.
   tms_script_test(NAME run_worker_killed COMMAND bash ${ORCH_DIR}/worker_kill.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 150)
+  # Issue 10 item 3: a real MPI failure of the binary (a foreign rank whose records are larger) gives exit 3.
+  tms_script_test(NAME run_mpi_failure COMMAND bash ${ORCH_DIR}/mpi_failure.sh $<TARGET_FILE:orch_check>
+                  $<TARGET_FILE:foreign_worker> LABELS mpi TIMEOUT 200)
   # Damaged, foreign, read-only and missing results files given to --resume, --reuse and tms-post.
   tms_script_test(NAME run_hostile_files COMMAND bash ${ORCH_DIR}/hostile_files.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 300)

@@ -122,163 +122,211 @@ static void print_table(const tms_train_output *o) {
          o->dstar > 0 ? 1.0 / o->dstar : INFINITY);
 }
 
-int tms_cmd_train(int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct {
   tms_spec spec;
-  tms_spec_defaults(&spec);
-  const char *out_path = NULL;
-  int quiet = 0, have_density = 0, have_sparsity = 0;
-  tms_error err;
-  memset(&err, 0, sizeof err);
+  const char *out_path;
+  int quiet, have_density, have_sparsity;
+} train_args;
 
-  for (int a = 1; a < argc; a++) {
-    const char *arg = argv[a];
-    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-      usage(stdout);
-      return TMS_EXIT_OK;
-    }
-    if (strcmp(arg, "--quiet") == 0) {
-      quiet = 1;
-      continue;
-    }
-    if (strncmp(arg, "--", 2) != 0) {
-      fprintf(stderr, "tms-sweep train: unexpected argument '%s' (see tms-sweep train --help)\n", arg);
-      return TMS_EXIT_USAGE;
-    }
-    /* --flag VALUE or --flag=VALUE */
-    char name[80];
-    const char *eq = strchr(arg, '=');
-    const size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (name_len >= sizeof name) {
-      fprintf(stderr, "tms-sweep train: unknown flag '%s'\n", arg);
-      return TMS_EXIT_USAGE;
-    }
-    memcpy(name, arg, name_len);
-    name[name_len] = '\0';
-    const char *value = eq ? eq + 1 : (a + 1 < argc ? argv[++a] : NULL);
-    if (!value) {
-      fprintf(stderr, "tms-sweep train: %s needs a value\n", name);
-      return TMS_EXIT_USAGE;
-    }
-    if (strcmp(name, "--out") == 0) {
-      out_path = value;
-      continue;
-    }
-    if (strcmp(name, "--seed") == 0) {
-      char *end = NULL;
-      errno = 0;
-      unsigned long long seed = strtoull(value, &end, 10);
-      if (end == value || *end != '\0' || errno == ERANGE || value[0] == '-') {
-        fprintf(stderr, "tms-sweep train: --seed: expected a non-negative integer, got '%s'\n", value);
-        return TMS_EXIT_USAGE;
-      }
-      spec.seed = (uint64_t)seed;
-      continue;
-    }
-    char key[80];
-    snprintf(key, sizeof key, "%s", name + 2);
-    for (char *c = key; *c; c++)
-      if (*c == '-') *c = '_';
-    const tms_param_info *p = tms_param_find(key);
-    if (!p) {
-      fprintf(stderr, "tms-sweep train: unknown flag '%s' (see tms-sweep train --help)\n", name);
-      return TMS_EXIT_USAGE;
-    }
-    tms_value v;
-    if (!parse_value(p, value, &v, name)) return TMS_EXIT_USAGE;
-    if (tms_spec_set(&spec, key, &v, &err) != TMS_OK) {
-      fprintf(stderr, "tms-sweep train: %s: %s\n", name, err.msg);
-      return TMS_EXIT_USAGE;
-    }
-    have_density |= strcmp(key, "density") == 0;
-    have_sparsity |= strcmp(key, "sparsity") == 0;
+/* --seed VALUE: a non-negative integer. Returns -1 to go on, else the exit code. */
+static int parse_seed(train_args *t, const char *value) {
+  char *end = NULL;
+  errno = 0;
+  unsigned long long seed = strtoull(value, &end, 10);
+  if (end == value || *end != '\0' || errno == ERANGE || value[0] == '-') {
+    fprintf(stderr, "tms-sweep train: --seed: expected a non-negative integer, got '%s'\n", value);
+    return TMS_EXIT_USAGE;
   }
-  if (have_density && have_sparsity) {
+  t->spec.seed = (uint64_t)seed;
+  return -1;
+}
+
+/* A registry flag (--n-features 5) set into the spec. Returns -1 to go on, else the exit code. */
+static int parse_param(train_args *t, const char *name, const char *value) {
+  char key[80];
+  tms_error err;
+  snprintf(key, sizeof key, "%s", name + 2);
+  for (char *c = key; *c; c++)
+    if (*c == '-') *c = '_';
+  const tms_param_info *p = tms_param_find(key);
+  if (!p) {
+    fprintf(stderr, "tms-sweep train: unknown flag '%s' (see tms-sweep train --help)\n", name);
+    return TMS_EXIT_USAGE;
+  }
+  tms_value v;
+  if (!parse_value(p, value, &v, name)) return TMS_EXIT_USAGE;
+  if (tms_spec_set(&t->spec, key, &v, &err) != TMS_OK) {
+    fprintf(stderr, "tms-sweep train: %s: %s\n", name, err.msg);
+    return TMS_EXIT_USAGE;
+  }
+  t->have_density |= strcmp(key, "density") == 0;
+  t->have_sparsity |= strcmp(key, "sparsity") == 0;
+  return -1;
+}
+
+/* The argument at argv[*a] (--flag VALUE or --flag=VALUE, --quiet, --help). Returns -1 to go on, else the exit code
+ * (0 after --help). */
+static int parse_arg(train_args *t, int argc, char **argv, int *a) {
+  const char *arg = argv[*a];
+  if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+    usage(stdout);
+    return TMS_EXIT_OK;
+  }
+  if (strcmp(arg, "--quiet") == 0) return t->quiet = 1, -1;
+  if (strncmp(arg, "--", 2) != 0) {
+    fprintf(stderr, "tms-sweep train: unexpected argument '%s' (see tms-sweep train --help)\n", arg);
+    return TMS_EXIT_USAGE;
+  }
+  char name[80];
+  const char *eq = strchr(arg, '=');
+  const size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+  if (name_len >= sizeof name) {
+    fprintf(stderr, "tms-sweep train: unknown flag '%s'\n", arg);
+    return TMS_EXIT_USAGE;
+  }
+  memcpy(name, arg, name_len);
+  name[name_len] = '\0';
+  const char *value = eq ? eq + 1 : (*a + 1 < argc ? argv[++*a] : NULL);
+  if (!value) {
+    fprintf(stderr, "tms-sweep train: %s needs a value\n", name);
+    return TMS_EXIT_USAGE;
+  }
+  if (strcmp(name, "--out") == 0) return t->out_path = value, -1;
+  if (strcmp(name, "--seed") == 0) return parse_seed(t, value);
+  return parse_param(t, name, value);
+}
+
+/* The whole command line, then the spec's own validation. Returns -1 to go on, else the exit code. */
+static int parse_args(train_args *t, int argc, char **argv) {
+  memset(t, 0, sizeof *t);
+  tms_spec_defaults(&t->spec);
+  for (int a = 1; a < argc; a++) {
+    int code = parse_arg(t, argc, argv, &a);
+    if (code >= 0) return code;
+  }
+  if (t->have_density && t->have_sparsity) {
     fprintf(stderr, "tms-sweep train: --density and --sparsity are the same setting (density = 1 - S); give one\n");
     return TMS_EXIT_USAGE;
   }
-  if (tms_spec_validate(&spec, &err) != TMS_OK) {
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  if (tms_spec_validate(&t->spec, &err) != TMS_OK) {
     char flag[80] = "";
     if (err.key[0]) flag_of(err.key, flag, sizeof flag);
     fprintf(stderr, "tms-sweep train: %s%s%s\n", flag, flag[0] ? ": " : "", err.msg);
     return TMS_EXIT_USAGE;
   }
+  return -1;
+}
 
-  /* Everything the run needs, allocated before training. */
-  const int n = spec.n_features, m = spec.n_hidden;
-  const size_t nm = (size_t)n * (size_t)m, curve_len = tms_spec_curve_len(&spec);
-  const size_t snaps = tms_spec_snapshot_len(&spec);
-  const size_t evals = tms_spec_eval_len(&spec);
-  float *fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm + evals, sizeof *fbuf);
-  double *dbuf = calloc(3 * (size_t)n, sizeof *dbuf);
-  if (!fbuf || !dbuf) {
-    free(fbuf);
-    free(dbuf);
-    fprintf(stderr, "tms-sweep train: out of memory for n=%d, m=%d\n", n, m);
-    return TMS_EXIT_ERROR;
-  }
-  tms_train_result res = {.W = fbuf, .W2 = fbuf + nm, .b = fbuf + 2 * nm, .loss_curve = fbuf + 2 * nm + n};
-  float *importance = fbuf + 2 * nm + n + curve_len, *density = importance + n;
-  res.W_history = snaps > 0 ? density + n : NULL;
-  res.eval_curve = evals > 0 ? density + n + snaps * nm : NULL;
-  tms_spec_profile(&spec, importance, density);
+/* Everything one run needs, allocated before training: the result arrays and the per-feature metrics. */
+typedef struct {
+  float *fbuf, *importance, *density;
+  double *dbuf; /* norm, interference, dimensionality: n each */
+  tms_train_result res;
+} train_bufs;
 
-  if (tms_isa_select(&err) != TMS_OK) {
-    free(fbuf);
-    free(dbuf);
-    fprintf(stderr, "tms-sweep train: %s: %s\n", err.key, err.msg);
-    return TMS_EXIT_USAGE;
-  }
+static int bufs_init(train_bufs *B, const tms_spec *spec) {
+  const int n = spec->n_features, m = spec->n_hidden;
+  const size_t nm = (size_t)n * (size_t)m, curve_len = tms_spec_curve_len(spec);
+  const size_t snaps = tms_spec_snapshot_len(spec), evals = tms_spec_eval_len(spec);
+  memset(B, 0, sizeof *B);
+  B->fbuf = calloc(2 * nm + 3 * (size_t)n + curve_len + snaps * nm + evals, sizeof *B->fbuf);
+  B->dbuf = calloc(3 * (size_t)n, sizeof *B->dbuf);
+  if (!B->fbuf || !B->dbuf) return -1;
+  float *f = B->fbuf;
+  B->res = (tms_train_result){.W = f, .W2 = f + nm, .b = f + 2 * nm, .loss_curve = f + 2 * nm + n};
+  B->importance = f + 2 * nm + n + curve_len;
+  B->density = B->importance + n;
+  B->res.W_history = snaps > 0 ? B->density + n : NULL;
+  B->res.eval_curve = evals > 0 ? B->density + n + snaps * nm : NULL;
+  tms_spec_profile(spec, B->importance, B->density);
+  return 0;
+}
+
+static void bufs_free(train_bufs *B) {
+  free(B->fbuf);
+  free(B->dbuf);
+}
+
+/* Trains with progress lines, stoppable by SIGINT/SIGTERM (then the run ends as interrupted). */
+static tms_status train(const train_args *t, train_bufs *B, tms_error *err) {
   tms_value vv;
-  tms_spec_get(&spec, "variant", &vv);
-  if (!quiet)
+  tms_spec_get(&t->spec, "variant", &vv);
+  const tms_spec *s = &t->spec;
+  if (!t->quiet) {
     fprintf(stderr, "tms-sweep train: kernels %s (TMS_ISA), OpenBLAS core %s (OPENBLAS_CORETYPE)\n",
             tms_kernels_isa(), tms_kernels_blas_core());
-  if (!quiet)
-    fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str, n, m,
-            spec.density, spec.optimizer == TMS_ADAMW ? "adamw" : "adam", spec.lr, spec.steps, spec.batch_size,
-            (unsigned long long)spec.seed);
+    fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str,
+            s->n_features, s->n_hidden, s->density, s->optimizer == TMS_ADAMW ? "adamw" : "adam", s->lr, s->steps,
+            s->batch_size, (unsigned long long)s->seed);
+  }
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  progress_state ps = {quiet, now_s(), now_s()};
+  progress_state ps = {t->quiet, now_s(), now_s()};
   tms_train_control ctl = {.stop = &train_stop, .timeout_s = 0};
-  tms_status st = tms_train_observed(&spec, &res, &ctl, on_progress, &ps, &err);
+  tms_status st = tms_train_observed(s, &B->res, &ctl, on_progress, &ps, err);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  return st;
+}
 
-  tms_train_output o = {&spec, &res, st, importance, density, dbuf, dbuf + n, dbuf + 2 * n, NAN};
+/* The per-feature metrics of the trained W (NaN when W is not finite), the table or the error, --out; the exit
+ * code. */
+static int report(const train_args *t, train_bufs *B, tms_status st, const tms_error *err) {
+  const int n = t->spec.n_features, m = t->spec.n_hidden;
+  double *d = B->dbuf;
+  tms_train_output o = {&t->spec, &B->res, st, B->importance, B->density, d, d + n, d + 2 * n, NAN};
   int finite = 1;
-  for (size_t i = 0; i < nm; i++) finite &= isfinite(res.W[i]) != 0;
-  if (finite) {
-    tms_status ms = tms_metric_point(dbuf, dbuf + n, dbuf + 2 * n, &o.dstar, res.W, n, m);
-    if (ms != TMS_OK) finite = 0;
-  }
+  for (size_t i = 0; i < (size_t)n * (size_t)m; i++) finite &= isfinite(B->res.W[i]) != 0;
+  if (finite && tms_metric_point(d, d + n, d + 2 * n, &o.dstar, B->res.W, n, m) != TMS_OK) finite = 0;
   if (!finite)
-    for (size_t i = 0; i < 3 * (size_t)n; i++) dbuf[i] = NAN;
-
+    for (size_t i = 0; i < 3 * (size_t)n; i++) d[i] = NAN;
   int code = TMS_EXIT_OK;
+  char msg[1024];
   if (st == TMS_OK) {
     print_table(&o);
   } else {
-    char msg[1024];
-    tms_error_format(&err, msg, sizeof msg);
+    tms_error_format(err, msg, sizeof msg);
     fprintf(stderr, "tms-sweep train: %s: %s\n", tms_status_message(st), msg);
-    code = st == TMS_ERR_DIVERGED ? TMS_EXIT_FAILED
+    code = st == TMS_ERR_DIVERGED                              ? TMS_EXIT_FAILED
            : st == TMS_ERR_INTERRUPTED || st == TMS_ERR_TIMEOUT ? TMS_EXIT_INCOMPLETE
                                                                  : TMS_EXIT_ERROR;
   }
-  if (out_path && (st == TMS_OK || st == TMS_ERR_DIVERGED)) {
+  if (t->out_path && (st == TMS_OK || st == TMS_ERR_DIVERGED)) {
     tms_error werr;
-    tms_status ws = tms_train_write_results(out_path, &o, &werr);
+    tms_status ws = tms_train_write_results(t->out_path, &o, &werr);
     if (ws == TMS_OK) {
-      if (!quiet) fprintf(stderr, "tms-sweep train: wrote %s (a results file of one point)\n", out_path);
+      if (!t->quiet) fprintf(stderr, "tms-sweep train: wrote %s (a results file of one point)\n", t->out_path);
     } else {
-      char msg[1024];
       tms_error_format(&werr, msg, sizeof msg);
       fprintf(stderr, "tms-sweep train: %s: %s\n", tms_status_name(ws), msg);
       code = TMS_EXIT_ERROR;
     }
   }
-  free(fbuf);
-  free(dbuf);
+  return code;
+}
+
+int tms_cmd_train(int argc, char **argv) {
+  train_args t;
+  int code = parse_args(&t, argc, argv);
+  if (code >= 0) return code;
+  train_bufs B;
+  if (bufs_init(&B, &t.spec) < 0) {
+    bufs_free(&B);
+    fprintf(stderr, "tms-sweep train: out of memory for n=%d, m=%d\n", t.spec.n_features, t.spec.n_hidden);
+    return TMS_EXIT_ERROR;
+  }
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  if (tms_isa_select(&err) != TMS_OK) {
+    bufs_free(&B);
+    fprintf(stderr, "tms-sweep train: %s: %s\n", err.key, err.msg);
+    return TMS_EXIT_USAGE;
+  }
+  tms_status st = train(&t, &B, &err);
+  code = report(&t, &B, st, &err);
+  bufs_free(&B);
   return code;
 }
