@@ -301,9 +301,3 @@ const uint8_t *tms_store_status(const tms_store *st) { return st->status; }
 const int32_t *tms_store_attempts(const tms_store *st) { return st->attempts; }
 const int32_t *tms_store_errors(const tms_store *st) { return st->errors; }
 size_t tms_store_point_count(const tms_store *st) { return st->count; }
-void tms_store_extent(const tms_store *st, int *n_max, int *m_max, size_t *curve_max, int *has_w2) {
-  if (n_max) *n_max = (int)st->ext.n_max;
-  if (m_max) *m_max = (int)st->ext.m_max;
-  if (curve_max) *curve_max = st->ext.curve_len;
-  if (has_w2) *has_w2 = st->ext.has_w2;
-}

@@ -62,7 +62,5 @@ const uint8_t *tms_store_status(const tms_store *st);
 const int32_t *tms_store_attempts(const tms_store *st);
 const int32_t *tms_store_errors(const tms_store *st);
 size_t tms_store_point_count(const tms_store *st);
-/* Extents the records must be padded to. */
-void tms_store_extent(const tms_store *st, int *n_max, int *m_max, size_t *curve_max, int *has_w2);
 
 #endif

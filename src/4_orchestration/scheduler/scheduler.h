@@ -67,8 +67,6 @@ void tms_signals_install_early(void);
 void tms_signals_set_grace(double stop_grace_s);
 int tms_signals_stop_requested(void);
 volatile sig_atomic_t *tms_signals_abandon_flag(void);
-/* Requests a stop from inside the program (as if a signal had arrived). */
-void tms_signals_request_stop(void);
 
 /* Writes p to path atomically (path.tmp then rename), as key=value lines. */
 tms_status tms_progress_write_file(const char *path, const tms_progress *p, tms_error *err);

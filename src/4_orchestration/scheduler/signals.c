@@ -88,5 +88,3 @@ void tms_signals_set_grace(double stop_grace_s) {
 int tms_signals_stop_requested(void) { return g_stop != 0; }
 
 volatile sig_atomic_t *tms_signals_abandon_flag(void) { return &g_abandon; }
-
-void tms_signals_request_stop(void) { on_stop(SIGTERM); }
