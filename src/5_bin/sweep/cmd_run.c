@@ -29,6 +29,7 @@
 /* OpenBLAS extensions (the build links OpenBLAS, see CMakeLists.txt); declared here to avoid cblas.h. */
 char *openblas_get_config(void);
 int openblas_get_num_threads(void);
+void openblas_set_num_threads(int n);
 
 typedef struct {
   const char *sweep_path, *out_path;
@@ -395,13 +396,14 @@ int tms_cmd_run(int argc, char **argv) {
     }
   }
 
-  const char *env_threads = getenv("OPENBLAS_NUM_THREADS");
+  /* One BLAS thread per rank unless the user asked for more: the products are small, and ranks fill the cores. */
+  if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
   int blas_threads = openblas_get_num_threads();
-  if (rank == 0 && size > 1 && (!env_threads || blas_threads > 1))
+  if (rank == 0 && size > 1 && blas_threads > 1)
     fprintf(stderr,
-            "tms-sweep run: warning: OPENBLAS_NUM_THREADS is %s (OpenBLAS uses %d threads) with %d ranks; "
-            "set OPENBLAS_NUM_THREADS=1 for one rank per core\n",
-            env_threads ? env_threads : "unset", blas_threads, size);
+            "tms-sweep run: warning: OPENBLAS_NUM_THREADS=%d with %d ranks oversubscribes the cores; "
+            "leave it unset (tms-sweep then uses 1) or set it to 1\n",
+            blas_threads, size);
   tms_signals_set_grace(sweep.run.stop_grace_s);
 
   /* Phase 2: the lock and the results file (root only). */
