@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Time to figure: core-hours of every full sweep (sweeps/*_full.yaml) on this code, beside the reference's.
+
+What it measures, per full sweep:
+  tms        a sample of the sweep's own points, run by `tms-sweep run` (one process, pinned to one core, so the
+             root trains alone: the orchestration, bundling, final evaluation and metrics all count). The sample is
+             the sweep with every axis that does not change a model's shape (density, importance, optimizer, ...)
+             cut to at most 4 of its values (both ends and two evenly spaced inside), the shape axes (the zip
+             groups, n_hidden, variant) whole, and fewer replicates (at most 8 for small models, 2 for large). So
+             every sample point stands for the same number of the sweep's points. It runs twice, at S1 and 2*S1
+             steps (S1 = 1000 for small models, 200 for large), and each point's /points/wall_s gives its cost as
+             a + b * steps (a: start, final evaluation, metrics, record; b: one step). The sweep's core-hours are
+             the sum over sample points of a + b * (its real steps), times the points each stands for.
+             Linear in steps is conservative at low density, where late steps are cheaper (sparser gradients).
+  reference  the unmodified PyTorch reference (bench/reference/tms_torch.py) with K=10 models batched (its way of
+             working) on the same core, one thread, for each shape (variant, n, m) of the sweep: model-steps per CPU
+             second from two runs of different lengths (start-up cancels). Its core-hours are the sweep's
+             model-steps of each shape over that rate: training only (it has no 2^20-sample final evaluation, no
+             metrics, no files), so the ratio favours it. It has no correlated-feature data: those sweeps use its
+             rate for the same shape with independent features (the model's cost does not depend on the data law).
+
+  bench/time_to_figure.py [--tms build/tms-sweep] [--torch bench/reference/tms_torch.py] [--core 0]
+                          [--readme bench/README.md] [--sweeps-readme sweeps/README.md] [SWEEP.yaml ...]
+
+Writes its table between <!-- time-to-figure:begin --> and <!-- time-to-figure:end --> of both READMEs and prints
+it. Not a test: nothing here passes or fails on a number.
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (run, TORCH_HOST, environment, isa_report: one way to time and describe a machine)
+
+SHAPE_KEYS = ("n_features", "n_hidden", "variant", "steps")
+BEGIN, END = "<!-- time-to-figure:begin -->", "<!-- time-to-figure:end -->"
+K = 10  # the reference's models per batch
+
+
+def expand(spec):
+    """The values of one axis entry (values / linspace / logspace), as sweeps/FORMAT.md defines them."""
+    if "values" in spec:
+        return list(spec["values"])
+    if "linspace" in spec:
+        s = spec["linspace"]
+        return list(np.linspace(s["start"], s["stop"], int(s["num"])))
+    s = spec["logspace"]
+    return list(10.0 ** np.linspace(s["start"], s["stop"], int(s["num"])))
+
+
+def thin(values, keep=4):
+    """At most `keep` values: both ends and evenly spaced ones between."""
+    if len(values) <= keep:
+        return values
+    idx = sorted(set(int(round(i)) for i in np.linspace(0, len(values) - 1, keep)))
+    return [values[i] for i in idx]
+
+
+def large(sweep):
+    """Whether the sweep has a model of more than 200 weights (those are sampled with fewer replicates)."""
+    fixed = sweep.get("fixed", {})
+    ns, ms = [fixed.get("n_features", 5)], [fixed.get("n_hidden", 2)]
+    for group in sweep.get("zip", {}).values():
+        ns += expand(group["n_features"]) if "n_features" in group else []
+        ms += expand(group["n_hidden"]) if "n_hidden" in group else []
+    ns += expand(sweep.get("axes", {}).get("n_features", {"values": []}))
+    ms += expand(sweep.get("axes", {}).get("n_hidden", {"values": []}))
+    return max(ns) * max(ms) > 200
+
+
+def sample_sweeps(sweep, s1):
+    """(sample sweep at s1 steps, at 2*s1 steps, the real steps of each of its points in C order) per steps value:
+    a steps axis is split into one sample per value (the sample's own steps replace it)."""
+    axes = sweep.get("axes", {})
+    steps_axis = expand(axes["steps"]) if "steps" in axes else [sweep.get("fixed", {}).get("steps", 10000)]
+    out = []
+    for real_steps in steps_axis:
+        pair = []
+        for steps in (s1, 2 * s1):
+            sw = {k: v for k, v in sweep.items() if k not in ("axes", "replicates", "name")}
+            sw["name"] = sweep["name"] + "-sample"
+            sw["fixed"] = dict(sweep.get("fixed", {}), steps=int(steps))
+            sw["axes"] = {k: ({"values": thin([float(x) if not isinstance(x, str) else x for x in expand(v)])}
+                              if k not in SHAPE_KEYS else v) for k, v in axes.items() if k != "steps"}
+            if not sw["axes"]:
+                del sw["axes"]
+            sw["replicates"] = min(sweep.get("replicates", 1), 2 if large(sweep) else 8)
+            run = dict(sweep.get("run", {}))
+            run.pop("point_timeout_s", None)
+            sw["run"] = dict(run, progress_every_s=3600)
+            pair.append(sw)
+        out.append((pair[0], pair[1], real_steps))
+    return out
+
+
+def plan_counts(tms, path):
+    """(points to train, model-steps) as `tms-sweep plan` prints them."""
+    out = subprocess.run([tms, "plan", path], capture_output=True, text=True, check=True).stdout
+    return (int(re.search(r"^to train:\s+(\d+)", out, re.M).group(1)),
+            float(re.search(r"^model-steps:\s+([0-9.e+]+)", out, re.M).group(1)))
+
+
+def run_sample(args, sw, work, tag):
+    """Runs one sample sweep in one pinned process; returns (wall_s, shapes) per point of the sample, in C order."""
+    y, h5 = os.path.join(work, tag + ".yaml"), os.path.join(work, tag + ".h5")
+    with open(y, "w") as f:
+        yaml.safe_dump(sw, f, sort_keys=False)
+    subprocess.run(["taskset", "-c", str(args.core), args.tms, "run", y, "-o", h5, "--quiet"], check=True,
+                   env=dict(os.environ, **bench.ONE_THREAD))
+    with h5py.File(h5, "r") as f:
+        wall = f["/points/wall_s"][...].ravel()
+        status = f["/points/status"][...].ravel()
+        shape = [tuple(int(f["/params/" + k][...].ravel()[i]) for k in ("n_features", "n_hidden"))
+                 for i in range(wall.size)]
+        codes = f["/params/variant"][...].ravel()
+        words = [w.decode() if isinstance(w, bytes) else str(w) for w in f["/params/variant"].attrs["choices"]]
+    os.remove(h5)
+    done = status == 1
+    variants = [words[int(c)] for c in codes]
+    return wall, done, [(variants[i],) + shape[i] for i in range(wall.size)]
+
+
+def torch_rate(args, variant, n, m, batch, cache):
+    """Reference model-steps per CPU second at K=10 for one shape (two runs: start-up and set-up cancel)."""
+    key = (variant, n, m, batch)
+    if key in cache:
+        return cache[key]
+
+    def cpu(steps):
+        out, _, _ = bench.run(["taskset", "-c", str(args.core), "/usr/bin/python3", "-c", bench.TORCH_HOST, args.torch,
+                               "--variant", variant, "--n", str(n), "--m", str(m), "--instances", str(K), "--batch",
+                               str(batch), "--steps", str(steps), "--threads", "1"], {})
+        return float(re.search(r"cpu_after_import_s=([0-9.]+)", out).group(1))
+
+    t1 = 5
+    c1, c2 = cpu(t1), cpu(3 * t1)
+    guess = max(K * 2 * t1 / max(c2 - c1, 1e-3), 1.0)           # model-steps/s, rough
+    t2 = t1 + max(10, int(2.0 * guess / K))                      # ~2 s more of training
+    rate = K * (t2 - t1) / max(cpu(t2) - c1, 1e-6)
+    cache[key] = rate
+    return rate
+
+
+def measure(args, path, work, cache):
+    sweep = yaml.safe_load(open(path))
+    points, model_steps = plan_counts(args.tms, path)
+    s1 = 200 if large(sweep) else 1000
+    batch = sweep.get("fixed", {}).get("batch_size", 1024)
+    tms_s = ref_s = 0.0
+    n_sample = 0
+    t0 = time.perf_counter()
+    samples = sample_sweeps(sweep, s1)
+    for j, (sw1, sw2, real_steps) in enumerate(samples):
+        w1, d1, shapes = run_sample(args, sw1, work, "s1_%d" % j)
+        w2, d2, _ = run_sample(args, sw2, work, "s2_%d" % j)
+        ok = d1 & d2
+        if not ok.any():
+            raise RuntimeError("%s: no sample point trained" % path)
+        b = np.maximum((w2 - w1) / s1, 0.0)          # seconds per step
+        a = np.maximum(w1 - b * s1, 0.0)             # seconds per point beyond the steps
+        # every sample point stands for the same share of the sweep's points (steps values split evenly)
+        share = points / len(samples) / ok.sum()
+        tms_s += share * float(np.sum((a + b * real_steps)[ok]))
+        ref_s += share * sum(real_steps / torch_rate(args, v, n, m, batch, cache)
+                             for (v, n, m), good in zip(shapes, ok) if good)
+        n_sample += int(ok.sum())
+    return {"sweep": os.path.basename(path), "points": points, "model_steps": model_steps, "sample": n_sample,
+            "steps_axis": len(samples), "s1": s1, "tms_h": tms_s / 3600, "ref_h": ref_s / 3600,
+            "bench_s": time.perf_counter() - t0}
+
+
+def table(rows, env, report, load, when):
+    lines = ["Measured %s on %s, kernels %s, OpenBLAS core %s, OpenBLAS %s, torch %s, commit %s; load average %s."
+             % (when, env["cpu"], report[0], report[1], env["blas"], env["torch"], env["git"], load),
+             "One core, one process per side. tms: a sample of the sweep's points run by `tms-sweep run` at two run "
+             "lengths (cost = a + b * steps per point, see bench/time_to_figure.py); reference: K=10 models batched, "
+             "training only.", "",
+             "| sweep | points | model-steps | sample points (x 2 lengths) | tms core-h | reference core-h | ratio |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| `%s` | %s | %.2g | %d | %.3g | %.3g | %.0fx |"
+                     % (r["sweep"], format(r["points"], ","), r["model_steps"], r["sample"], r["tms_h"], r["ref_h"],
+                        r["ref_h"] / r["tms_h"] if r["tms_h"] > 0 else float("nan")))
+    tot_t, tot_r = sum(r["tms_h"] for r in rows), sum(r["ref_h"] for r in rows)
+    lines.append("| all | %s | %.2g | %d | %.3g | %.3g | %.0fx |"
+                 % (format(sum(r["points"] for r in rows), ","), sum(r["model_steps"] for r in rows),
+                    sum(r["sample"] for r in rows), tot_t, tot_r, tot_r / tot_t if tot_t > 0 else float("nan")))
+    return "\n".join(lines)
+
+
+def write_block(path, block):
+    text = open(path).read() if os.path.exists(path) else ""
+    body = BEGIN + "\n" + block + "\n" + END
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + body + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + body + "\n"
+    open(path, "w").write(text)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sweeps", nargs="*", help="full sweep files (default: sweeps/*_full.yaml)")
+    ap.add_argument("--tms", default=os.path.join(root, "build", "tms-sweep"))
+    ap.add_argument("--torch", default=os.path.join(here, "reference", "tms_torch.py"))
+    ap.add_argument("--core", type=int, default=0)
+    ap.add_argument("--readme", default=os.path.join(here, "README.md"))
+    ap.add_argument("--sweeps-readme", default=os.path.join(root, "sweeps", "README.md"))
+    ap.add_argument("--no-write", action="store_true", help="print the table only")
+    args = ap.parse_args()
+    paths = args.sweeps or sorted(glob.glob(os.path.join(root, "sweeps", "*_full.yaml")))
+    env = bench.environment(args)
+    report = bench.isa_report(args, "auto") or ("?", "?")
+    load0 = os.getloadavg()[0]
+    when = time.strftime("%Y-%m-%d")
+    rows, cache = [], {}
+    with tempfile.TemporaryDirectory() as work:
+        for p in paths:
+            r = measure(args, p, work, cache)
+            print("%s: %d sample points in %.0f s: tms %.3g core-h, reference %.3g core-h"
+                  % (r["sweep"], r["sample"], r["bench_s"], r["tms_h"], r["ref_h"]), flush=True)
+            rows.append(r)
+    block = table(rows, env, report, "%.1f-%.1f" % (load0, os.getloadavg()[0]), when)
+    print(block)
+    if not args.no_write:
+        write_block(args.readme, block)
+        write_block(args.sweeps_readme, block)
+
+
+if __name__ == "__main__":
+    main()
