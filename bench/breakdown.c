@@ -40,6 +40,139 @@ static double now_s(void) {
     (result) = 1e6 * best_;                                   \
   } while (0)
 
+/* One relu_out model of shape (N, M) with its batch, activations, gradient and Adam moments. */
+typedef struct {
+  int N, M;
+  size_t np;                  /* floats in [W (N, M) | b (N)] */
+  float *x;                   /* (B, N) */
+  float *mem;                 /* the activations' floats */
+  float *param, *grad;        /* (np) */
+  float *am, *av;             /* (np) Adam moments */
+  float *imp;                 /* (N) */
+  tms_acts acts;
+  tms_params p, g;
+  tms_data_gen gen;
+} bench_model;
+
+static int model_init(bench_model *bm, int N, int M, double density) {
+  memset(bm, 0, sizeof *bm);
+  tms_spec spec;
+  tms_spec_defaults(&spec);
+  spec.variant = TMS_RELU_OUT;
+  spec.n_features = N;
+  spec.n_hidden = M;
+  spec.density = density;
+  spec.seed = 1;
+  tms_error err = {0};
+  if (tms_data_init(&bm->gen, &spec, TMS_STREAM_DATA, &err) != TMS_OK) {
+    fprintf(stderr, "tms_data_init failed: %s\n", err.msg);
+    return 1;
+  }
+  const size_t nm = (size_t)N * M;
+  bm->N = N, bm->M = M, bm->np = nm + (size_t)N;
+  bm->x = calloc((size_t)B * N, sizeof *bm->x);
+  bm->mem = calloc(tms_acts_floats(B, N, M), sizeof *bm->mem);
+  bm->param = calloc(bm->np, sizeof *bm->param), bm->grad = calloc(bm->np, sizeof *bm->grad);
+  bm->am = calloc(bm->np, sizeof *bm->am), bm->av = calloc(bm->np, sizeof *bm->av);
+  bm->imp = calloc((size_t)N, sizeof *bm->imp);
+  if (!bm->x || !bm->mem || !bm->param || !bm->grad || !bm->am || !bm->av || !bm->imp) return 1;
+  for (int i = 0; i < N; i++) bm->imp[i] = 1.0f;
+  tms_rng r;
+  tms_rng_init(&r, 7, TMS_STREAM_INIT);
+  for (size_t i = 0; i < nm; i++) bm->param[i] = 0.1f * (2.0f * tms_rng_uniform(&r) - 1.0f);
+  tms_acts_bind(&bm->acts, bm->mem, B, N, M);
+  bm->p = (tms_params){N, M, bm->param, NULL, bm->param + nm};
+  bm->g = (tms_params){N, M, bm->grad, NULL, bm->grad + nm};
+  return 0;
+}
+
+static void model_free(bench_model *bm) {
+  tms_data_free(&bm->gen);
+  free(bm->x), free(bm->mem), free(bm->param), free(bm->grad), free(bm->am), free(bm->av), free(bm->imp);
+}
+
+/* Microseconds per call of each piece of a step, and of the whole step measured together. */
+typedef struct {
+  double data, fwd, loss, bwd, adam, step;
+} step_times;
+
+static step_times time_pieces(bench_model *bm, int reps, int inner) {
+  step_times t;
+  volatile double sink = 0.0;
+  long k = 1;
+  const int N = bm->N;
+  TIME_US(t.data, reps, inner, tms_data_sample(&bm->gen, bm->x, B));
+  TIME_US(t.fwd, reps, inner, tms_model_forward(TMS_RELU_OUT, &bm->acts, bm->x, &bm->p, B));
+  TIME_US(t.loss, reps, inner, sink += tms_model_loss(TMS_RELU_OUT, &bm->acts, bm->x, bm->imp, B, N));
+  TIME_US(t.bwd, reps, inner, tms_model_backward(TMS_RELU_OUT, &bm->g, &bm->acts, bm->x, &bm->p, B));
+  TIME_US(t.adam, reps, inner,
+          tms_adam_step(bm->param, bm->grad, bm->am, bm->av, bm->np, k++, 1e-3, 0.9, 0.999, 1e-8, 0.01));
+  TIME_US(t.step, reps, inner, {
+    tms_data_sample(&bm->gen, bm->x, B);
+    tms_model_forward(TMS_RELU_OUT, &bm->acts, bm->x, &bm->p, B);
+    sink += tms_model_loss(TMS_RELU_OUT, &bm->acts, bm->x, bm->imp, B, N);
+    tms_model_backward(TMS_RELU_OUT, &bm->g, &bm->acts, bm->x, &bm->p, B);
+    tms_adam_step(bm->param, bm->grad, bm->am, bm->av, bm->np, k++, 1e-3, 0.9, 0.999, 1e-8, 0.01);
+  });
+  (void)sink;
+  return t;
+}
+
+/* The five products of a dense tied relu_out step (forward x W, h W^T; backward dout^T h, dout W, and the read-in
+ * path x^T dh accumulated into dW), as bare sgemm calls with the kernels' argument order: us per call in g[0..4]. */
+static void time_products(bench_model *bm, int reps, int inner, double g[5]) {
+  const int N = bm->N, M = bm->M;
+  float *x = bm->x, *param = bm->param, *grad = bm->grad;
+  float *h = bm->acts.h, *out = bm->acts.out, *dout = bm->acts.dout, *dh = bm->acts.dh;
+  for (size_t i = 0; i < (size_t)B * N; i++) dout[i] = 1e-3f * (float)(i % 7);
+  TIME_US(g[0], reps, inner,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, x, N, param, M, 0.0f, h, M));
+  TIME_US(g[1], reps, inner,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, M, 1.0f, h, M, param, M, 0.0f, out, N));
+  TIME_US(g[2], reps, inner,
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, dout, N, h, M, 0.0f, grad, M));
+  TIME_US(g[3], reps, inner,
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, dout, N, param, M, 0.0f, dh, M));
+  TIME_US(g[4], reps, inner,
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, dh, M, 1.0f, grad, M));
+}
+
+/* A square S^3 sgemm, for the core's attainable sgemm rate: us per call, or a negative value without memory. */
+static double time_square(int S) {
+  float *A = calloc((size_t)S * S, sizeof *A), *Bm = calloc((size_t)S * S, sizeof *Bm), *C = calloc((size_t)S * S, 4);
+  double gsq = -1.0;
+  if (A && Bm && C) {
+    for (size_t i = 0; i < (size_t)S * S; i++) A[i] = Bm[i] = 1e-3f * (float)(i % 13);
+    TIME_US(gsq, 50, 1,
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, S, S, 1.0f, A, S, Bm, S, 0.0f, C, S));
+  }
+  free(A), free(Bm), free(C);
+  return gsq;
+}
+
+static void print_pieces(const step_times *t) {
+  const double sum = t->data + t->fwd + t->loss + t->bwd + t->adam;
+  printf("  data      %9.1f us  %5.1f%%\n", t->data, 100 * t->data / sum);
+  printf("  forward   %9.1f us  %5.1f%%\n", t->fwd, 100 * t->fwd / sum);
+  printf("  loss      %9.1f us  %5.1f%%\n", t->loss, 100 * t->loss / sum);
+  printf("  backward  %9.1f us  %5.1f%%\n", t->bwd, 100 * t->bwd / sum);
+  printf("  adamw     %9.1f us  %5.1f%%\n", t->adam, 100 * t->adam / sum);
+  printf("  sum       %9.1f us   whole step measured together: %.1f us = %.0f model-steps/s\n", sum, t->step,
+         1e6 / t->step);
+}
+
+static void print_products(const double g[5], double t_step, double f /* kFLOP of one product */) {
+  static const char *names[5] = {"x W      (B,N)(N,M)", "h W^T    (B,M)(M,N)", "dout^T h (N,B)(B,M)",
+                                 "dout W   (B,N)(N,M)", "x^T dh   (N,B)(B,M)"};
+  double gs = 0.0;
+  for (int k = 0; k < 5; k++) {
+    printf("  sgemm %s   %8.1f us  %6.1f GFLOP/s\n", names[k], g[k], f / g[k]);
+    gs += g[k];
+  }
+  printf("  five products  %8.1f us = %.0f%% of the step (at %.1f GFLOP/s); whole step at %.1f GFLOP/s "
+         "(10BNM = %.1f MFLOP)\n", gs, 100 * gs / t_step, 5 * f / gs, 5 * f / t_step, 5 * f * 1e-3);
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: breakdown N M DENSITY [REPS]\n");
@@ -49,97 +182,20 @@ int main(int argc, char **argv) {
   const double density = atof(argv[3]);
   const int reps = argc > 4 ? atoi(argv[4]) : 200;
   const int inner = N * M >= 1000 ? 1 : 50;
-
-  tms_spec spec;
-  tms_spec_defaults(&spec);
-  spec.variant = TMS_RELU_OUT;
-  spec.n_features = N;
-  spec.n_hidden = M;
-  spec.density = density;
-  spec.seed = 1;
-  tms_error err = {0};
-  tms_data_gen gen = {0};
-  if (tms_data_init(&gen, &spec, TMS_STREAM_DATA, &err) != TMS_OK) {
-    fprintf(stderr, "tms_data_init failed\n");
-    return 1;
-  }
-  const size_t nm = (size_t)N * M, np = nm + (size_t)N;
-  float *x = calloc((size_t)B * N, sizeof *x);                       /* (B, N) */
-  float *mem = calloc(tms_acts_floats(B, N, M), sizeof *mem);
-  float *param = calloc(np, sizeof *param), *grad = calloc(np, sizeof *grad); /* [W (N, M) | b (N)] */
-  float *am = calloc(np, sizeof *am), *av = calloc(np, sizeof *av);  /* (np) Adam moments */
-  float *imp = calloc((size_t)N, sizeof *imp);                       /* (N) */
-  if (!x || !mem || !param || !grad || !am || !av || !imp) return 1;
-  for (int i = 0; i < N; i++) imp[i] = 1.0f;
-  tms_rng r;
-  tms_rng_init(&r, 7, TMS_STREAM_INIT);
-  for (size_t i = 0; i < nm; i++) param[i] = 0.1f * (2.0f * tms_rng_uniform(&r) - 1.0f);
-  tms_acts acts;
-  tms_acts_bind(&acts, mem, B, N, M);
-  tms_params p = {N, M, param, NULL, param + nm}, g = {N, M, grad, NULL, grad + nm};
-
-  double t_data, t_fwd, t_loss, t_bwd, t_adam, t_step;
-  volatile double sink = 0.0;
-  long t = 1;
-  TIME_US(t_data, reps, inner, tms_data_sample(&gen, x, B));
-  TIME_US(t_fwd, reps, inner, tms_model_forward(TMS_RELU_OUT, &acts, x, &p, B));
-  TIME_US(t_loss, reps, inner, sink += tms_model_loss(TMS_RELU_OUT, &acts, x, imp, B, N));
-  TIME_US(t_bwd, reps, inner, tms_model_backward(TMS_RELU_OUT, &g, &acts, x, &p, B));
-  TIME_US(t_adam, reps, inner, tms_adam_step(param, grad, am, av, np, t++, 1e-3, 0.9, 0.999, 1e-8, 0.01));
-  TIME_US(t_step, reps, inner, {
-    tms_data_sample(&gen, x, B);
-    tms_model_forward(TMS_RELU_OUT, &acts, x, &p, B);
-    sink += tms_model_loss(TMS_RELU_OUT, &acts, x, imp, B, N);
-    tms_model_backward(TMS_RELU_OUT, &g, &acts, x, &p, B);
-    tms_adam_step(param, grad, am, av, np, t++, 1e-3, 0.9, 0.999, 1e-8, 0.01);
-  });
-
-  /* The five products of a dense tied relu_out step (forward x W, h W^T; backward dout^T h, dout W, and the read-in
-   * path x^T dh accumulated into dW), as bare sgemm calls with the kernels' argument order. */
-  float *h = acts.h, *out = acts.out, *dout = acts.dout, *dh = acts.dh;
-  for (size_t i = 0; i < (size_t)B * N; i++) dout[i] = 1e-3f * (float)(i % 7);
-  double g1, g2, g3, g4, g5;
-  TIME_US(g1, reps, inner,
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, x, N, param, M, 0.0f, h, M));
-  TIME_US(g2, reps, inner,
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, M, 1.0f, h, M, param, M, 0.0f, out, N));
-  TIME_US(g3, reps, inner,
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, dout, N, h, M, 0.0f, grad, M));
-  TIME_US(g4, reps, inner,
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, dout, N, param, M, 0.0f, dh, M));
-  TIME_US(g5, reps, inner,
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, dh, M, 1.0f, grad, M));
-  /* A square sgemm, for the core's attainable sgemm rate. */
+  bench_model bm;
+  if (model_init(&bm, N, M, density) != 0) return 1;
+  const step_times t = time_pieces(&bm, reps, inner);
+  double g[5];
+  time_products(&bm, reps, inner, g);
   const int S = 512;
-  float *A = calloc((size_t)S * S, sizeof *A), *Bm = calloc((size_t)S * S, sizeof *Bm), *C = calloc((size_t)S * S, 4);
-  if (!A || !Bm || !C) return 1;
-  for (size_t i = 0; i < (size_t)S * S; i++) A[i] = Bm[i] = 1e-3f * (float)(i % 13);
-  double gsq;
-  TIME_US(gsq, 50, 1, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, S, S, 1.0f, A, S, Bm, S, 0.0f, C, S));
-
-  const double f = 2.0 * B * N * M * 1e-3; /* kFLOP of one product, so GFLOP/s = f / us */
-  const double sum = t_data + t_fwd + t_loss + t_bwd + t_adam;
+  const double gsq = time_square(S);
+  if (gsq < 0) return 1;
   printf("shape n=%d m=%d density=%g batch=%d (best of %d x %d calls, microseconds per call)\n", N, M, density, B,
          reps, inner);
-  printf("  data      %9.1f us  %5.1f%%\n", t_data, 100 * t_data / sum);
-  printf("  forward   %9.1f us  %5.1f%%\n", t_fwd, 100 * t_fwd / sum);
-  printf("  loss      %9.1f us  %5.1f%%\n", t_loss, 100 * t_loss / sum);
-  printf("  backward  %9.1f us  %5.1f%%\n", t_bwd, 100 * t_bwd / sum);
-  printf("  adamw     %9.1f us  %5.1f%%\n", t_adam, 100 * t_adam / sum);
-  printf("  sum       %9.1f us   whole step measured together: %.1f us = %.0f model-steps/s\n", sum, t_step,
-         1e6 / t_step);
-  printf("  sgemm x W      (B,N)(N,M)   %8.1f us  %6.1f GFLOP/s\n", g1, f / g1);
-  printf("  sgemm h W^T    (B,M)(M,N)   %8.1f us  %6.1f GFLOP/s\n", g2, f / g2);
-  printf("  sgemm dout^T h (N,B)(B,M)   %8.1f us  %6.1f GFLOP/s\n", g3, f / g3);
-  printf("  sgemm dout W   (B,N)(N,M)   %8.1f us  %6.1f GFLOP/s\n", g4, f / g4);
-  printf("  sgemm x^T dh   (N,B)(B,M)   %8.1f us  %6.1f GFLOP/s\n", g5, f / g5);
-  const double gs = g1 + g2 + g3 + g4 + g5;
-  printf("  five products  %8.1f us = %.0f%% of the step (at %.1f GFLOP/s); whole step at %.1f GFLOP/s "
-         "(10BNM = %.1f MFLOP)\n", gs, 100 * gs / t_step, 5 * f / gs, 5 * f / t_step, 5 * f * 1e-3);
+  print_pieces(&t);
+  print_products(g, t.step, 2.0 * B * N * M * 1e-3);
   printf("  sgemm %dx%dx%d  %8.1f us  %6.1f GFLOP/s (attainable single-core sgemm rate)\n", S, S, S, gsq,
          2.0 * S * S * S * 1e-3 / gsq);
-  (void)sink;
-  tms_data_free(&gen);
-  free(x), free(mem), free(param), free(grad), free(am), free(av), free(imp), free(A), free(Bm), free(C);
+  model_free(&bm);
   return 0;
 }

@@ -17,9 +17,9 @@ n=${2:-400} m=${3:-30} p=${4:-1} core=${5:-0}
 out=$(mktemp -d "${TMPDIR:-/tmp}/tms-profile.XXXXXX")
 export OPENBLAS_NUM_THREADS=1
 
-cc -O2 -std=c17 -Wall -Wextra -I"$root/include" "$here/breakdown.c" -o "$out/breakdown" \
+cc -O2 -std=c17 -Wall -Wextra -I"$root/include" -I"$root/src/1_model" "$here/breakdown.c" -o "$out/breakdown" \
   "$build/libtms_trainer.a" "$build/libtms_kernels.a" "$build/libtms_data.a" "$build/libtms_rng.a" \
-  "$build/libtms_core.a" -lopenblas -lm
+  "$build/libtms_isa.a" "$build/libtms_core.a" -lopenblas -lm
 taskset -c "$core" "$out/breakdown" "$n" "$m" "$p"
 
 if command -v valgrind >/dev/null 2>&1; then

@@ -49,11 +49,9 @@ static uint64_t prob_threshold(double p) {
   return (uint64_t)llround(p * 4294967296.0);
 }
 
-tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t stream, tms_error *err) {
-  memset(gen, 0, sizeof *gen);
-  int n = spec->n_features;
-  int sets = spec->correlation == TMS_INDEPENDENT ? 0 : spec->correlated_sets;
-  int k = spec->set_size;
+/* The spec fields the generator depends on, checked before anything is allocated. */
+static tms_status check_law(const tms_spec *spec, int sets, tms_error *err) {
+  const int n = spec->n_features, k = spec->set_size;
   if (n < 1) return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "n_features", "must be >= 1, got %d", n);
   if (sets < 0 || (sets > 0 && (k < 2 || (long)sets * k > n)))
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "correlated_sets",
@@ -65,12 +63,16 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
       k != 2)
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "set_size",
                          "anticorrelated sets with per-member density are pairs (set_size 2), got %d", k);
+  return TMS_OK;
+}
 
-  /* Rows repeated so that one pass of the bulk loop covers at least 256 entries. */
-  size_t rows = (256 + (size_t)n - 1) / (size_t)n;
-  size_t len = rows * (size_t)n;
-  size_t set_len = (size_t)sets * (size_t)(k + 1);
-  size_t dens_bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
+/* The one allocation: density (N, 64-byte padded), then the five 64-bit tables of len entries, the set thresholds,
+ * then the two 32-bit tables. len = rows * N with rows such that one pass of the bulk loop covers >= 256 entries. */
+static tms_status alloc_tables(tms_data_gen *gen, int n, int sets, int k, size_t *rows_out, tms_error *err) {
+  const size_t rows = (256 + (size_t)n - 1) / (size_t)n;
+  const size_t len = rows * (size_t)n;
+  const size_t set_len = (size_t)sets * (size_t)(k + 1);
+  const size_t dens_bytes = ((size_t)n * sizeof(float) + 63) & ~(size_t)63;
   char *block = malloc(dens_bytes + (5 * len + set_len) * sizeof(uint64_t) + 2 * len * sizeof(uint32_t));
   if (!block) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "data generator tables (%zu features)", len);
   gen->density = (float *)block;
@@ -83,71 +85,96 @@ tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t strea
   gen->set_threshold = gen->own + len;
   gen->thr_m1 = (uint32_t *)(gen->set_threshold + set_len);
   gen->thr_on = gen->thr_m1 + len;
+  *rows_out = rows;
+  return TMS_OK;
+}
 
-  gen->n_features = n;
-  gen->symmetric = spec->variant == TMS_ABS;
-  gen->correlation = spec->correlation;
-  gen->correlation_density = spec->correlation_density;
-  gen->correlated_sets = sets;
-  gen->set_size = k;
-  gen->strength = spec->correlation_strength;
-  gen->strength_threshold = prob_threshold(spec->correlation_strength);
-  tms_rng_init(&gen->rng, spec->seed, stream);
+/* Set s's structured thresholds T (k + 1 entries) and the branch-free per-member form of sample_sets() below
+ * (every member decided by member 0's u); the members' independent fallback marginal goes to threshold. */
+static void fill_set(tms_data_gen *gen, int s, int anti_set, int anti_member) {
+  const int k = gen->set_size;
+  const double p = gen->density[s * k];
+  uint64_t *T = gen->set_threshold + (size_t)s * (size_t)(k + 1);
+  /* The marginal each member has under the structure, used when the set falls back to independence. */
+  const uint64_t marginal = prob_threshold(anti_set ? p / k : p);
+  for (int j = 0; j < k; j++) gen->threshold[s * k + j] = marginal;
+  if (anti_set) {
+    for (int j = 0; j <= k; j++) T[j] = prob_threshold(p * j / k);
+  } else if (anti_member) {
+    T[0] = prob_threshold(p);
+    T[1] = p < 1.0 ? prob_threshold(p / (1.0 - p)) : TMS_ONE32;
+    T[2] = 0;
+  } else {
+    for (int j = 0; j <= k; j++) T[j] = prob_threshold(p);
+  }
+  for (int j = 0; j < k; j++) {
+    const int f = s * k + j;
+    gen->source[f] = -(int64_t)j;
+    gen->own[f] = TMS_ONE32;
+    if (anti_set) {
+      gen->lower[f] = T[j];
+      gen->upper[f] = T[j + 1];
+    } else if (anti_member) {
+      gen->lower[f] = j == 0 ? 0 : T[0];
+      gen->upper[f] = j == 0 ? T[0] : TMS_ONE32;
+      if (j == 1) gen->own[f] = T[1]; /* v: member 1's own high bits */
+    } else {
+      gen->lower[f] = 0;
+      gen->upper[f] = T[0];
+    }
+  }
+}
 
-  tms_spec_profile(spec, NULL, gen->density);
+/* The per-feature tables of the first row, from the density profile and the sets. */
+static void fill_row(tms_data_gen *gen) {
+  const int n = gen->n_features;
   for (int i = 0; i < n; i++) {
     gen->threshold[i] = gen->upper[i] = prob_threshold(gen->density[i]);
     gen->source[i] = 0;
     gen->lower[i] = 0;
     gen->own[i] = TMS_ONE32;
   }
-  int anti_set = spec->correlation == TMS_ANTICORRELATED && spec->correlation_density == TMS_DENSITY_SET;
-  int anti_member = spec->correlation == TMS_ANTICORRELATED && spec->correlation_density == TMS_DENSITY_MEMBER;
-  for (int s = 0; s < sets; s++) {
-    double p = gen->density[s * k];
-    uint64_t *T = gen->set_threshold + (size_t)s * (size_t)(k + 1);
-    /* The marginal each member has under the structure, used when the set falls back to independence. */
-    uint64_t marginal = prob_threshold(anti_set ? p / k : p);
-    for (int j = 0; j < k; j++) gen->threshold[s * k + j] = marginal;
-    if (anti_set) {
-      for (int j = 0; j <= k; j++) T[j] = prob_threshold(p * j / k);
-    } else if (anti_member) {
-      T[0] = prob_threshold(p);
-      T[1] = p < 1.0 ? prob_threshold(p / (1.0 - p)) : TMS_ONE32;
-      T[2] = 0;
-    } else {
-      for (int j = 0; j <= k; j++) T[j] = prob_threshold(p);
-    }
-    /* The branch-free form of sample_sets() below: every member is decided by member 0's u. */
-    for (int j = 0; j < k; j++) {
-      int f = s * k + j;
-      gen->source[f] = -(int64_t)j;
-      gen->own[f] = TMS_ONE32;
-      if (anti_set) {
-        gen->lower[f] = T[j];
-        gen->upper[f] = T[j + 1];
-      } else if (anti_member) {
-        gen->lower[f] = j == 0 ? 0 : T[0];
-        gen->upper[f] = j == 0 ? T[0] : TMS_ONE32;
-        if (j == 1) gen->own[f] = T[1]; /* v: member 1's own high bits */
-      } else {
-        gen->lower[f] = 0;
-        gen->upper[f] = T[0];
-      }
-    }
-  }
+  const int anti_set = gen->correlation == TMS_ANTICORRELATED && gen->correlation_density == TMS_DENSITY_SET;
+  const int anti_member = gen->correlation == TMS_ANTICORRELATED && gen->correlation_density == TMS_DENSITY_MEMBER;
+  for (int s = 0; s < gen->correlated_sets; s++) fill_set(gen, s, anti_set, anti_member);
   for (int i = 0; i < n; i++) {
     gen->thr_m1[i] = gen->threshold[i] > 0 ? (uint32_t)(gen->threshold[i] - 1) : 0;
     gen->thr_on[i] = gen->threshold[i] > 0 ? 0xFFFFFFFFu : 0;
   }
+}
+
+/* Copies the first row of every per-entry table over the other rows - 1 rows. */
+static void repeat_rows(tms_data_gen *gen, size_t rows) {
+  const size_t n = (size_t)gen->n_features;
   uint64_t *tables[] = {gen->threshold, (uint64_t *)gen->source, gen->lower, gen->upper, gen->own};
   for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
-    for (size_t r = 1; r < rows; r++) memcpy(tables[t] + r * n, tables[t], (size_t)n * sizeof(uint64_t));
+    for (size_t r = 1; r < rows; r++) memcpy(tables[t] + r * n, tables[t], n * sizeof(uint64_t));
   for (size_t r = 1; r < rows; r++) {
-    memcpy(gen->thr_m1 + r * n, gen->thr_m1, (size_t)n * sizeof(uint32_t));
-    memcpy(gen->thr_on + r * n, gen->thr_on, (size_t)n * sizeof(uint32_t));
+    memcpy(gen->thr_m1 + r * n, gen->thr_m1, n * sizeof(uint32_t));
+    memcpy(gen->thr_on + r * n, gen->thr_on, n * sizeof(uint32_t));
   }
-  const tms_status st = tms_gap_init(gen, err);
+}
+
+tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t stream, tms_error *err) {
+  memset(gen, 0, sizeof *gen);
+  const int sets = spec->correlation == TMS_INDEPENDENT ? 0 : spec->correlated_sets;
+  tms_status st = check_law(spec, sets, err);
+  size_t rows = 0;
+  if (st == TMS_OK) st = alloc_tables(gen, spec->n_features, sets, spec->set_size, &rows, err);
+  if (st != TMS_OK) return st;
+  gen->n_features = spec->n_features;
+  gen->symmetric = spec->variant == TMS_ABS;
+  gen->correlation = spec->correlation;
+  gen->correlation_density = spec->correlation_density;
+  gen->correlated_sets = sets;
+  gen->set_size = spec->set_size;
+  gen->strength = spec->correlation_strength;
+  gen->strength_threshold = prob_threshold(spec->correlation_strength);
+  tms_rng_init(&gen->rng, spec->seed, stream);
+  tms_spec_profile(spec, NULL, gen->density);
+  fill_row(gen);
+  repeat_rows(gen, rows);
+  st = tms_gap_init(gen, err);
   if (st != TMS_OK) tms_data_free(gen);
   return st;
 }

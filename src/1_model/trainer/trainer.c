@@ -103,7 +103,6 @@ static int all_finite(const float *a, size_t count) {
   return 1;
 }
 
-/* Mean loss over eval_batch fresh samples of the evaluation stream, in chunks of batch_size. */
 /* Mean loss over eval_batch samples, in chunks of the model's own batch_size (never the slab's, so the sum's
  * rounding does not depend on the bundle). Samples come from gen, one chunk at a time into s->x, or, when gen is
  * NULL, from the fixed evaluation-curve batch s->xe (eval_batch, N). */
@@ -140,13 +139,10 @@ typedef struct {
   void *progress_ctx;
 } tms_run_env;
 
-/* Trains one model in the slab. The result is filled in every case (curve NaN where not run). */
-static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result *r, const tms_run_env *env,
-                            tms_error *err) {
-  const double t0 = now_s();
+/* Every output of one model set to "not run": curves and history NaN, no steps, no time. */
+static void reset_result(tms_train_result *r, const tms_spec *spec, size_t nm) {
   const size_t curve_len = tms_spec_curve_len(spec);
   for (size_t k = 0; k < curve_len; k++) r->loss_curve[k] = NAN;
-  const size_t nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
   const size_t snap_len = r->W_history ? tms_spec_snapshot_len(spec) : 0;
   for (size_t k = 0; k < snap_len * nm; k++) r->W_history[k] = NAN;
   const size_t eval_len = r->eval_curve ? tms_spec_eval_len(spec) : 0;
@@ -155,84 +151,118 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
   r->eval_s = 0.0;
   r->steps_done = 0;
   r->wall_s = 0.0;
+}
 
+/* The model's starting state in the slab: initial parameters, zero Adam moments, importance, the fixed
+ * evaluation-curve batch when wanted (drawn once from its own stream), and the training data generator. */
+static tms_status prepare_model(tms_slab *s, const tms_spec *spec, int want_eval_curve, tms_data_gen *gen,
+                                tms_error *err) {
   tms_init_params(&s->p, spec);
   memset(s->adam_m, 0, s->n_params * sizeof *s->adam_m);
   memset(s->adam_v, 0, s->n_params * sizeof *s->adam_v);
   tms_spec_profile(spec, s->importance, NULL);
-
-  tms_data_gen gen;
-  memset(&gen, 0, sizeof gen);
+  memset(gen, 0, sizeof *gen);
   tms_status st = TMS_OK;
-  if (eval_len > 0) { /* the fixed evaluation batch, drawn once per model from its own stream */
-    st = tms_data_init(&gen, spec, TMS_STREAM_EVAL_CURVE, err);
-    if (st == TMS_OK) tms_data_sample(&gen, s->xe, spec->eval_batch);
-    tms_data_free(&gen);
-    memset(&gen, 0, sizeof gen);
+  if (want_eval_curve) {
+    st = tms_data_init(gen, spec, TMS_STREAM_EVAL_CURVE, err);
+    if (st == TMS_OK) tms_data_sample(gen, s->xe, spec->eval_batch);
+    tms_data_free(gen);
+    memset(gen, 0, sizeof *gen);
   }
-  if (st == TMS_OK) st = tms_data_init(&gen, spec, TMS_STREAM_DATA, err);
-  if (st != TMS_OK) {
-    tms_data_free(&gen);
-    copy_out(r, s, spec);
-    return st;
-  }
+  if (st == TMS_OK) st = tms_data_init(gen, spec, TMS_STREAM_DATA, err);
+  if (st != TMS_OK) tms_data_free(gen);
+  return st;
+}
 
+/* What the step loop records besides the parameters: the curves' lengths (0 = not wanted). */
+typedef struct {
+  size_t curve_len, snap_len, eval_len, nm;
+} tms_records;
+
+/* Records taken before the update of this step: the W snapshot and the evaluation-curve loss. */
+static void record_before_update(tms_slab *s, const tms_spec *spec, tms_train_result *r, const tms_records *rec,
+                                 long step) {
+  if (rec->snap_len > 0 && step % spec->snapshot_every == 0) {
+    const size_t k = (size_t)(step / spec->snapshot_every);
+    if (k + 1 < rec->snap_len) memcpy(r->W_history + k * rec->nm, s->p.W, rec->nm * sizeof *r->W_history);
+  }
+  if (rec->eval_len > 0 && step % spec->eval_every == 0)
+    r->eval_curve[step / spec->eval_every] = (float)chunked_loss(s, spec, NULL);
+  else if (rec->eval_len > 0 && step == spec->steps - 1)
+    r->eval_curve[rec->eval_len - 1] = (float)chunked_loss(s, spec, NULL);
+}
+
+/* Why the loop must stop before this step (stop flag, deadline), or TMS_OK. */
+static tms_status check_env(const tms_run_env *env, const tms_spec *spec, long step, tms_error *err) {
+  if (env->stop && *env->stop)
+    return tms_error_set(err, TMS_ERR_INTERRUPTED, NULL, 0, 0, NULL, "stopped at step %ld of %ld", step,
+                         spec->steps);
+  if (env->deadline > 0 && step % TMS_CLOCK_EVERY == 0 && now_s() > env->deadline)
+    return tms_error_set(err, TMS_ERR_TIMEOUT, NULL, 0, 0, NULL, "%.3g s limit reached at step %ld of %ld",
+                         env->timeout_s, step, spec->steps);
+  return TMS_OK;
+}
+
+/* The step loop: batch, forward, loss, backward (kernels.h: the step dispatch), Adam; r->steps_done counts the
+ * updates made. Stops at the first stop/deadline/divergence, with that status. */
+static tms_status run_steps(tms_slab *s, const tms_spec *spec, tms_train_result *r, const tms_run_env *env,
+                            tms_data_gen *gen, const tms_records *rec, tms_error *err) {
   const double wd = spec->optimizer == TMS_ADAMW ? spec->weight_decay : 0.0;
   const int B = spec->batch_size;
-  st = TMS_OK;
   for (long step = 0; step < spec->steps; step++) {
-    if (env->stop && *env->stop) {
-      st = tms_error_set(err, TMS_ERR_INTERRUPTED, NULL, 0, 0, NULL, "stopped at step %ld of %ld", step,
-                         spec->steps);
-      break;
-    }
-    if (env->deadline > 0 && step % TMS_CLOCK_EVERY == 0 && now_s() > env->deadline) {
-      st = tms_error_set(err, TMS_ERR_TIMEOUT, NULL, 0, 0, NULL, "%.3g s limit reached at step %ld of %ld",
-                         env->timeout_s, step, spec->steps);
-      break;
-    }
-    if (snap_len > 0 && step % spec->snapshot_every == 0) {
-      const size_t k = (size_t)(step / spec->snapshot_every);
-      if (k + 1 < snap_len) memcpy(r->W_history + k * nm, s->p.W, nm * sizeof *r->W_history);
-    }
-    if (eval_len > 0 && step % spec->eval_every == 0)
-      r->eval_curve[step / spec->eval_every] = (float)chunked_loss(s, spec, NULL);
-    else if (eval_len > 0 && step == spec->steps - 1)
-      r->eval_curve[eval_len - 1] = (float)chunked_loss(s, spec, NULL);
-    /* batch, forward, loss and backward (kernels.h: the step dispatch) */
-    const double loss = tms_model_step(spec->variant, &s->g, &s->acts, s->x, &gen, s->importance, &s->p, B);
+    tms_status st = check_env(env, spec, step, err);
+    if (st != TMS_OK) return st;
+    record_before_update(s, spec, r, rec, step);
+    const double loss = tms_model_step(spec->variant, &s->g, &s->acts, s->x, gen, s->importance, &s->p, B);
     if (step % spec->log_every == 0)
       r->loss_curve[step / spec->log_every] = (float)loss;
     else if (step == spec->steps - 1)
-      r->loss_curve[curve_len - 1] = (float)loss;
+      r->loss_curve[rec->curve_len - 1] = (float)loss;
     if (env->progress && step % TMS_CLOCK_EVERY == 0) env->progress(env->progress_ctx, step, spec->steps, loss);
-    if (!isfinite(loss)) {
-      st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "loss is %g at step %ld (lr %g)", loss, step,
-                         spec->lr);
-      break;
-    }
+    if (!isfinite(loss))
+      return tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "loss is %g at step %ld (lr %g)", loss, step,
+                           spec->lr);
     const double lr_t = spec->lr * tms_schedule_scale(spec->schedule, step, spec->steps);
     tms_adam_step(s->param, s->grad, s->adam_m, s->adam_v, s->n_params, step + 1, lr_t, spec->beta1, spec->beta2,
                   spec->eps, wd);
     r->steps_done = step + 1;
-    if (!all_finite(s->param, s->n_params)) {
-      st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL,
-                         "parameters became non-finite after step %ld (lr %g)", step, spec->lr);
-      break;
-    }
+    if (!all_finite(s->param, s->n_params))
+      return tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL,
+                           "parameters became non-finite after step %ld (lr %g)", step, spec->lr);
   }
-  tms_data_free(&gen);
-  if (snap_len > 0 && r->steps_done == spec->steps) /* the last entry: the trained W */
-    memcpy(r->W_history + (snap_len - 1) * nm, s->p.W, nm * sizeof *r->W_history);
+  return TMS_OK;
+}
 
-  if (st == TMS_OK) { /* the final loss on the evaluation set of the point's data law (trainer/evaluate.h) */
-    const double te = now_s();
-    tms_eval ev;
-    st = tms_evaluate(&ev, spec, &s->p, s->acts, s->x, s->importance, err);
-    if (st == TMS_OK && !isfinite(ev.loss))
-      st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "evaluation loss is %g", ev.loss);
-    if (st == TMS_OK) r->final_loss = ev.loss, r->loss_se = ev.se;
-    r->eval_s = now_s() - te;
+/* The final loss on the evaluation set of the point's data law (trainer/evaluate.h), timed into r->eval_s. */
+static tms_status final_evaluation(tms_slab *s, const tms_spec *spec, tms_train_result *r, tms_error *err) {
+  const double te = now_s();
+  tms_eval ev;
+  tms_status st = tms_evaluate(&ev, spec, &s->p, s->acts, s->x, s->importance, err);
+  if (st == TMS_OK && !isfinite(ev.loss))
+    st = tms_error_set(err, TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "evaluation loss is %g", ev.loss);
+  if (st == TMS_OK) r->final_loss = ev.loss, r->loss_se = ev.se;
+  r->eval_s = now_s() - te;
+  return st;
+}
+
+/* Trains one model in the slab. The result is filled in every case (curve NaN where not run). */
+static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result *r, const tms_run_env *env,
+                            tms_error *err) {
+  const double t0 = now_s();
+  tms_records rec;
+  rec.nm = (size_t)spec->n_features * (size_t)spec->n_hidden;
+  rec.curve_len = tms_spec_curve_len(spec);
+  rec.snap_len = r->W_history ? tms_spec_snapshot_len(spec) : 0;
+  rec.eval_len = r->eval_curve ? tms_spec_eval_len(spec) : 0;
+  reset_result(r, spec, rec.nm);
+  tms_data_gen gen;
+  tms_status st = prepare_model(s, spec, rec.eval_len > 0, &gen, err);
+  if (st == TMS_OK) {
+    st = run_steps(s, spec, r, env, &gen, &rec, err);
+    tms_data_free(&gen);
+    if (rec.snap_len > 0 && r->steps_done == spec->steps) /* the last entry: the trained W */
+      memcpy(r->W_history + (rec.snap_len - 1) * rec.nm, s->p.W, rec.nm * sizeof *r->W_history);
+    if (st == TMS_OK) st = final_evaluation(s, spec, r, err);
   }
   copy_out(r, s, spec);
   r->wall_s = now_s() - t0;
