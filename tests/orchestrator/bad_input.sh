@@ -42,7 +42,21 @@ rc=0; run 1 run "$WORK/changed.yaml" -o "$out" --resume 2>"$WORK/err.txt" || rc=
 [ $rc = 2 ] || fail "resume with a changed sweep: exit $rc, expected 2"
 grep -q "config hash" "$WORK/err.txt" || fail "the refusal does not explain: $(cat "$WORK/err.txt")"
 same "$WORK/before.h5" "$out"
-run 1 run "$WORK/changed.yaml" -o "$out" --force-resume --quiet || fail "--force-resume: exit $?"
+# --force-resume with another master seed: every point has another seed, so every finished point is trained again
+# (said even with --quiet) and the file equals a fresh run of the changed sweep.
+run 1 run "$WORK/changed.yaml" -o "$out" --force-resume --quiet 2>"$WORK/err.txt" || fail "--force-resume: exit $?"
+grep -q "force-resume: 20 finished points .* trained again" "$WORK/err.txt" ||
+  fail "--force-resume did not say that the 20 finished points are retrained: $(cat "$WORK/err.txt")"
+run 1 run "$WORK/changed.yaml" -o "$WORK/changed.h5" --quiet || fail "fresh run of the changed sweep: exit $?"
+same "$WORK/changed.h5" "$out"
+# Only the exclusion changed: the finished points keep their results (nothing said), the newly included cells are
+# trained, and the file again equals a fresh run.
+grep -v '^exclude:' "$WORK/changed.yaml" > "$WORK/unexcluded.yaml"
+run 1 run "$WORK/unexcluded.yaml" -o "$out" --force-resume --quiet 2>"$WORK/err.txt" || fail "--force-resume: exit $?"
+grep -q "trained again" "$WORK/err.txt" && fail "--force-resume retrained unchanged points: $(cat "$WORK/err.txt")"
+[ "$(complete "$out")" = "done=24 failed=0 pending=0 skipped=0" ] || fail "after --force-resume: $(complete "$out")"
+run 1 run "$WORK/unexcluded.yaml" -o "$WORK/unexcluded.h5" --quiet || fail "fresh run without the exclusion: exit $?"
+same "$WORK/unexcluded.h5" "$out"
 
 # --help tells the truth: every flag and the exit codes.
 run 1 run --help > "$WORK/help.txt" || fail "--help exit $?"

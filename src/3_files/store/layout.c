@@ -167,16 +167,35 @@ static hid_t param_dataset(tms_store *st, const tms_param_info *info, int create
  * tms_spec per point of a 1.3M-point sweep held at once took 220 MB of the root's memory). */
 enum { PARAM_SLICE = 16384 };
 
+/* A forced resume (old != NULL, room for len values): a done or failed point of [a, a + len) whose stored value
+ * differs from the new one (bitwise; every NaN equal) goes back to pending with no attempts, so it is trained
+ * again under the sweep's parameters and a later --reuse never copies results that /params no longer describe. */
+static int mark_changed(tms_store *st, hid_t d, hid_t mtype, size_t a, size_t len, const void *now, size_t width,
+                        void *old) {
+  if (store_run_io(d, &st->ext, mtype, a, len, old, 0) < 0) return -1;
+  for (size_t i = 0; i < len; i++) {
+    uint8_t *status = &st->status[a + i];
+    if ((*status == TMS_POINT_DONE || *status == TMS_POINT_FAILED) &&
+        memcmp((const char *)now + i * width, (const char *)old + i * width, width) != 0)
+      *status = TMS_POINT_PENDING, st->attempts[a + i] = 0, st->retrain++;
+  }
+  return 0;
+}
+
 /* Points [a, a + len) of every /params dataset (pd[p], -1 for the parameter that is not stored) and of
- * /points/seed, one write per dataset; specs, num, code and seed have room for len points. */
+ * /points/seed, one write per dataset; specs, num, code, seed (and old, on a forced resume) have room for len
+ * points. */
 static tms_status write_param_slice(tms_store *st, const tms_sweep *sweep, const hid_t *pd, size_t a, size_t len,
-                                    tms_spec *specs, double *num, int8_t *code, uint64_t *seed, tms_error *err) {
+                                    tms_spec *specs, double *num, int8_t *code, uint64_t *seed, void *old,
+                                    tms_error *err) {
   tms_status s = TMS_OK;
   for (size_t i = 0; i < len && s == TMS_OK; i++) {
     s = tms_grid_spec(sweep, a + i, &specs[i], err);
     seed[i] = specs[i].seed;
   }
   if (s != TMS_OK) return s;
+  if (old && mark_changed(st, st->ds[TMS_DS_SEED], H5T_NATIVE_UINT64, a, len, seed, sizeof *seed, old) < 0)
+    return store_h5fail(err, st->path, "read /points/seed");
   if (store_run_io(st->ds[TMS_DS_SEED], &st->ext, H5T_NATIVE_UINT64, a, len, seed, 1) < 0)
     return store_h5fail(err, st->path, "write /points/seed");
   for (int p = 0; p < tms_param_count(); p++) {
@@ -184,8 +203,13 @@ static tms_status write_param_slice(tms_store *st, const tms_sweep *sweep, const
     const tms_param_info *info = tms_param_at(p);
     param_column(p, specs, len, num, code);
     int is_enum = info->kind == TMS_PARAM_ENUM;
-    if (store_run_io(pd[p], &st->ext, is_enum ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE, a, len,
-                     is_enum ? (void *)code : (void *)num, 1) < 0)
+    hid_t mtype = is_enum ? H5T_NATIVE_INT8 : H5T_NATIVE_DOUBLE;
+    void *col = is_enum ? (void *)code : (void *)num;
+    if (!is_enum)
+      for (size_t i = 0; i < len; i++) num[i] = isnan(num[i]) ? NAN : num[i]; /* one NaN, as the file holds */
+    if (old && mark_changed(st, pd[p], mtype, a, len, col, is_enum ? sizeof *code : sizeof *num, old) < 0)
+      return store_h5fail(err, st->path, "read a /params dataset");
+    if (store_run_io(pd[p], &st->ext, mtype, a, len, col, 1) < 0)
       return store_h5fail(err, st->path, "write a /params dataset");
   }
   return TMS_OK;
@@ -202,8 +226,9 @@ tms_status store_write_params(tms_store *st, const tms_sweep *sweep, int create,
   uint64_t *seed = malloc(slice * sizeof *seed);
   tms_spec *specs = malloc(slice * sizeof *specs);
   hid_t *pd = malloc((size_t)np * sizeof *pd);
+  uint64_t *old = create ? NULL : malloc(slice * sizeof *old); /* forced resume: the values being replaced */
   tms_status s = TMS_OK;
-  if (!num || !code || !seed || !specs || !pd) {
+  if (!num || !code || !seed || !specs || !pd || (!create && !old)) {
     s = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for %zu points' parameters", slice);
     np = 0;
   }
@@ -218,7 +243,7 @@ tms_status store_write_params(tms_store *st, const tms_sweep *sweep, int create,
   }
   for (size_t a = 0; a < st->count && s == TMS_OK; a += slice)
     s = write_param_slice(st, sweep, pd, a, st->count - a < slice ? st->count - a : slice, specs, num, code, seed,
-                          err);
+                          old, err);
   for (int p = 0; p < opened; p++) {
     if (pd[p] < 0) continue;
     if (s == TMS_OK && create && attach) attach[(*n_attach)++] = pd[p]; /* the caller closes them */
@@ -229,6 +254,7 @@ tms_status store_write_params(tms_store *st, const tms_sweep *sweep, int create,
   free(seed);
   free(specs);
   free(pd);
+  free(old);
   return s;
 }
 

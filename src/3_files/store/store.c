@@ -178,7 +178,8 @@ static tms_status same_layout(const tms_store *st, const tms_schema_extent *got,
 }
 
 /* A forced resume: parameters and seeds describe what will be trained from now on (raw data only). The exclusion
- * mask is the new sweep's; done points keep their results. */
+ * mask is the new sweep's; done points whose parameters and seed are unchanged keep their results, the others are
+ * pending again (store_write_params), with no attempts. */
 static tms_status rewrite_for_sweep(tms_store *st, const tms_sweep *sweep, tms_error *err) {
   tms_status s = store_write_params(st, sweep, 0, NULL, NULL, err);
   for (size_t i = 0; i < st->count && s == TMS_OK; i++) {
@@ -186,6 +187,8 @@ static tms_status rewrite_for_sweep(tms_store *st, const tms_sweep *sweep, tms_e
     if (ex && st->status[i] != TMS_POINT_SKIPPED) st->status[i] = TMS_POINT_SKIPPED;
     else if (!ex && st->status[i] == TMS_POINT_SKIPPED) st->status[i] = TMS_POINT_PENDING;
   }
+  if (s == TMS_OK && store_write_all(st->ds[TMS_DS_ATTEMPTS], H5T_NATIVE_INT32, st->attempts) < 0)
+    s = store_h5fail(err, st->path, "write /points/attempts");
   if (s == TMS_OK && store_write_all(st->ds[TMS_DS_STATUS], H5T_NATIVE_UINT8, st->status) < 0)
     s = store_h5fail(err, st->path, "write /points/status");
   if (s == TMS_OK && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) s = store_h5fail(err, st->path, "flush");
@@ -301,3 +304,4 @@ const uint8_t *tms_store_status(const tms_store *st) { return st->status; }
 const int32_t *tms_store_attempts(const tms_store *st) { return st->attempts; }
 const int32_t *tms_store_errors(const tms_store *st) { return st->errors; }
 size_t tms_store_point_count(const tms_store *st) { return st->count; }
+size_t tms_store_forced_retrain(const tms_store *st) { return st->retrain; }

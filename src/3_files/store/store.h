@@ -49,7 +49,8 @@ typedef struct {
 tms_status tms_store_create(tms_store **out, const char *path, const tms_sweep *sweep,
                             const tms_store_provenance *prov, int force, tms_error *err);
 /* Opens an existing results file for resuming. Refuses (TMS_ERR_MISMATCH) when its config hash differs from the
- * sweep's unless force_resume; even forced, the layout (grid shape, extents) must match. Root only. */
+ * sweep's unless force_resume; even forced, the layout (grid shape, extents) must match, and a done point whose
+ * parameters or seed changed is pending again (tms_store_forced_retrain). Root only. */
 tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sweep *sweep, int force_resume,
                                  tms_error *err);
 /* Commits count records: results of every record, flush, then statuses, flush. Increments attempts. */
@@ -62,5 +63,7 @@ const uint8_t *tms_store_status(const tms_store *st);
 const int32_t *tms_store_attempts(const tms_store *st);
 const int32_t *tms_store_errors(const tms_store *st);
 size_t tms_store_point_count(const tms_store *st);
+/* After a forced resume: how many done or failed points changed parameters or seed and are pending again. */
+size_t tms_store_forced_retrain(const tms_store *st);
 
 #endif

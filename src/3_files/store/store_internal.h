@@ -18,6 +18,7 @@ struct tms_store {
   size_t count;
   uint8_t *status;
   int32_t *attempts, *errors;
+  size_t retrain; /* done or failed points a forced resume put back to pending (their parameters changed) */
 };
 
 /* An old results file given to --reuse (reuse.h), open read-only, with the index of its done points. */

@@ -51,7 +51,8 @@ static void run_usage(FILE *out) {
           "  --resume             continue OUT.h5: train only points not done (failed ones are retried);\n"
           "                       refuses if the sweep's config hash differs from the file's.\n"
           "  --force-resume       --resume even if the config hash differs (the grid shape must still match;\n"
-          "                       /params and the excluded points are rewritten, done points keep results).\n"
+          "                       /params and the excluded points are rewritten; done points keep their results\n"
+          "                       unless their parameters or seed changed: those are trained again).\n"
           "  --force              replace an existing OUT.h5: the new file is built as OUT.h5.creating and renamed\n"
           "                       over it once created, before training starts. Not with --resume.\n"
           "  --reuse OLD.h5       copy every done point of OLD.h5 whose parameters (every /params value: shape,\n"
@@ -237,6 +238,9 @@ static tms_status open_results(const run_args *a, const tms_sweep *sweep, int si
     fprintf(stderr, "tms-sweep run: note: replaced the stale lock %s (the run that left it is gone)\n", lock->path);
   if (a->resume) {
     s = tms_store_open_resume(store, a->out_path, sweep, a->force_resume, err);
+    if (s == TMS_OK && tms_store_forced_retrain(*store) > 0) /* even with --quiet: finished work is redone */
+      fprintf(stderr, "tms-sweep run: note: --force-resume: %zu finished points of %s have other parameters or seeds "
+                      "in this sweep and will be trained again\n", tms_store_forced_retrain(*store), a->out_path);
   } else {
     char mpi_ver[MPI_MAX_LIBRARY_VERSION_STRING] = "";
     int len = 0;
