@@ -493,6 +493,7 @@ static void agreement_case(int n, int m, int corrupt) {
   tms_post_options opt;
   tms_post_options_default(&opt);
   opt.no_vulnerability = 1;
+  opt.threads = corrupt ? 3 : 1; /* the theory's cells and densities on threads must give the same classes */
   tms_post_results res;
   tms_post_products pp;
   tms_error err;

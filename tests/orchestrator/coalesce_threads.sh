@@ -15,7 +15,7 @@ echo "coalesced: $(grep -o '[0-9]* records/s' "$WORK/run.txt") in batches of 700
 for t in 1 3; do
   "$TMS_POST" "$WORK/run.h5" -o "$WORK/p$t.h5" --attack-batch 512 --threads $t >/dev/null 2>"$WORK/post.txt" || { cat "$WORK/post.txt"; fail "tms-post --threads $t"; }
 done
-for g in /vulnerability /phase /summary; do
+for g in /vulnerability /phase /summary /features /neurons /dynamics /axes; do
   h5diff "$WORK/p1.h5" "$WORK/p3.h5" $g $g >"$WORK/diff.txt" 2>&1 || { head -20 "$WORK/diff.txt"; fail "$g differs between 1 and 3 threads"; }
 done
 n=$(/usr/bin/python3 -c "import h5py, numpy; print(int(numpy.isfinite(h5py.File('$WORK/p3.h5')['/vulnerability/value'][...]).sum()))" 2>/dev/null || echo "?")

@@ -95,39 +95,93 @@ TMS_ATTACK_CLONES static void shifted_loss(double *loss /* (B) */, float *row /*
   }
 }
 
-/* shifted_loss for n <= 8, vectorised over examples instead of features: pre and |x| transposed to (N, B) once
- * per model, so each direction is one pass of straight loops over b. For n <= 8 row_loss puts term j in lane j
- * alone, so the fixed pairwise sum below is its sum exactly: the values are bitwise those of shifted_loss. NB is
- * a constant in each instance (the switch), which lets the compiler unroll the feature loop. */
-static inline void shifted_loss_cols_n(double *loss /* (B) */, const float *preT /* (NB, B) */,
-                                       const float *absxT /* (NB, B) */, const double *shift /* (NB) */,
-                                       const float *importance /* (NB) */, int relu, int B, const int NB) {
-  for (int b = 0; b < B; b++) {
-    double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int j = 0; j < NB; j++) {
-      const float v = (float)((double)preT[(size_t)j * B + b] + shift[j]);
-      const float o = relu && !(v > 0.0f) ? 0.0f : v;
-      const float d = o - absxT[(size_t)j * B + b];
-      t[j] = (double)(importance[j] * d * d);
-    }
-    loss[b] = (((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))) / (double)NB;
-  }
+/* Examples per block of the n <= 8 passes below: a block's losses stay in L1 between computing and summing them. A
+ * multiple of 8, so example b0 + k of a block falls in lane k mod 8 as in lane_sum_max. */
+enum { ATTACK_BLOCK = 512 };
+
+/* lane_sum_max's work on the losses of one block (examples b0 .. b0+rows-1, b0 a multiple of 8): the same additions
+ * in the same order per lane, so summing block by block gives its bits. */
+static inline void lanes_add_block(double lane[8], double *worst /* (rows) or NULL */, const double *loss, int rows) {
+  int k = 0;
+  for (; k + 8 <= rows; k += 8)
+    for (int l = 0; l < 8; l++) lane[l] += loss[k + l];
+  for (; k < rows; k++) lane[k & 7] += loss[k];
+  if (worst)
+    for (k = 0; k < rows; k++) worst[k] = loss[k] > worst[k] ? loss[k] : worst[k];
 }
 
-TMS_ATTACK_CLONES static void shifted_loss_cols(double *loss, const float *preT, const float *absxT,
+static inline double lanes_total(const double lane[8]) {
+  return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+}
+
+/* shifted_loss for n <= 8, vectorised over examples instead of features: pre and |x| transposed to (N, B) once
+ * per model, so each direction is one pass of straight loops over b. For n <= 8 row_loss puts term j in lane j
+ * alone, so the fixed pairwise sum below is its sum exactly: the losses are bitwise those of shifted_loss. The
+ * pass also does lane_sum_max's work on them block by block (returns their sum, raises worst[b] when worst is
+ * given): the same bits as storing all B losses and summing them after, without the second pass over memory.
+ * NB is a constant in each instance (the switch), which lets the compiler unroll the feature loop. */
+static inline __attribute__((always_inline)) double shifted_sum_cols_n(double *worst /* (B) or NULL */, const float *preT /* (NB, B) */,
+                                        const float *absxT /* (NB, B) */, const double *shift /* (NB) */,
+                                        const float *importance /* (NB) */, int relu, int B, const int NB) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, loss[ATTACK_BLOCK];
+  for (int b0 = 0; b0 < B; b0 += ATTACK_BLOCK) {
+    const int rows = B - b0 < ATTACK_BLOCK ? B - b0 : ATTACK_BLOCK;
+    for (int k = 0; k < rows; k++) {
+      const size_t b = (size_t)b0 + (size_t)k;
+      double t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (int j = 0; j < NB; j++) {
+        const float v = (float)((double)preT[(size_t)j * B + b] + shift[j]);
+        const float o = relu && !(v > 0.0f) ? 0.0f : v;
+        const float d = o - absxT[(size_t)j * B + b];
+        t[j] = (double)(importance[j] * d * d);
+      }
+      loss[k] = (((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]))) / (double)NB;
+    }
+    lanes_add_block(lane, worst ? worst + b0 : NULL, loss, rows);
+  }
+  return lanes_total(lane);
+}
+
+/* mean_b ||x_b||_2 from |x| transposed (NB, B): per example the squares in feature order, as mean_row_norm sums
+ * them ((double)|x| squared is (double)x squared exactly), sqrt correctly rounded, summed as lane_sum_max. */
+static inline __attribute__((always_inline)) double mean_col_norm_n(const float *absxT /* (NB, B) */, int B, const int NB) {
+  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, norm[ATTACK_BLOCK];
+  for (int b0 = 0; b0 < B; b0 += ATTACK_BLOCK) {
+    const int rows = B - b0 < ATTACK_BLOCK ? B - b0 : ATTACK_BLOCK;
+    for (int k = 0; k < rows; k++) {
+      double q = 0.0;
+      for (int j = 0; j < NB; j++) {
+        const double a = (double)absxT[(size_t)j * B + (size_t)b0 + (size_t)k];
+        q += a * a;
+      }
+      norm[k] = sqrt(q);
+    }
+    lanes_add_block(lane, NULL, norm, rows);
+  }
+  return lanes_total(lane) / B;
+}
+
+#define TMS_COLS_SWITCH(n, CALL)                                                                                  \
+  switch (n) {                                                                                                    \
+  case 1: CALL(1); case 2: CALL(2); case 3: CALL(3); case 4: CALL(4);                                             \
+  case 5: CALL(5); case 6: CALL(6); case 7: CALL(7); case 8: CALL(8);                                             \
+  default: return NAN; /* callers take this path for n <= 8 only */                                               \
+  }
+
+TMS_ATTACK_CLONES static double shifted_sum_cols(double *worst, const float *preT, const float *absxT,
                                                  const double *shift, const float *importance, int relu, int B,
                                                  int n) {
-  switch (n) {
-#define TMS_COLS_CASE(k) \
-  case k: \
-    if (relu) shifted_loss_cols_n(loss, preT, absxT, shift, importance, 1, B, k); \
-    else shifted_loss_cols_n(loss, preT, absxT, shift, importance, 0, B, k); \
-    break;
-    TMS_COLS_CASE(1) TMS_COLS_CASE(2) TMS_COLS_CASE(3) TMS_COLS_CASE(4)
-    TMS_COLS_CASE(5) TMS_COLS_CASE(6) TMS_COLS_CASE(7) TMS_COLS_CASE(8)
-#undef TMS_COLS_CASE
-  default: break; /* callers take this path for n <= 8 only */
-  }
+#define TMS_SHIFTED(k)                                                                                             \
+  return relu ? shifted_sum_cols_n(worst, preT, absxT, shift, importance, 1, B, k)                               \
+              : shifted_sum_cols_n(worst, preT, absxT, shift, importance, 0, B, k)
+  TMS_COLS_SWITCH(n, TMS_SHIFTED)
+#undef TMS_SHIFTED
+}
+
+TMS_ATTACK_CLONES static double mean_col_norm(const float *absxT, int B, int n) {
+#define TMS_NORM(k) return mean_col_norm_n(absxT, B, k)
+  TMS_COLS_SWITCH(n, TMS_NORM)
+#undef TMS_NORM
 }
 
 /* sum_b loss[b] in eight lanes by b mod 8, then pairwise (vectorises; the same bits on every ISA path), and
@@ -185,17 +239,22 @@ static int scratch_reserve(attack_scratch *s, int B, int n, int m) {
 
 /* The clean pre-activations of linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one
  * linear forward serves every direction and each attack costs O(B N) instead of a full O(B N M) forward pass. For
- * n <= 8 they are also transposed to (N, B) for shifted_loss_cols. */
+ * n <= 8 they are transposed to (N, B) for shifted_sum_cols instead. */
 static void clean_preactivations(attack_scratch *s, tms_acts *acts, const tms_params *p, int B, int n, int cols) {
   const size_t bn = (size_t)B * n;
   tms_model_forward(TMS_LINEAR, acts, s->x, p, B);
-  for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
-  if (cols)
-    for (int b = 0; b < B; b++)
-      for (int j = 0; j < n; j++) {
-        s->preT[(size_t)j * B + b] = s->xa[(size_t)b * n + j];
-        s->absxT[(size_t)j * B + b] = fabsf(s->x[(size_t)b * n + j]);
-      }
+  if (!cols) {
+    for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
+    return;
+  }
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < n; j++) s->preT[(size_t)j * B + b] = acts->out[(size_t)b * n + j];
+}
+
+/* |x| transposed to (N, B), for the n <= 8 passes (set before lambda, which is computed from it). */
+static void abs_transposed(attack_scratch *s, int B, int n) {
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < n; j++) s->absxT[(size_t)j * B + b] = fabsf(s->x[(size_t)b * n + j]);
 }
 
 /* Attacks along every feature direction i (tms_attack_direction, budget lambda); returns the worst whole-batch
@@ -211,12 +270,12 @@ static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tm
   if (shift_path) clean_preactivations(s, acts, p, B, n, cols);
   if (cols) { /* the clean output is the zero shift of the clean pre-activations: no second forward pass */
     for (int j = 0; j < n; j++) s->shift[j] = 0.0;
-    shifted_loss_cols(s->loss, s->preT, s->absxT, s->shift, s->importance, relu, B, n);
+    *clean = shifted_sum_cols(NULL, s->preT, s->absxT, s->shift, s->importance, relu, B, n) / B;
   } else {
     tms_model_forward(spec->variant, acts, s->x, p, B);
     per_example_loss(s->loss, acts->out, s->x, s->importance, B, n);
+    *clean = lane_sum_max(NULL, s->loss, B) / B;
   }
-  *clean = lane_sum_max(NULL, s->loss, B) / B;
   double best_batch = -INFINITY;
   for (int i = 0; i < n; i++) {
     tms_attack_direction(s->delta, s->G, n, i, lambda);
@@ -227,8 +286,12 @@ static double attack_every_direction(attack_scratch *s, tms_acts *acts, const tm
         s->shift[j] = g;
       }
       /* target: the clean x; acts->out is free as the row scratch */
-      if (cols) shifted_loss_cols(s->loss, s->preT, s->absxT, s->shift, s->importance, relu, B, n);
-      else shifted_loss(s->loss, acts->out, s->xa, s->shift, s->x, s->importance, relu, B, n);
+      if (cols) {
+        const double total = shifted_sum_cols(s->worst, s->preT, s->absxT, s->shift, s->importance, relu, B, n) / B;
+        if (total > best_batch) best_batch = total;
+        continue;
+      }
+      shifted_loss(s->loss, acts->out, s->xa, s->shift, s->x, s->importance, relu, B, n);
     } else {
       for (size_t b = 0; b < (size_t)B; b++)
         for (int j = 0; j < n; j++) s->xa[b * n + j] = (float)((double)s->x[b * n + j] + s->delta[j]);
@@ -268,7 +331,9 @@ tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, do
   tms_data_free(&gen);
   tms_spec_profile(spec, s.importance, s.density);
 
-  const double lambda = 0.1 * mean_row_norm(s.loss, s.x, B, n);
+  const int cols = (spec->variant == TMS_LINEAR || spec->variant == TMS_RELU_OUT) && n <= 8;
+  if (cols) abs_transposed(&s, B, n);
+  const double lambda = 0.1 * (cols ? mean_col_norm(s.absxT, B, n) : mean_row_norm(s.loss, s.x, B, n));
 
   tms_acts acts;
   tms_acts_bind(&acts, s.acts_mem, B, n, m);

@@ -5,19 +5,29 @@
  * Agreement = fraction of comparable cells (theory and empirical majority both defined) where they are equal;
  * "away from the boundary" keeps the cells whose theory class equals that of every neighbour in the cell grid
  * (all cells within one step along every dim: 8 in 2-D). Neighbours without a theory class, or of another model
- * shape (e.g. across a zip group n=2,m=1 | n=3,m=2), are ignored: the theory's boundaries are in (r, p). */
+ * shape (e.g. across a zip group n=2,m=1 | n=3,m=2), are ignored: the theory's boundaries are in (r, p).
+ * Cells run on opt->threads threads (post_parallel.h); the numerical O5 candidates are computed once per density
+ * first, in parallel over the densities, so the cells that share one do not compute it again on each thread. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "post/check_internal.h" /* declares tms_post_away_from_boundary, shared with the E2 check */
 #include "post/post.h"
 #include "post/theory.h"
+#include "post_parallel.h"
 
-static int cell_theory(const tms_post_results *res, size_t c, int feature, int *klass, tms_error *err) {
+/* What the closed form of a cell needs: n (0: the cell has none), importances and density. */
+typedef struct {
+  int n;
+  double importance[3], density;
+} cell_input;
+
+static tms_status cell_input_of(const tms_post_results *res, size_t c, int feature, cell_input *in, tms_error *err) {
   size_t p = c * res->replicates;
   tms_variant v;
   int n, m;
-  *klass = -1;
+  in->n = 0;
   tms_post_point_shape(res, p, &v, &n, &m);
   if (v != TMS_RELU_OUT || !((n == 2 && m == 1) || (n == 3 && m == 2))) return TMS_OK;
   if (feature >= 0 && feature != n - 1) return TMS_OK;
@@ -26,11 +36,79 @@ static int cell_theory(const tms_post_results *res, size_t c, int feature, int *
   if (st != TMS_OK) return st;
   if (spec.correlation != TMS_INDEPENDENT && spec.correlated_sets > 0) return TMS_OK;
   if (!isnan(spec.last_density) && spec.last_density != spec.density) return TMS_OK;
-  double importance[3];
-  for (int i = 0; i < n; i++) importance[i] = pow(spec.importance_decay, (double)i);
-  if (!isnan(spec.last_importance)) importance[n - 1] = spec.last_importance;
-  *klass = tms_theory_class_unique(n, importance, spec.density);
+  for (int i = 0; i < n; i++) in->importance[i] = pow(spec.importance_decay, (double)i);
+  if (!isnan(spec.last_importance)) in->importance[n - 1] = spec.last_importance;
+  in->density = spec.density;
+  in->n = n;
   return TMS_OK;
+}
+
+typedef struct {
+  tms_post_products *pp;
+  const tms_post_results *res;
+  cell_input *in;  /* (C) */
+  int8_t *theory;  /* (C) */
+  int8_t *away;    /* (C) */
+  double *density; /* (distinct densities of n = 3 cells) */
+} agree_job;
+
+static tms_status inputs_range(void *ctx, void *local, size_t from, size_t to, size_t *bad, tms_error *err) {
+  (void)local;
+  agree_job *j = ctx;
+  for (size_t c = from; c < to; c++) {
+    tms_status st = cell_input_of(j->res, c, j->pp->feature, &j->in[c], err);
+    if (st != TMS_OK) {
+      *bad = c;
+      return st;
+    }
+  }
+  return TMS_OK;
+}
+
+/* The numerical O5 candidates of one density (memoised by theory_polytope.c for the cells). */
+static tms_status density_range(void *ctx, void *local, size_t from, size_t to, size_t *bad, tms_error *err) {
+  (void)local, (void)bad, (void)err;
+  const agree_job *j = ctx;
+  for (size_t k = from; k < to; k++) {
+    tms_theory_member_loss(2, -1.0, j->density[k], NULL, NULL);
+    tms_theory_member_loss(3, -0.5, j->density[k], NULL, NULL);
+  }
+  return TMS_OK;
+}
+
+static tms_status class_range(void *ctx, void *local, size_t from, size_t to, size_t *bad, tms_error *err) {
+  (void)local, (void)bad, (void)err;
+  agree_job *j = ctx;
+  for (size_t c = from; c < to; c++)
+    j->theory[c] = (int8_t)(j->in[c].n ? tms_theory_class_unique(j->in[c].n, j->in[c].importance, j->in[c].density)
+                                       : -1);
+  return TMS_OK;
+}
+
+static tms_status away_range(void *ctx, void *local, size_t from, size_t to, size_t *bad, tms_error *err) {
+  (void)local, (void)bad, (void)err;
+  agree_job *j = ctx;
+  for (size_t c = from; c < to; c++)
+    j->away[c] = (int8_t)(j->theory[c] >= 0 && j->pp->cell_class[c] >= 0 &&
+                          tms_post_away_from_boundary(j->res, j->theory, c));
+  return TMS_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct densities of the n = 3 cells (those with numerical candidates) into j->density; their count. */
+static size_t distinct_densities(agree_job *j, size_t cells) {
+  size_t count = 0;
+  for (size_t c = 0; c < cells; c++)
+    if (j->in[c].n == 3 && j->in[c].density > 0.0 && j->in[c].density <= 1.0) j->density[count++] = j->in[c].density;
+  qsort(j->density, count, sizeof *j->density, cmp_double);
+  size_t u = 0;
+  for (size_t k = 0; k < count; k++)
+    if (u == 0 || j->density[k] != j->density[u - 1]) j->density[u++] = j->density[k];
+  return u;
 }
 
 /* n and m of a cell, as one key (neighbours of another shape are not compared). */
@@ -71,36 +149,50 @@ int tms_post_away_from_boundary(const tms_post_results *res, const int8_t *theor
   return 1;
 }
 
-tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, tms_error *err) {
-  int8_t *theory = malloc(res->cells ? res->cells : 1);
-  if (!theory) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
+enum { AGREE_CHUNK = 256 };
+
+/* inputs per cell, the numerical candidates per density, the class per cell, "away from a boundary" per cell */
+static tms_status theory_classes(agree_job *j, const tms_post_options *opt, tms_error *err) {
+  const size_t C = j->res->cells;
+  const post_loop inputs = {j, NULL, NULL, inputs_range};
+  tms_status st = post_parallel_for(&inputs, C, AGREE_CHUNK, opt->threads, opt->timing, err);
+  if (st != TMS_OK) return st;
+  const post_loop densities = {j, NULL, NULL, density_range};
+  st = post_parallel_for(&densities, distinct_densities(j, C), 1, opt->threads, opt->timing, err);
+  const post_loop classes = {j, NULL, NULL, class_range};
+  if (st == TMS_OK) st = post_parallel_for(&classes, C, AGREE_CHUNK, opt->threads, opt->timing, err);
+  const post_loop away = {j, NULL, NULL, away_range};
+  if (st == TMS_OK) st = post_parallel_for(&away, C, AGREE_CHUNK, opt->threads, opt->timing, err);
+  return st;
+}
+
+tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
+                                     tms_error *err) {
+  const size_t C = res->cells;
+  agree_job j = {pp, res, malloc((C ? C : 1) * sizeof *j.in), malloc(C ? C : 1), malloc(C ? C : 1),
+                 malloc((C ? C : 1) * sizeof *j.density)};
+  tms_status st = j.in && j.theory && j.away && j.density
+                      ? theory_classes(&j, opt, err)
+                      : tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
   int any = 0;
-  for (size_t c = 0; c < res->cells; c++) {
-    int k;
-    tms_status st = cell_theory(res, c, pp->feature, &k, err);
-    if (st != TMS_OK) {
-      free(theory);
-      return st;
-    }
-    theory[c] = (int8_t)k;
-    any |= k >= 0;
-  }
-  if (!any) {
-    free(theory);
-    return TMS_OK;
-  }
   size_t cmp = 0, agree = 0, cmp_away = 0, agree_away = 0;
-  for (size_t c = 0; c < res->cells; c++) {
-    if (theory[c] < 0 || pp->cell_class[c] < 0) continue;
-    int same = theory[c] == pp->cell_class[c];
+  for (size_t c = 0; st == TMS_OK && c < C; c++) {
+    any |= j.theory[c] >= 0;
+    if (j.theory[c] < 0 || pp->cell_class[c] < 0) continue;
+    int same = j.theory[c] == pp->cell_class[c];
     cmp++;
     agree += same;
-    if (tms_post_away_from_boundary(res, theory, c)) {
-      cmp_away++;
-      agree_away += same;
-    }
+    cmp_away += j.away[c];
+    agree_away += j.away[c] && same;
   }
-  pp->theory_class = theory;
+  free(j.in);
+  free(j.away);
+  free(j.density);
+  if (st != TMS_OK || !any) {
+    free(j.theory);
+    return st;
+  }
+  pp->theory_class = j.theory;
   pp->agreement_cells = cmp;
   pp->agreement_cells_away = cmp_away;
   pp->agreement = cmp ? (double)agree / cmp : NAN;

@@ -1,47 +1,59 @@
 /* neurons_post: neuron stack data of the privileged-basis models (SCIENCE.md 4.9, E8, E9): per hidden unit whether
  * it is polysemantic and how many features it carries (relu_hidden and abs; from W, the read-in W1 for abs), and for
  * abs the rescaled W1, W2 the stack plot draws. Other variants keep -1 / NaN.
- * Padding of the rescaled weights beyond a point's n, m is 0, as in /results/W. */
+ * Padding of the rescaled weights beyond a point's n, m is 0, as in /results/W. Points run on opt->threads threads
+ * (post_parallel.h), each by one thread. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "metrics/neurons.h"
 #include "post/post.h"
+#include "post_parallel.h"
 
-tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, tms_error *err) {
-  size_t N = (size_t)res->n_max, M = (size_t)res->m_max, NM = N * M;
-  int any = 0, any_abs = 0;
-  for (size_t p = 0; p < res->points; p++) {
-    tms_variant v;
-    int n, m;
-    tms_post_point_shape(res, p, &v, &n, &m);
-    any |= v == TMS_RELU_HIDDEN || v == TMS_ABS;
-    any_abs |= v == TMS_ABS;
+typedef struct {
+  tms_post_products *pp;
+  const tms_post_results *res;
+} neurons_job;
+
+typedef struct {
+  float *buf; /* W1, W2, W1s, W2s: (N, M) compact each */
+  int *poly;  /* poly, fpn: (M) each */
+} neurons_scratch;
+
+static void *scratch_init(void *ctx) {
+  const neurons_job *j = ctx;
+  const size_t NM = (size_t)j->res->n_max * (size_t)j->res->m_max, M = (size_t)j->res->m_max;
+  neurons_scratch *s = malloc(sizeof *s);
+  if (!s) return NULL;
+  s->buf = malloc((NM > 0 ? 4 * NM : 4) * sizeof *s->buf);
+  s->poly = malloc((M > 0 ? 2 * M : 2) * sizeof *s->poly);
+  if (!s->buf || !s->poly) {
+    free(s->buf);
+    free(s->poly);
+    free(s);
+    return NULL;
   }
-  if (!any) return TMS_OK;
-  if (!res->W)
-    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
-                         "results file lacks /results/W, needed for the neuron stack data");
-  if (any_abs && !res->W2)
-    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
-                         "results file lacks /results/W2, needed for the abs neuron rescaling (W1_scaled, W2_scaled)");
-  if (any_abs) {
-    pp->W1_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
-    pp->W2_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
-    if (!pp->W1_scaled || !pp->W2_scaled) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
-    for (size_t k = 0; k < res->points * NM; k++) pp->W1_scaled[k] = pp->W2_scaled[k] = NAN;
-  }
-  float *buf = malloc((NM > 0 ? 4 * NM : 4) * sizeof *buf);
-  int *poly = malloc((M > 0 ? 2 * M : 2) * sizeof *poly);
-  if (!buf || !poly) {
-    free(buf);
-    free(poly);
-    return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
-  }
-  float *W1 = buf, *W2 = buf + NM, *W1s = buf + 2 * NM, *W2s = buf + 3 * NM;
-  int *fpn = poly + M;
-  for (size_t p = 0; p < res->points; p++) {
+  return s;
+}
+
+static void scratch_free(void *local) {
+  neurons_scratch *s = local;
+  free(s->buf);
+  free(s->poly);
+  free(s);
+}
+
+static tms_status points_range(void *ctx, void *local, size_t from, size_t to, size_t *bad, tms_error *err) {
+  (void)bad, (void)err;
+  const neurons_job *j = ctx;
+  const tms_post_results *res = j->res;
+  tms_post_products *pp = j->pp;
+  neurons_scratch *s = local;
+  const size_t N = (size_t)res->n_max, M = (size_t)res->m_max, NM = N * M;
+  float *W1 = s->buf, *W2 = s->buf + NM, *W1s = s->buf + 2 * NM, *W2s = s->buf + 3 * NM;
+  int *poly = s->poly, *fpn = s->poly + M;
+  for (size_t p = from; p < to; p++) {
     tms_variant v;
     int n, m;
     tms_post_point_shape(res, p, &v, &n, &m);
@@ -64,7 +76,36 @@ tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, 
         o2[(size_t)i * M + (size_t)k] = W2s[i * m + k];
       }
   }
-  free(buf);
-  free(poly);
   return TMS_OK;
+}
+
+enum { NEURONS_CHUNK = 1024 };
+
+tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
+                            tms_error *err) {
+  size_t NM = (size_t)res->n_max * (size_t)res->m_max;
+  int any = 0, any_abs = 0;
+  for (size_t p = 0; p < res->points; p++) {
+    tms_variant v;
+    int n, m;
+    tms_post_point_shape(res, p, &v, &n, &m);
+    any |= v == TMS_RELU_HIDDEN || v == TMS_ABS;
+    any_abs |= v == TMS_ABS;
+  }
+  if (!any) return TMS_OK;
+  if (!res->W)
+    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
+                         "results file lacks /results/W, needed for the neuron stack data");
+  if (any_abs && !res->W2)
+    return tms_error_set(err, TMS_ERR_MISSING, res->path, 0, 0, NULL,
+                         "results file lacks /results/W2, needed for the abs neuron rescaling (W1_scaled, W2_scaled)");
+  if (any_abs) {
+    pp->W1_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
+    pp->W2_scaled = malloc((res->points > 0 && NM > 0 ? res->points * NM : 1) * sizeof(float));
+    if (!pp->W1_scaled || !pp->W2_scaled) return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
+    for (size_t k = 0; k < res->points * NM; k++) pp->W1_scaled[k] = pp->W2_scaled[k] = NAN;
+  }
+  neurons_job job = {pp, res};
+  const post_loop loop = {&job, scratch_init, scratch_free, points_range};
+  return post_parallel_for(&loop, res->points, NEURONS_CHUNK, opt->threads, opt->timing, err);
 }

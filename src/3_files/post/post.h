@@ -3,7 +3,9 @@
  * of one feature, D*, geometry labels, represented features, interference, vulnerability and neuron data, and per
  * grid cell (grid without the replicate dim) the class fractions, majority class, summaries and, for relu_out
  * n=2,m=1 / n=3,m=2 models, the closed-form class of post_theory.h and the agreement with it.
- * Not here: training, MPI, plotting. Serial HDF5 calls on the default property lists (no MPI_Init needed).
+ * Not here: training, MPI, plotting. Serial HDF5 calls on the default property lists (no MPI_Init needed), on the
+ * calling thread only; the per-point and per-cell stages run on opt->threads threads (post_parallel.h), each index
+ * by one thread, so the products are the same on any number of threads.
  * Invariants: a point that is not done (tms_point_done) gets class -1 and NaN everywhere; a product that needs data the
  * file lacks fails with TMS_ERR_MISSING naming the dataset and the product, never silently. */
 #ifndef TMS_POST_H
@@ -13,6 +15,7 @@
 
 #include "core/spec.h"
 #include "core/status.h"
+#include "post/timing.h"
 #include "schema/schema.h" /* schema strings, TMS_SCHEMA_MAX_RANK, TMS_POINT_* and the file tables */
 /* A feature is "represented" when ||W_i|| exceeds this (SCIENCE.md E1). */
 #define TMS_POST_REPRESENTED_NORM 0.5
@@ -69,6 +72,12 @@ typedef struct {
   float *b;        /* (P, n_max) or NULL if absent */
   int n_params;
   tms_post_param *params;
+  /* Set by the reader, for tms_post_point_shape without a lookup by name per call (a million points are asked
+   * for several times each): the shape params and the variant of each code of /params/variant. */
+  int shape_ready;
+  const tms_post_param *param_variant, *param_n, *param_m;
+  int n_variant_codes;
+  tms_variant *variant_of_code;
 } tms_post_results;
 
 /* Opens path, checks the schema attribute, reads grid, axes, params, status and whatever of seed/loss/W/W2/b
@@ -95,7 +104,9 @@ typedef struct {
   int attack_batch;     /* samples for the vulnerability; 0 = TMS_POST_ATTACK_BATCH */
   int force;            /* overwrite an existing output file */
   int no_vulnerability; /* skip the attack (NaN everywhere) */
-  int threads;          /* threads for the attack (<= 1: the caller's thread only); results do not depend on it */
+  int threads;          /* threads of every per-point/per-cell stage (<= 1: the caller's thread only); the
+                           products do not depend on it */
+  tms_post_timing *timing; /* stage times (timing.h), or NULL */
 } tms_post_options;
 
 void tms_post_options_default(tms_post_options *opt);
@@ -139,17 +150,20 @@ void tms_post_products_free(tms_post_products *pp); /* safe on a zeroed struct *
 /* The steps of tms_post_compute in this order, each filling its part of an allocated pp (exposed for tests):
  * summary computes the per-point metrics (norm, D_i, D*) that phase and the others read. */
 tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results *res, tms_error *err);
-tms_status tms_post_summary(tms_post_products *pp, const tms_post_results *res, tms_error *err);
+tms_status tms_post_summary(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
+                            tms_error *err);
 tms_status tms_post_phase(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
                           tms_error *err);
 tms_status tms_post_vulnerability(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
                                   tms_error *err);
-tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, tms_error *err);
+tms_status tms_post_neurons(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
+                            tms_error *err);
 /* E6's jump/drop alignment from /results/W_history and /results/eval_curve (read from res->path; a file without
  * them leaves every value NaN). */
 tms_status tms_post_dynamics(tms_post_products *pp, const tms_post_results *res, tms_error *err);
 /* theory_class and agreement for cells whose model has a closed form (post_theory.h). */
-tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, tms_error *err);
+tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
+                                     tms_error *err);
 
 /* Writes the post file (refuses an existing file with TMS_ERR_EXISTS unless force). */
 tms_status tms_post_write(const char *path, const tms_post_results *res, const tms_post_products *pp, int force,

@@ -104,13 +104,21 @@ void tms_post_products_free(tms_post_products *pp) {
 
 tms_status tms_post_compute(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
                             tms_error *err) {
+  tms_post_timing *t = opt->timing;
+  tms_post_timing_begin(t, TMS_POST_STAGE_SUMMARY); /* the allocation counts to the first stage */
   tms_status st = tms_post_products_alloc(pp, res, err);
-  if (st == TMS_OK) st = tms_post_summary(pp, res, err);
+  if (st == TMS_OK) st = tms_post_summary(pp, res, opt, err);
+  tms_post_timing_begin(t, TMS_POST_STAGE_PHASE);
   if (st == TMS_OK) st = tms_post_phase(pp, res, opt, err);
+  tms_post_timing_begin(t, TMS_POST_STAGE_VULNERABILITY);
   if (st == TMS_OK) st = tms_post_vulnerability(pp, res, opt, err);
-  if (st == TMS_OK) st = tms_post_neurons(pp, res, err);
-  if (st == TMS_OK) st = tms_post_theory_agreement(pp, res, err);
+  tms_post_timing_begin(t, TMS_POST_STAGE_NEURONS);
+  if (st == TMS_OK) st = tms_post_neurons(pp, res, opt, err);
+  tms_post_timing_begin(t, TMS_POST_STAGE_THEORY);
+  if (st == TMS_OK) st = tms_post_theory_agreement(pp, res, opt, err);
+  tms_post_timing_begin(t, TMS_POST_STAGE_DYNAMICS);
   if (st == TMS_OK) st = tms_post_dynamics(pp, res, err);
+  tms_post_timing_end(t);
   if (st != TMS_OK) tms_post_products_free(pp);
   return st;
 }

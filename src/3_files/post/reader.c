@@ -246,6 +246,8 @@ static tms_status read_data(tms_post_results *res, hid_t file, const char *path,
   return st;
 }
 
+static tms_status cache_shape(tms_post_results *res, tms_error *err); /* below, beside tms_post_point_shape */
+
 static tms_status read_file(tms_post_results *res, hid_t file, const char *path, tms_error *err) {
   /* The schema's validation first: after it, every dataset present has its table's type and shape. */
   tms_schema_extent x;
@@ -257,6 +259,7 @@ static tms_status read_file(tms_post_results *res, hid_t file, const char *path,
     post_h5_attr_text(file, TMS_A_CONFIG_HASH, res->config_hash, sizeof res->config_hash, NULL);
   if ((st = read_grid(res, file, path, &x, err)) != TMS_OK) return st;
   if ((st = read_params(res, file, path, err)) != TMS_OK) return st;
+  if ((st = cache_shape(res, err)) != TMS_OK) return st;
   return read_data(res, file, path, &x, err);
 }
 
@@ -312,6 +315,7 @@ void tms_post_results_free(tms_post_results *res) {
     post_free_strings(res->params[i].choices, (size_t)res->params[i].n_choices);
   }
   free(res->params);
+  free(res->variant_of_code);
   free(res->status);
   free(res->seed);
   free(res->loss);
@@ -340,18 +344,51 @@ static const char *param_word(const tms_post_param *p, size_t point) {
   return NULL;
 }
 
+/* The variant a word names (the registry's choice of that name), TMS_RELU_OUT for none. */
+static tms_variant variant_of_word(const char *word) {
+  const tms_param_info *info = tms_param_find("variant");
+  tms_variant v = TMS_RELU_OUT;
+  for (int i = 0; word && info->choices[i]; i++)
+    if (strcmp(info->choices[i], word) == 0) v = (tms_variant)i;
+  return v;
+}
+
+/* What tms_post_point_shape needs, looked up once (enum codes are small integers: one variant per code). */
+static tms_status cache_shape(tms_post_results *res, tms_error *err) {
+  res->param_variant = tms_post_param_find(res, "variant");
+  res->param_n = tms_post_param_find(res, "n_features");
+  res->param_m = tms_post_param_find(res, "n_hidden");
+  const tms_post_param *pv = res->param_variant;
+  const tms_param_info *info = tms_param_find("variant");
+  int codes = 0;
+  if (pv && pv->choices) codes = pv->n_choices;
+  else while (info->choices[codes]) codes++;
+  res->variant_of_code = malloc((size_t)(codes > 0 ? codes : 1) * sizeof *res->variant_of_code);
+  if (!res->variant_of_code) return tms_error_set(err, TMS_ERR_NOMEM, res->path, 0, 0, NULL, "no memory");
+  for (int c = 0; c < codes; c++)
+    res->variant_of_code[c] = variant_of_word(pv && pv->choices ? pv->choices[c] : info->choices[c]);
+  res->n_variant_codes = codes;
+  res->shape_ready = 1;
+  return TMS_OK;
+}
+
 void tms_post_point_shape(const tms_post_results *res, size_t point, tms_variant *variant, int *n, int *m) {
-  const tms_post_param *pv = tms_post_param_find(res, "variant");
-  const tms_post_param *pn = tms_post_param_find(res, "n_features"), *pm = tms_post_param_find(res, "n_hidden");
+  const int ready = res->shape_ready;
+  const tms_post_param *pv = ready ? res->param_variant : tms_post_param_find(res, "variant");
+  const tms_post_param *pn = ready ? res->param_n : tms_post_param_find(res, "n_features");
+  const tms_post_param *pm = ready ? res->param_m : tms_post_param_find(res, "n_hidden");
   *n = pn ? (int)pn->values[point] : 0;
   *m = pm ? (int)pm->values[point] : 0;
   if (*n > res->n_max) *n = res->n_max;
   if (*m > res->m_max) *m = res->m_max;
   *variant = TMS_RELU_OUT;
-  const char *word = pv ? param_word(pv, point) : NULL;
-  const tms_param_info *info = tms_param_find("variant");
-  for (int i = 0; word && info->choices[i]; i++)
-    if (strcmp(info->choices[i], word) == 0) *variant = (tms_variant)i;
+  if (!pv) return;
+  if (!ready) {
+    *variant = variant_of_word(param_word(pv, point));
+    return;
+  }
+  const double code = pv->values[point]; /* param_word's test: a damaged file may hold anything */
+  if (code >= 0 && code < res->n_variant_codes && code == floor(code)) *variant = res->variant_of_code[(int)code];
 }
 
 tms_status tms_post_point_spec(tms_spec *spec, const tms_post_results *res, size_t point, const char *product,

@@ -10,13 +10,18 @@
  * quadrature error is O(1/Q^2) away from kinks, about 1e-4 relative at Q = 96 (tests/test_post_theory.c compares
  * k = 2, a = 1 with the closed form of SCIENCE.md O4's optimal antipodal bias).
  * Optimisation: golden section on b in [-1, 1] inside golden section on a in [0.25, 2] (both losses are unimodal
- * in our scans). Results are memoised per (k, c, p): tms-post evaluates the same density for every importance. */
+ * in our scans). Results are memoised per (k, c, p): tms-post evaluates the same density for every importance, on
+ * several threads, so the memo is a hash table under a reader-writer lock (a lookup never waits for another; a
+ * full table just stops memoising; a value never depends on whether it came from the memo). */
+#define _POSIX_C_SOURCE 200809L /* pthread_rwlock */
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "post/theory.h"
 
-enum { TMS_POLY_Q = 96, TMS_POLY_MEMO = 1024 };
+enum { TMS_POLY_Q = 96, TMS_POLY_MEMO = 8192 /* a power of 2 */ };
 
 /* Irwin-Hall density of the sum of m U[0,1] (m = 1, 2) at s. */
 static double sum_density(int m, double s) {
@@ -88,20 +93,43 @@ double tms_theory_member_loss_fixed_norm(int k, double c, double p, double a, do
 }
 
 typedef struct {
-  int k;
+  int used, k;
   double c, p, loss, a, b;
 } memo_entry;
 
+static memo_entry memo[TMS_POLY_MEMO];
+static pthread_rwlock_t memo_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static size_t memo_slot(int k, double c, double p) {
+  uint64_t bits[2];
+  memcpy(&bits[0], &p, sizeof p);
+  memcpy(&bits[1], &c, sizeof c);
+  uint64_t h = (bits[0] ^ (bits[1] * 0x9E3779B97F4A7C15ull) ^ (uint64_t)k) * 0xBF58476D1CE4E5B9ull;
+  return (size_t)(h >> 40) & (TMS_POLY_MEMO - 1);
+}
+
+/* The entry of (k, c, p) or, with insert, the empty slot it goes to; NULL if neither (probing a full run). */
+static memo_entry *memo_find(int k, double c, double p, int insert) {
+  for (size_t i = memo_slot(k, c, p), probes = 0; probes < 64; i = (i + 1) & (TMS_POLY_MEMO - 1), probes++) {
+    memo_entry *e = &memo[i];
+    if (!e->used) return insert ? e : NULL;
+    if (e->k == k && e->c == c && e->p == p) return e;
+  }
+  return NULL;
+}
+
+static double memo_out(const memo_entry *e, double *a_opt, double *b_opt) {
+  if (a_opt) *a_opt = e->a;
+  if (b_opt) *b_opt = e->b;
+  return e->loss;
+}
+
 double tms_theory_member_loss(int k, double c, double p, double *a_opt, double *b_opt) {
-  /* tms-post is one thread per process; the memo only saves recomputing a density for every importance */
-  static memo_entry memo[TMS_POLY_MEMO];
-  static int used = 0, next = 0;
-  for (int i = 0; i < used; i++)
-    if (memo[i].k == k && memo[i].c == c && memo[i].p == p) {
-      if (a_opt) *a_opt = memo[i].a;
-      if (b_opt) *b_opt = memo[i].b;
-      return memo[i].loss;
-    }
+  pthread_rwlock_rdlock(&memo_lock);
+  const memo_entry *hit = memo_find(k, c, p, 0);
+  memo_entry found = hit ? *hit : (memo_entry){0};
+  pthread_rwlock_unlock(&memo_lock);
+  if (found.used) return memo_out(&found, a_opt, b_opt);
   double lo = 0.25, hi = 2, b1, b2;
   double x1 = hi - golden * (hi - lo), x2 = lo + golden * (hi - lo);
   double f1 = best_bias(k, c, p, x1, &b1), f2 = best_bias(k, c, p, x2, &b2);
@@ -109,11 +137,10 @@ double tms_theory_member_loss(int k, double c, double p, double *a_opt, double *
     if (f1 < f2) hi = x2, x2 = x1, f2 = f1, b2 = b1, x1 = hi - golden * (hi - lo), f1 = best_bias(k, c, p, x1, &b1);
     else lo = x1, x1 = x2, f1 = f2, b1 = b2, x2 = lo + golden * (hi - lo), f2 = best_bias(k, c, p, x2, &b2);
   }
-  memo_entry e = {k, c, p, fmin(f1, f2), f1 < f2 ? x1 : x2, f1 < f2 ? b1 : b2};
-  memo[next] = e;
-  next = (next + 1) % TMS_POLY_MEMO;
-  if (used < TMS_POLY_MEMO) used++;
-  if (a_opt) *a_opt = e.a;
-  if (b_opt) *b_opt = e.b;
-  return e.loss;
+  memo_entry e = {1, k, c, p, fmin(f1, f2), f1 < f2 ? x1 : x2, f1 < f2 ? b1 : b2};
+  pthread_rwlock_wrlock(&memo_lock);
+  memo_entry *slot = memo_find(k, c, p, 1); /* another thread may have stored the same (equal) value meanwhile */
+  if (slot && !slot->used) *slot = e;
+  pthread_rwlock_unlock(&memo_lock);
+  return memo_out(&e, a_opt, b_opt);
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h> /* sysconf */
 
 #include "post/check.h"
 #include "post/post.h"
@@ -72,6 +73,8 @@ int tms_post_cmd_check(int argc, char **argv) {
   tms_post_options_default(&opt);
   opt.no_vulnerability = strcmp(exp, "e7") != 0; /* the attack is only needed by E7 */
   opt.drop_worst = strcmp(exp, "e2") == 0;       /* E2's majority is the paper's: worst seed of a cell dropped */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);      /* every core, as tms-post itself (same products on any count) */
+  opt.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;
   if (st == TMS_OK) st = tms_post_compute(&pp, &res, &opt, &err);
   static tms_check_report rep;
   if (st == TMS_OK) st = tms_post_check(&rep, exp, &res, &pp, &err);

@@ -26,7 +26,7 @@ static void usage(FILE *out) {
           "\n"
           "usage:\n"
           "  tms-post RESULTS.h5 -o POST.h5 [--csv DIR] [--feature I] [--drop-worst] [--attack-batch N]\n"
-          "           [--no-vulnerability] [--threads N] [--force]\n"
+          "           [--no-vulnerability] [--threads N] [--force] [--verbose]\n"
           "  tms-post theory --n N --m M --importance-logspace START STOP NUM --density-logspace START STOP NUM\n"
           "           -o THEORY.h5 [--csv DIR] [--force]\n"
           "  tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
@@ -61,12 +61,14 @@ static void usage(FILE *out) {
           "  --drop-worst           drop each cell's highest-loss done seed before the fractions (as the paper),\n"
           "                         if the cell has at least 2 done seeds. Default: off\n"
           "  --attack-batch N       samples per vulnerability evaluation. Default: 65536\n"
-          "  --threads N            threads for the vulnerability attack (the costly product); the products do\n"
-          "                         not depend on N. Default: every online core\n"
+          "  --threads N            threads of the per-point and per-cell stages (the attack, metrics, classes,\n"
+          "                         theory); the products do not depend on N. Default: every online core\n"
           "                         (cost: n+1 forward passes of N samples per point; on large phase sweeps\n"
           "                         use a smaller N or --no-vulnerability)\n"
           "  --no-vulnerability     skip the attack (/vulnerability/value, per_example all NaN). Default: computed\n"
           "  --force                overwrite an existing output file. Default: refuse\n"
+          "  --verbose              print the time of every stage: wall clock, CPU on one thread, CPU and wall\n"
+          "                         clock in the parallel loops, and the time on 16 threads computed from them\n"
           "  theory: --n, --m       2 1 (O4) or 3 2 (O5), required; importances (1, r) or (1, 1, r)\n"
           "  --importance-logspace START STOP NUM   r = 10^linspace(START, STOP, NUM) (endpoints included)\n"
           "  --density-logspace START STOP NUM      p = 10^linspace(START, STOP, NUM), each in (0, 1]\n"
@@ -206,12 +208,31 @@ static int cmd_theory(int argc, char **argv) {
   return code;
 }
 
+/* The stage times of --verbose, and the time on T threads they imply: the serial CPU plus the parallel loops' CPU
+ * shared by T threads (what the loops reach when their chunks balance; bench/README.md checks it at 1 and 2). */
+static void print_timing(const tms_post_timing *t, int threads) {
+  printf("tms-post: stage times on %d thread(s), seconds: wall | serial CPU | parallel CPU (wall) [threads]\n", threads);
+  double wall = 0, serial = 0, par = 0;
+  for (int s = 0; s < TMS_POST_STAGES; s++) {
+    if (t->wall_s[s] <= 0) continue;
+    printf("tms-post:   %-14s %8.3f | %8.3f | %8.3f (%.3f) [%d]\n", tms_post_stage_name((tms_post_stage)s), t->wall_s[s],
+           t->serial_cpu_s[s], t->par_cpu_s[s], t->par_wall_s[s], t->threads[s]);
+    wall += t->wall_s[s], serial += t->serial_cpu_s[s], par += t->par_cpu_s[s];
+  }
+  printf("tms-post:   %-14s %8.3f | %8.3f | %8.3f\n", "total", wall, serial, par);
+  static const int at[] = {1, 2, 4, 8, 16, 32};
+  printf("tms-post: computed (serial CPU + parallel CPU / T), seconds:");
+  for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) printf(" T=%d %.1f", at[k], serial + par / at[k]);
+  printf("\n");
+}
+
 static int cmd_post(int argc, char **argv) {
   tms_post_options opt;
   tms_post_options_default(&opt);
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   opt.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus; /* the attack's threads: every core by default */
   const char *in = NULL, *out = NULL, *csv = NULL;
+  int verbose = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     long v;
@@ -237,6 +258,8 @@ static int cmd_post(int argc, char **argv) {
       opt.no_vulnerability = 1;
     } else if (strcmp(a, "--force") == 0) {
       opt.force = 1;
+    } else if (strcmp(a, "--verbose") == 0) {
+      verbose = 1;
     } else if (a[0] == '-' && a[1]) {
       return usage_error("unknown or incomplete option '%s'", a);
     } else if (!in) {
@@ -252,12 +275,21 @@ static int cmd_post(int argc, char **argv) {
 
   tms_error err;
   tms_post_results res;
+  tms_post_timing timing;
+  tms_post_timing_init(&timing);
+  opt.timing = &timing;
+  tms_post_timing_begin(&timing, TMS_POST_STAGE_READ);
   tms_status st = tms_post_results_read(&res, in, &err);
+  tms_post_timing_end(&timing);
   if (st != TMS_OK) return fail(&err);
   tms_post_products pp;
   st = tms_post_compute(&pp, &res, &opt, &err);
+  tms_post_timing_begin(&timing, TMS_POST_STAGE_WRITE);
   if (st == TMS_OK) st = tms_post_write(out, &res, &pp, opt.force, &err);
+  tms_post_timing_begin(&timing, TMS_POST_STAGE_CSV);
   if (st == TMS_OK && csv) st = tms_post_write_csv(csv, &res, &pp, &err);
+  tms_post_timing_end(&timing);
+  if (st == TMS_OK && verbose) print_timing(&timing, opt.threads);
   if (st == TMS_OK) {
     size_t done = 0;
     for (size_t p = 0; p < res.points; p++) done += tms_point_done(res.status[p]);
