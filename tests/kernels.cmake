@@ -10,6 +10,7 @@ foreach(variant linear relu_out relu_hidden abs)
 endforeach()
 tms_test(NAME kernels_paths SOURCES ${TMS_TEST_DIR}/test_kernels_paths.c LIBS tms_kernels LABELS unit)
 tms_test(NAME kernels_large SOURCES ${TMS_TEST_DIR}/test_kernels_large.c LIBS tms_kernels LABELS unit)
+tms_test(NAME kernels_large_step SOURCES ${TMS_TEST_DIR}/test_kernels_large_step.c LIBS tms_kernels LABELS unit)
 # The same cases on the forced instruction-set paths (tests/isa_run.sh: TMS_ISA plus the matching OpenBLAS core;
 # skipped where the CPU lacks the path). The default run above takes the widest path of the machine.
 function(tms_isa_test name)  # tms_isa_test(NAME ARGS...): NAME's program again under each forced path
@@ -26,6 +27,7 @@ foreach(variant linear relu_out relu_hidden abs)
 endforeach()
 tms_isa_test(kernels_paths)
 tms_isa_test(kernels_large)
+tms_isa_test(kernels_large_step)
 foreach(case moments_independent correlated_sets determinism reference_semantics)
   tms_isa_test(data_${case} ${case})  # data.cmake's cases: the bulk passes of every path make the same bits
 endforeach()

@@ -59,23 +59,61 @@ static inline void chunk_gaps(uint64_t *restrict r /* (count) */, int64_t *restr
   }
 }
 
-void TMS_ISA_FN(tms_sample_gaps)(float *x /* (B, N) */, const tms_data_gen *gen, int batch, uint64_t c0) {
+/* The walk, optionally recording the row-wise positions of the nonzero values it stores (a CSR of x: row b's
+ * indices are idx[start[b] .. start[b+1]), increasing; a value that happens to be exactly 0 is stored but not
+ * listed, so the list is the one a scan of x for nonzeros gives). Returns the count listed (0 if idx is NULL). */
+static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* (B, N) */, int *restrict start,
+                                                           int *restrict idx, const tms_data_gen *gen, int batch,
+                                                           uint64_t c0) {
   const struct tms_gap_law *law = gen->gap;
   const size_t n = (size_t)gen->n_features, total = (size_t)batch * n;
   const uint64_t key = gen->rng.key;
   uint64_t r[CHUNK];
   int64_t gap[CHUNK];
+  long listed = 0;
+  size_t row = 0, row_end = n; /* the row of the walk, and its end (flat) */
   memset(x, 0, sizeof(float) * total);
+  if (idx) start[0] = 0;
   size_t next = 0; /* the first entry the walk has not passed */
   for (size_t k0 = 0; k0 < total; k0 += CHUNK) {
     const size_t count = total - k0 < CHUNK ? total - k0 : CHUNK;
     chunk_gaps(r, gap, key, c0 + k0, count, law->inv_log_q, (double)total);
     for (size_t j = 0; j < count; j++) {
       const size_t pos = next + (size_t)gap[j];
-      if (pos >= total) return;
+      if (pos >= total) goto done;
       next = pos + 1;
       if (law->thin && (tms_rng_at_inline(law->thin_key, c0 + k0 + j) >> 32) >= law->accept[pos % n]) continue;
-      x[pos] = gen->symmetric ? tms_value_sym(r[j]) : tms_value_unit(r[j]);
+      const float v = gen->symmetric ? tms_value_sym(r[j]) : tms_value_unit(r[j]);
+      x[pos] = v;
+      if (!idx || v == 0.0f) continue;
+      for (; pos >= row_end; row_end += n) start[++row] = (int)listed;
+      idx[listed++] = (int)(pos - (row_end - n));
     }
   }
+done:
+  if (idx)
+    for (; row < (size_t)batch; row++) start[row + 1] = (int)listed;
+  return listed;
 }
+
+void TMS_ISA_FN(tms_sample_gaps)(float *x /* (B, N) */, const tms_data_gen *gen, int batch, uint64_t c0) {
+  (void)gap_walk(x, NULL, NULL, gen, batch, c0);
+}
+
+long TMS_ISA_FN(tms_sample_gaps_csr)(float *x /* (B, N) */, int *start /* (B + 1) */, int *idx /* (B N) */,
+                                     const tms_data_gen *gen, int batch, uint64_t c0) {
+  return gap_walk(x, start, idx, gen, batch, c0);
+}
+
+#if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
+long tms_data_sample_csr(tms_data_gen *gen, float *x /* (B, N) */, int batch, int *start, int *idx) {
+  if (!gen->gap || batch <= 0) {
+    tms_data_sample(gen, x, batch);
+    return -1;
+  }
+  const uint64_t c0 = gen->rng.counter;
+  const long nnz = TMS_ISA_CALL(tms_sample_gaps_csr, x, start, idx, gen, batch, c0);
+  gen->rng.counter = c0 + (uint64_t)batch * (uint64_t)gen->n_features; /* as tms_data_sample (no set draws) */
+  return nnz;
+}
+#endif

@@ -33,45 +33,35 @@ tms_large_choice tms_large_last;
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
 size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
-  /* [1 int: nnz of x or -1][B + 1 ints: CSR starts][B N ints: CSR indices][N N floats: G in forward, the padded
-   * (N, MP) copies of W and dW in backward] */
+  /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays, then G or the padded copies */
   const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
-  return 2 + (size_t)B + (size_t)B * N + (gram > pad ? gram : pad);
-}
-#endif
-
-/* The scratch's views (ints and floats have the same size; each region is accessed as one type only). */
-typedef struct {
-  int *nnz_x;
-  tms_csr csr;
-  float *G;
-} large_scratch;
-
-static large_scratch scratch_views(float *mem, int B, int N) {
-  large_scratch s;
-  int *q = (int *)(void *)mem;
-  s.nnz_x = q;
-  s.csr.start = q + 1;
-  s.csr.idx = q + 2 + B;
-  s.G = mem + 2 + (size_t)B + (size_t)B * N;
-  return s;
+  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + (gram > pad ? gram : pad);
 }
 
 /* Most nonzeros of x for which the sparse embed beats sgemm: WEIGHT * nnz * M < B N M. */
-static long embed_limit(int B, int N) { return (long)((double)B * N / TMS_LARGE_EMBED_WEIGHT); }
+long tms_large_embed_limit(int B, int N) {
+  const tms_large_force f = tms_large_forced;
+  return f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? (long)((double)B * N / TMS_LARGE_EMBED_WEIGHT)
+                                                         : (long)B * N;
+}
+
+long tms_large_dout_limit(int B, int N) {
+  const tms_large_force f = tms_large_forced;
+  return f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? (long)((double)B * N / TMS_LARGE_DOUT_WEIGHT)
+                                                         : (long)B * N;
+}
+#endif
 
 /* Whether the Gram read-out beats h W^T: N^2 M / 2 + WEIGHT * nnz * N < B N M. */
 static int gram_pays(long nnz, int B, int N, int M) {
   return 0.5 * N * (double)N * M + TMS_LARGE_GRAM_WEIGHT * (double)nnz * N < (double)B * N * M;
 }
 
-static long dout_limit(int B, int N) { return (long)((double)B * N / TMS_LARGE_DOUT_WEIGHT); }
-
 /* ---- dense formulations: the GEMM path's calls ------------------------------------------------------------------ */
 
-static void dense_readout_forward(float *out /* (B, N) */, const float *h /* (B, M) */,
-                                  const float *Wout /* (N, M) */, const float *bias /* (N) */, int B, int N, int M,
-                                  int relu) {
+void TMS_ISA_FN(tms_large_dense_readout)(float *out /* (B, N) */, const float *h /* (B, M) */,
+                                         const float *Wout /* (N, M) */, const float *bias /* (N) */, int B, int N,
+                                         int M, int relu) {
   /* out = b in every row, by doubling copies, then out += h W^T */
   memcpy(out, bias, sizeof(float) * (size_t)N);
   for (size_t done = 1; done < (size_t)B;) {
@@ -97,15 +87,12 @@ static void bias_backward(float *restrict db /* (N) */, const float *restrict do
 
 /* ---- the dispatch ------------------------------------------------------------------------------------------------ */
 
-void TMS_ISA_FN(tms_large_forward)(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
-                                   const tms_params *p, int B) {
+int TMS_ISA_FN(tms_large_embed)(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                                const tms_params *p, int B, long nnz) {
   const int N = p->n, M = p->m;
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
-  const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
-  large_scratch s = scratch_views(acts->large, B, N);
   const tms_large_force f = tms_large_forced;
-  const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? embed_limit(B, N) : (long)B * N;
-  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_csr_build)(&s.csr, x, B, N, limit);
+  tms_large_scratch s = tms_large_views(acts->large, B, N);
   *s.nnz_x = nnz < 0 ? -1 : 0; /* backward's flag: CSR valid */
   const int sparse = nnz >= 0;
   const int gram = sparse && !hidden_relu && variant != TMS_ABS &&
@@ -121,28 +108,35 @@ void TMS_ISA_FN(tms_large_forward)(tms_variant variant, tms_acts *acts, const fl
     const size_t count = (size_t)B * M;
     for (size_t k = 0; k < count; k++) acts->h[k] = acts->h[k] > 0.0f ? acts->h[k] : 0.0f;
   }
-  if (gram)
+  return gram;
+}
+
+void TMS_ISA_FN(tms_large_forward)(tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                                   const tms_params *p, int B) {
+  const int N = p->n, M = p->m;
+  const float *Wout = variant == TMS_ABS ? p->W2 : p->W; /* (N, M) */
+  tms_large_scratch s = tms_large_views(acts->large, B, N);
+  const long limit = tms_large_embed_limit(B, N);
+  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_csr_build)(&s.csr, x, B, N, limit);
+  if (TMS_ISA_FN(tms_large_embed)(variant, acts, x, p, B, nnz))
     TMS_ISA_FN(tms_gram_readout_forward)(acts->out, s.G, &s.csr, x, p->W, p->b, B, N, M,
                                          variant != TMS_LINEAR);
   else
-    dense_readout_forward(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR);
+    TMS_ISA_FN(tms_large_dense_readout)(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR);
 }
 
-void TMS_ISA_FN(tms_large_backward)(tms_variant variant, tms_params *grad, tms_acts *acts,
-                                    const float *x /* (B, N) */, const tms_params *p, int B) {
+void TMS_ISA_FN(tms_large_backward_from_dout)(tms_variant variant, tms_params *grad, tms_acts *acts,
+                                              const float *x /* (B, N) */, const tms_params *p, int B,
+                                              long nnz_dout) {
   const int N = p->n, M = p->m;
   const int hidden_relu = variant == TMS_RELU_HIDDEN || variant == TMS_ABS;
   const float *Wout = variant == TMS_ABS ? p->W2 : p->W;  /* (N, M) */
   float *dWout = variant == TMS_ABS ? grad->W2 : grad->W; /* (N, M) */
-  large_scratch s = scratch_views(acts->large, B, N);
-  const tms_large_force f = tms_large_forced;
-  const long limit = f == TMS_LARGE_DENSE ? -1 : f == TMS_LARGE_AUTO ? dout_limit(B, N) : (long)B * N;
-  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_count_nonzero)(acts->dout, (size_t)B * N, limit);
-  tms_large_last.nnz_dout = nnz;
-  tms_large_last.dout_sparse = nnz >= 0;
-  bias_backward(grad->b, acts->dout, B, N);
-  if (nnz >= 0) {
-    TMS_ISA_FN(tms_sparse_readout_backward)(dWout, acts->dh, acts->dout, acts->h, Wout, s.G, B, N, M);
+  tms_large_scratch s = tms_large_views(acts->large, B, N);
+  tms_large_last.nnz_dout = nnz_dout;
+  tms_large_last.dout_sparse = nnz_dout >= 0;
+  if (nnz_dout >= 0) {
+    TMS_ISA_FN(tms_sparse_readout_backward)(dWout, acts->dh, &s.dcsr, acts->dout, acts->h, Wout, s.G, B, N, M);
   } else {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, acts->dout, N, acts->h, M, 0.0f, dWout, M);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, acts->dout, N, Wout, M, 0.0f, acts->dh,
@@ -162,4 +156,14 @@ void TMS_ISA_FN(tms_large_backward)(tms_variant variant, tms_params *grad, tms_a
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, acts->dh, M, accumulate ? 1.0f : 0.0f,
                 grad->W, M);
   }
+}
+
+void TMS_ISA_FN(tms_large_backward)(tms_variant variant, tms_params *grad, tms_acts *acts,
+                                    const float *x /* (B, N) */, const tms_params *p, int B) {
+  const int N = p->n;
+  tms_large_scratch s = tms_large_views(acts->large, B, N);
+  const long limit = tms_large_dout_limit(B, N);
+  const long nnz = limit < 0 ? -1 : TMS_ISA_FN(tms_csr_build)(&s.dcsr, acts->dout, B, N, limit);
+  bias_backward(grad->b, acts->dout, B, N);
+  TMS_ISA_FN(tms_large_backward_from_dout)(variant, grad, acts, x, p, B, nnz);
 }

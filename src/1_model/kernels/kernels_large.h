@@ -64,11 +64,9 @@ typedef struct {
   int *idx;   /* (B * N) capacity */
 } tms_csr;
 
-/* Fills csr with the nonzeros of a; returns their count, or -1 as soon as the count exceeds limit (csr is then
+/* Fills csr with the nonzeros of a (kernels_nonzero.h); returns their count, or -1 as soon as the count exceeds limit (csr is then
  * incomplete and must not be used). */
 TMS_ISA_DECL(long, tms_csr_build, (tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit));
-/* Count of nonzeros of a (B*N entries), or -1 as soon as it exceeds limit. */
-TMS_ISA_DECL(long, tms_count_nonzero, (const float *a /* (count) */, size_t count, long limit));
 
 /* h = x W over the nonzeros of x. */
 TMS_ISA_DECL(void, tms_sparse_embed_forward, (float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
@@ -82,11 +80,67 @@ TMS_ISA_DECL(void, tms_gram_readout_forward, (float *out /* (B, N) */, float *G 
                                               const tms_csr *csr, const float *x /* (B, N) */,
                                               const float *W /* (N, M) */, const float *bias /* (N) */, int B, int N,
                                               int M, int relu));
-/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout. For M <= TMS_LARGE_MAX_PAD the hidden width is
- * padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
+/* Its two pieces: G = W W^T (ssyrk and a mirror), and one row ob = xb G + b over the c nonzeros idx of xb. */
+TMS_ISA_DECL(void, tms_gram_matrix, (float *G /* (N, N) */, const float *W /* (N, M) */, int N, int M));
+TMS_ISA_DECL(void, tms_gram_row, (float *ob /* (N) */, const float *G /* (N, N) */, const int *idx /* (c) */, int c,
+                                  const float *xb /* (N) */, const float *bias /* (N) */, int N));
+/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout, listed in nz (its CSR). For M <= TMS_LARGE_MAX_PAD
+ * the hidden width is padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
 #define TMS_LARGE_MAX_PAD 64
 TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, float *dh /* (B, M) */,
-                                                 const float *dout /* (B, N) */, const float *h /* (B, M) */,
-                                                 const float *Wout /* (N, M) */, float *pad, int B, int N, int M));
+                                                 const tms_csr *nz, const float *dout /* (B, N) */,
+                                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */,
+                                                 float *pad, int B, int N, int M));
+
+/* ---- the pieces shared by forward / backward (kernels_large.c) and the fused step (kernels_large_step.c) ---- */
+
+/* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
+ * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same]
+ * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]. */
+typedef struct {
+  int *nnz_x;
+  tms_csr csr, dcsr;
+  float *G;
+} tms_large_scratch;
+
+static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
+  tms_large_scratch s;
+  int *q = (int *)(void *)mem;
+  const size_t csr = 1 + (size_t)B + (size_t)B * N;
+  s.nnz_x = q;
+  s.csr.start = q + 1;
+  s.csr.idx = q + 2 + B;
+  s.dcsr.start = q + 1 + csr;
+  s.dcsr.idx = q + 2 + B + csr;
+  s.G = mem + 1 + 2 * csr;
+  return s;
+}
+
+/* Most nonzeros of x for the sparse embed (-1: dense forced), of dout for the dout-sparse read-out backward. */
+long tms_large_embed_limit(int B, int N);
+long tms_large_dout_limit(int B, int N);
+/* h = x W (or ReLU of it), by the sparse embed if nnz >= 0 (the CSR of x is then in the scratch) or sgemm; records
+ * the choice in tms_large_last and returns whether the read-out takes the Gram matrix. */
+TMS_ISA_DECL(int, tms_large_embed, (tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
+                                    const tms_params *p, int B, long nnz));
+/* out = h Wout^T + b by sgemm (the GEMM path's call, bitwise), then ReLU if relu. */
+TMS_ISA_DECL(void, tms_large_dense_readout, (float *out /* (B, N) */, const float *h /* (B, M) */,
+                                             const float *Wout /* (N, M) */, const float *bias /* (N) */, int B,
+                                             int N, int M, int relu));
+/* Backward from dout (and db already done): dWout and dh by the dout-sparse loops over the scratch's CSR of dout if
+ * nnz_dout >= 0, else by sgemm; the hidden ReLU mask; dW_in by the sparse embed (CSR of x valid) or sgemm. */
+TMS_ISA_DECL(void, tms_large_backward_from_dout, (tms_variant variant, tms_params *grad, tms_acts *acts,
+                                                  const float *x /* (B, N) */, const tms_params *p, int B,
+                                                  long nnz_dout));
+
+/* The fused step of the large path (kernels_large_step.c; tms_model_step takes it for large shapes): the batch from
+ * gen (tms_data_sample_csr: the gap sampler's positions where it is taken), forward, then the read-out, loss, dout,
+ * db and the list of dout's nonzeros in one pass over the batch's rows, then backward. The same bits as
+ * tms_data_sample + tms_model_forward + tms_model_loss + tms_model_backward on the large path (same
+ * formulations, same choices, same order of every sum); returns the loss. N > TMS_LOSS_FLAT_MAX_N only. */
+int tms_large_step_fits(const tms_data_gen *gen, int N, int M); /* whether tms_model_step may take it */
+TMS_ISA_DECL(double, tms_large_step, (tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
+                                      tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p,
+                                      int B));
 
 #endif

@@ -1,6 +1,7 @@
 /* step: the training step's dispatch, tms_model_step (kernels.h): which implementation computes one step's batch,
  * loss and gradient for a shape. Kept to one small function on purpose, so every path is visible here:
  *   fused   tiny models (tms_fused_fits): batch drawn into registers and the whole step in one pass (fused.c);
+ *   large   the large-shape path's fused step (kernels_large_step.c): same bits as the unfused calls;
  *   unfused everything else: tms_data_sample into x, then tms_model_forward / tms_model_loss / tms_model_backward
  *           (which take the lanes, cblas or large-shape kernels, kernels_path.h).
  * A fused step for another shape range is one more branch here, before "unfused", with the same contract.
@@ -9,6 +10,7 @@
 #include "fused.h"
 #include "kernels_path.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_large.h"
 
 /* Fused: the independent-feature law only (no correlated sets in play), and shapes where the lanes path is the
  * AUTO choice (kernels_path.h) and the accumulators fit. Forcing any kernels path turns fusion off. */
@@ -34,6 +36,8 @@ double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, flo
     gen->rng.counter += (uint64_t)B * (uint64_t)N; /* as tms_data_sample without set draws */
     return loss;
   }
+  if (tms_kernels_choose_path(N, M) == TMS_KERNELS_LARGE && tms_large_step_fits(gen, N, M))
+    return TMS_ISA_CALL(tms_large_step, variant, grad, acts, x, gen, importance, p, B); /* kernels_large_step.c */
   tms_data_sample(gen, x, B);
   tms_model_forward(variant, acts, x, p, B);
   const double loss = tms_model_loss(variant, acts, x, importance, B, N);
