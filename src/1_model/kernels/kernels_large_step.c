@@ -17,7 +17,7 @@
 
 #include "data/data.h"
 #include "kernels/kernels_large.h"
-#include "kernels_nonzero.h"
+#include "kernels_nonzero.h" /* and immintrin.h on the AVX2 / AVX-512 builds */
 #include "kernels_simd.h"
 
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
@@ -79,7 +79,9 @@ static void dout_row(const row_args *r, int N) {
   }
 }
 
-/* One entry of the sparse tail (ReLU variants): its loss term, dout, and db and the list where dout is nonzero. */
+/* One entry of the sparse tail (ReLU variants): its loss term, dout, db, and i appended to list if dout is nonzero.
+ * Branch-free (which entries these are is data, so branches on it mispredict): db += +-0 and a list slot written
+ * but not counted change nothing. */
 static inline __attribute__((always_inline)) int sparse_entry(const row_args *r, int i, int *list) {
   const float o = r->ob[i] > 0.0f ? r->ob[i] : 0.0f;
   const float d = o - fabsf(r->xb[i]);
@@ -89,10 +91,31 @@ static inline __attribute__((always_inline)) int sparse_entry(const row_args *r,
   uint32_t u;
   memcpy(&u, &gv, sizeof u);
   r->gb[i] = gv;
-  if (!(u & 0x7fffffffu)) return 0;
   r->db[i] += gv;
   *list = i;
-  return 1;
+  return (u & 0x7fffffffu) != 0;
+}
+
+/* The entries of groups 0 .. groups-1 (16 each, from i0) whose bit is set in mo | mx, in increasing order, at pos
+ * (room for 16 more than the count); returns the count. One compress per group on AVX-512, else branch-free. */
+static inline __attribute__((always_inline)) int group_positions(int *restrict pos, const uint32_t *mo,
+                                                                 const uint32_t *mx, int groups, int i0) {
+  int c = 0;
+  for (int q = 0; q < groups; q++) {
+    const uint32_t m = mo[q] | mx[q];
+#if defined(__AVX512F__)
+    const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(i0 + 16 * q),
+                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    _mm512_storeu_si512((void *)(pos + c), _mm512_maskz_compress_epi32((__mmask16)m, at));
+    c += __builtin_popcount(m);
+#else
+    for (int l = 0; l < 16; l++) {
+      pos[c] = i0 + 16 * q + l;
+      c += (int)((m >> l) & 1u);
+    }
+#endif
+  }
+  return c;
 }
 
 /* Sparse tail of [i0, i1): only the entries where the output is positive or x is nonzero (mo | mx, per group of
@@ -101,36 +124,38 @@ static inline __attribute__((always_inline)) int sparse_entry(const row_args *r,
 static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, int i0, int i1, const uint32_t *mo,
                                                             const uint32_t *mx, int *list) {
   const int groups = (i1 - i0) / 16;
+  int pos[SEG + 16];
+  int n = group_positions(pos, mo, mx, groups, i0);
+  for (int i = i0 + 16 * groups; i < i1; i++) {
+    uint32_t u;
+    memcpy(&u, r->xb + i, sizeof u);
+    pos[n] = i;
+    n += r->ob[i] > 0.0f || (u & 0x7fffffffu) != 0;
+  }
   int c = 0;
-  for (int q = 0; q < groups; q++)
-    for (uint32_t m = mo[q] | mx[q]; m; m &= m - 1) c += sparse_entry(r, i0 + 16 * q + __builtin_ctz(m), list + c);
-  for (int i = i0 + 16 * groups; i < i1; i++)
-    if (r->ob[i] > 0.0f || r->xb[i] != 0.0f) c += sparse_entry(r, i, list + c);
+  for (int k = 0; k < n; k++) c += sparse_entry(r, pos[k], list + c);
   return c;
 }
 
-/* One row: per segment, the sparse tail where at most a quarter of its entries need it (x sparse, ReLU output),
- * else the dense one; dout's nonzeros appended at list if list. Returns their count; *complete: dout's row is
+/* One row: per segment, the sparse tail where at most a quarter of its entries need it (x sparse, ReLU output,
+ * dout listed), else the dense one; dout's nonzeros appended at list if list (not NULL where x_sparse). Returns their count; *complete: dout's row is
  * fully written. */
-static int row_tail(const row_args *r, int N, const int *xidx /* (xc) */, int xc, int *list, int *complete) {
+static int row_tail(const row_args *r, int N, int x_sparse, int *list, int *complete) {
   int c = 0;
   *complete = 1;
   for (int i0 = 0; i0 < N; i0 += SEG) {
     const int i1 = N - i0 < SEG ? N : i0 + SEG, groups = (i1 - i0) / 16;
     uint32_t mo[SEG_GROUPS], mx[SEG_GROUPS];
     int need = 0;
-    if (r->relu && xidx) {
-      for (int q = 0; q < groups; q++) mx[q] = 0;
-      for (int k = 0; k < xc; k++)
-        if (xidx[k] >= i0 && xidx[k] < i0 + 16 * groups) mx[(xidx[k] - i0) >> 4] |= 1u << ((xidx[k] - i0) & 15);
-      for (int q = 0; q < groups; q++) {
+    if (r->relu && x_sparse) {
+      for (int q = 0; q < groups; q++) { /* a streaming pass over both rows (x's CSR would cost a miss per entry) */
+        mx[q] = tms_nonzero_mask16(r->xb + i0 + 16 * q);
         mo[q] = tms_positive_mask16(r->ob + i0 + 16 * q);
         need += __builtin_popcount(mo[q] | mx[q]);
       }
     }
-    if (r->relu && xidx && 4 * need <= i1 - i0) {
-      const int got = seg_sparse(r, i0, i1, mo, mx, list ? list + c : (int[SEG]){0});
-      c += list ? got : 0;
+    if (r->relu && x_sparse && 4 * need <= i1 - i0) {
+      c += seg_sparse(r, i0, i1, mo, mx, list + c);
       *complete = 0;
       continue;
     }
@@ -175,7 +200,7 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
     const int xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, xidx, xc, r.xb, p->b, N);
     int complete;
-    const int got = row_tail(&r, N, nz >= 0 ? xidx : NULL, xc, nz >= 0 ? s->dcsr.idx + nz : NULL, &complete);
+    const int got = row_tail(&r, N, nz >= 0 && xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, &complete);
     all_complete &= complete;
     if (nz < 0) continue;
     nz += got; /* room: at most N per row listed so far */
