@@ -25,7 +25,7 @@ load1=$(cut -d' ' -f1 /proc/loadavg)
 "$BUILD/tms-post" check "$res" > "$FIGS/e2_phase_64_check.txt" || echo "e2_full64: some check FAILED"
 /usr/bin/python3 analysis/phase_diagram.py "$res" --post "$post" -o "$FIGS/e2_phase_64.png" \
   --title "E2, n=2 m=1: 64 x 64 cells x 10 seeds x 10,000 steps (${wall%.*} s on $NP ranks, $(nproc) cores)"
-printf 'sweep: sweeps/e2_phase_n2m1_64.yaml (40,960 points, 4.1e8 model-steps)\nranks: %s on %s cores (%s)\nwall_s: %s\ncpu_s: %s\nload_average: %s at the start, %s at the end\ncommit: %s\ndate: %s\n' \
+printf 'sweep: sweeps/e2_phase_n2m1_64.yaml (40,960 points, 4.1e8 model-steps)\nranks: %s on %s cores (%s)\nwall_s: %s\ncpu_s: %s\nload_average: %s at the start, %s at the end\nbinary: %s\ndate: %s\n' \
   "$NP" "$(nproc)" "$(lscpu | sed -n 's/^Model name: *//p')" "$wall" "$cpu" "$load0" "$load1" \
-  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(date -u +%Y-%m-%dT%H:%MZ)" > "$FIGS/e2_phase_64_run.txt"
+  "$("$BUILD/tms-sweep" --version)" "$(date -u +%Y-%m-%dT%H:%MZ)" > "$FIGS/e2_phase_64_run.txt"
 cat "$FIGS/e2_phase_64_run.txt"
