@@ -221,6 +221,10 @@ def main():
     args = ap.parse_args()
     paths = args.sweeps or sorted(glob.glob(os.path.join(root, "sweeps", "*_full.yaml")))
     env = bench.environment(args)
+    # the commit the binary was built from (tms-sweep --version), which may not be the tree's
+    version = subprocess.run([args.tms, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"\(([0-9a-f]+(-dirty)?)\)", version)
+    env["git"] = m.group(1)[:12] if m else env["git"]
     report = bench.isa_report(args, "auto") or ("?", "?")
     load0 = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d")
