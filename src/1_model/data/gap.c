@@ -1,7 +1,9 @@
 /* gap: the gap sampler of the data generator (gap.h says the law and when it is taken). Per batch: x zeroed, then
  * candidates in chunks: their draws and gaps in a branch-free, vectorised loop, then a short scalar walk that adds
  * the gaps and stores the values of the entries it lands on. Cost: one zeroing pass plus ~tens of cycles per
- * candidate (q B N of them), against the bulk pass's draw per entry (B N of them).
+ * candidate (q B N of them), against the bulk pass's draw per entry (B N of them). The walk can also list the
+ * positions of the nonzeros it stores (a CSR of x: tms_data_sample_csr, data.h), which the large-shape kernels
+ * follow instead of scanning x.
  * Compiled once per instruction-set path (CMake tms_isa_variants); init and free exist once (generic build).
  * Invariants: the walk never passes entry B N - 1, and there are at most B N candidates (each moves it on by >= 1),
  * so draws c0 .. c0 + B N - 1 suffice; same bits on every path (integer draws, gap.h's ln, exact conversions). */

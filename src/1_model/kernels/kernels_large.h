@@ -15,6 +15,8 @@
  * Instruction-set paths: kernels_large.c and kernels_sparse.c are built once per path (CMake tms_isa_variants,
  * TMS_ISA picks one); the sparse formulations give the same bits on every path (no reduction across vector lanes,
  * no contraction), the sgemm ones depend on OpenBLAS's core (OPENBLAS_CORETYPE), as on the GEMM path.
+ * The fused step (tms_large_step, kernels_large_step.c) is what training takes: the same formulations and bits, with
+ * x's CSR from the gap sampler and the read-out's tail, loss, dout, db and dout's CSR in one pass per batch row.
  * Invariant: backward must be given the x that forward was given (it reuses forward's CSR of x). */
 #ifndef TMS_KERNELS_LARGE_H
 #define TMS_KERNELS_LARGE_H
