@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """dynamics: E6 learning dynamics, every feature's D_i and the loss over training, on one step axis.
 
-With /results/W_history (a sweep with snapshot_every > 0): one column per drawn model (--replicate: best, an index,
-a comma list, or 'all', at most --max-seeds), one pair of rows per combination of the other grid dimensions (e.g.
-the zip group `setup`). Top: D_i of every feature at each snapshot, computed here from the stored W exactly as
-SCIENCE.md section 4.5 says (D_i = ||W_i||^2 / sum_j (W^_i . W_j)^2, and D_i := 0 when ||W_i||^2 < 1e-6 max_j
-||W_j||^2, never NaN), with the named fractions (3/4, 2/3, 1/2, 2/5, 3/8) as lines. Bottom: the model's loss
-curve (/results/loss_curve), its y range zoomed on the last 95% of training (--full-y: all of it).
+With /results/W_history (a sweep with snapshot_every > 0) and --post POST.h5 (tms-post's products): one column per
+drawn model (--replicate: best, an index, a comma list, or 'all', at most --max-seeds), one pair of rows per
+combination of the other grid dimensions (e.g. the zip group `setup`). Top: D_i of every feature at each snapshot,
+read from /dynamics/dimensionality_history (computed by tms-post from the stored W, SCIENCE.md section 4.5: the
+series its jump detector reads), with the named fractions (3/4, 2/3, 1/2, 2/5, 3/8) as lines. Bottom: the model's
+loss curve, its y range zoomed on the last 95% of training (--full-y: all of it). Both panels mark tms-post's
+last large D_i jump (/dynamics/jump_step, dashed) and largest late loss drop (/dynamics/drop_step, dotted); the
+title gives their gap, the E6 alignment that `tms-post check` judges.
 Snapshot k is at step min(k*snapshot_every, steps-1) and loss entry k at min(k*log_every, steps-1): the same
 rule, so jumps of D_i line up with drops of the loss. Snapshot k holds W before the update of its step (the W
 whose loss the curve records there), except the last, which is the final W (one update later), so the last D_i
@@ -26,19 +28,6 @@ import numpy as np
 
 import tmsio
 from dstar import NAMED
-
-
-def dimensionality(W):
-    """D_i of SCIENCE.md section 4.5 for W of shape (..., n, m) (row i = W_i): returns (..., n).
-    D_i = ||W_i||^4 / sum_j (W_i . W_j)^2 (the same as ||W_i||^2 / sum_j (W^_i . W_j)^2), and D_i := 0 when
-    ||W_i||^2 < 1e-6 * max_j ||W_j||^2 (including an all-zero W): no NaN for unlearned features."""
-    W = np.asarray(W, dtype=np.float64)
-    n2 = (W ** 2).sum(-1)                                   # (..., n)
-    dots = W @ np.swapaxes(W, -1, -2)                       # (..., n, n) Gram matrix
-    denom = (dots ** 2).sum(-1)                             # sum_j (W_i . W_j)^2
-    keep = n2 >= 1e-6 * n2.max(-1, keepdims=True)
-    keep &= n2 > 0
-    return np.where(keep, n2 ** 2 / np.where(keep, denom, 1.0), 0.0)
 
 
 def curve_steps(n_entries, every, steps):
@@ -97,8 +86,12 @@ def pick_models(res, combo, how, max_seeds):
     return [idx_of(r) for r in reps if done[idx_of(r)]][:max_seeds]
 
 
-def with_history(res, args, plt, rows):
+def with_history(res, post, args, plt, rows):
     curves = res.get("loss_curve")
+    Dh, jumps, drops = post.need("dimensionality_history"), post.need("jump_step"), post.need("drop_step")
+    if Dh.shape[:len(res.shape)] != res.shape:
+        raise tmsio.TmsDataError(f"{post.path}: /dynamics/dimensionality_history has shape {Dh.shape}, "
+                                 f"the results grid is {res.shape}")
     chosen = [pick_models(res, combo, args.replicate, args.max_seeds) for combo in rows]
     cols = max(1, max(len(c) for c in chosen))
     fig, axes = plt.subplots(2 * len(rows), cols, figsize=(5.2 * cols + 1.2, 5.6 * len(rows) + 0.4),
@@ -114,23 +107,34 @@ def with_history(res, args, plt, rows):
             p = models[c]
             n, m = res.nm(p)
             steps = int(res.p("steps", p))
-            xs, H = res.W_history(p)                                     # (S, n, m) at steps xs
-            every = int(res.p("snapshot_every", p)) if len(xs) else 0
-            if len(xs) == 0:
+            every = int(res.p("snapshot_every", p))
+            D = np.asarray(Dh[p], dtype=np.float64)[:, :n]               # (S, n) from tms-post
+            ok = np.isfinite(D).all(axis=1)
+            xs = np.minimum(np.arange(len(D)) * max(every, 1), steps - 1)[ok]
+            D = D[ok]
+            if every < 1 or len(xs) == 0:
                 aD.text(0.5, 0.5, "no W history for this point (snapshot_every 0)", ha="center", va="center",
                         transform=aD.transAxes, fontsize=8)
             else:
-                D = dimensionality(H)                                    # (S, n)
                 colors = plt.get_cmap("viridis")(np.linspace(0, 1, n))
                 for i in range(n):
                     aD.plot(xs, D[:, i], lw=0.8, color=colors[i], alpha=0.75, drawstyle="steps-post")
+            jump, drop = float(jumps[p]), float(drops[p])
+            for ax in (aD, aL):  # tms-post's last large D_i jump (dashed) and largest late loss drop (dotted)
+                if np.isfinite(jump):
+                    ax.axvline(jump, color="k", lw=0.8, ls="--", alpha=0.7, label="last D_i jump" if ax is aL else None)
+                if np.isfinite(drop):
+                    ax.axvline(drop, color="C3", lw=0.8, ls=":", alpha=0.9,
+                               label="largest late loss drop" if ax is aL else None)
             for f, name in NAMED.items():
                 aD.axhline(f, color="C3", lw=0.5, alpha=0.5, zorder=0)
                 if c == cols - 1:
                     aD.text(1.01, f, name, transform=aD.get_yaxis_transform(), fontsize=6, va="center", color="C3")
             aD.set_ylim(-0.03, 1.05)
             rep = p[-1]
-            aD.set_title(f"replicate {rep}: D_i of all {n} features (colour: feature index)", fontsize=8)
+            gap = abs(drop - jump) if np.isfinite(jump) and np.isfinite(drop) else float("nan")
+            aD.set_title(f"replicate {rep}: D_i of all {n} features (colour: feature index)\n"
+                         f"last jump {jump:.0f}, largest late drop {drop:.0f}, gap {gap:.0f} steps", fontsize=8)
             if c == 0:
                 aD.set_ylabel("D_i" + (f"\n{tmsio.cell_label(res, combo)}" if combo else ""), fontsize=8)
                 aL.set_ylabel("loss", fontsize=8)
@@ -141,9 +145,10 @@ def with_history(res, args, plt, rows):
                                    label="training batch", alpha=0.25)
                 aL.plot(xe, ye, lw=1.2, color="C1", label=f"fixed eval batch ({int(res.p('eval_batch', p))})")
                 xl, yl = xe, ye
-                aL.legend(fontsize=6, loc="upper right")
             else:
                 xl, yl = draw_loss(aL, curve_steps(len(cv), res.p("log_every", p), steps), cv, "C0", args.smooth)
+            if len(xe) or np.isfinite(jump) or np.isfinite(drop):
+                aL.legend(fontsize=6, loc="upper right")
             if not args.linear_y:
                 aL.set_yscale("log")
             if not args.full_y:
@@ -216,7 +221,10 @@ def main(argv=None):
     sel = tmsio.select_from_args(res, args)
     rows = tmsio.rest_indices(res, [], sel)
     if res.has("W_history"):
-        fig = with_history(res, args, plt, rows)
+        if not args.post:
+            raise tmsio.TmsDataError("a file with /results/W_history needs --post POST.h5 (tms-post's D_i history "
+                                     "and jump/drop steps)")
+        fig = with_history(res, tmsio.Post(args.post), args, plt, rows)
     else:
         print("note: no /results/W_history in this file (sweep without snapshot_every): "
               "drawing the loss curves and the final D_i only")

@@ -62,7 +62,7 @@ def jobs(exp, res, post):
                 else:
                     j.append(("gram", "gram_bars.py", []))
     elif exp == "e6":
-        j.append(("dynamics", "dynamics.py", []))
+        j.append(("dynamics", "dynamics.py", p))
     elif exp == "e7":
         j += [("vulnerability", "vulnerability.py", p), ("dstar", "dstar.py", [])]
     elif exp == "e8":

@@ -10,8 +10,9 @@ its own axes). Classes: 0 not represented (grey), 1 dedicated dimension (blue), 
 -1 no data (white). Log axes: x = last_importance (relative importance r of the extra feature), y = density
 1-S (or 1/(1-S) with --inverse). Dashed lines: the theory's phase boundaries, i.e. the cell edges where the
 theory class of neighbouring cells differs (of the --theory file on its own grid, else of /phase/theory_class), so
-a finer `tms-post theory` grid draws them finer. The classes, the theory and its agreement (the attributes of
-/phase/theory_class) all come from tms-post; this only draws.
+a finer `tms-post theory` grid draws them finer. The classes, the theory and its agreement (the size_* attributes
+of /phase/theory_class: per model size, for the majority of seeds and the lowest-loss seed, over all cells and
+away from the boundaries, printed on that size's theory panel) all come from tms-post; this only draws.
 """
 import argparse
 
@@ -33,6 +34,28 @@ def edges(v):
     mid = (lv[1:] + lv[:-1]) / 2
     e = np.concatenate([[lv[0] - (mid[0] - lv[0])], mid, [lv[-1] + (lv[-1] - mid[-1])]])
     return np.exp(e)
+
+
+def size_agreement(res, post, combo):
+    """tms-post's agreement with the theory for the model size (n, m) of this row (the size_* attributes of
+    /phase/theory_class): majority of seeds and lowest-loss seed, all cells / away from the boundaries."""
+    idx = tuple(combo.get(d, 0) for d in res.dims[:-1]) + (0,)
+    n, m = res.nm(idx)
+    try:
+        sn = np.atleast_1d(post.dset_attr("theory_class", "size_n"))
+        sm = np.atleast_1d(post.dset_attr("theory_class", "size_m"))
+    except tmsio.TmsDataError:
+        return "(no per-size agreement in this post file)"
+    k = [q for q in range(len(sn)) if int(sn[q]) == n and int(sm[q]) == m]
+    if not k:
+        return f"n={n} m={m}: no cell compared"
+    k = k[0]
+    v = {a: np.atleast_1d(post.dset_attr("theory_class", f"size_{a}"))[k] for a in (
+        "agreement_majority", "agreement_majority_away", "agreement_best", "agreement_best_away",
+        "cells_majority", "cells_majority_away")}
+    return (f"n={n} m={m} agreement, {int(v['cells_majority'])} cells / {int(v['cells_majority_away'])} away "
+            f"from boundaries:\nmajority {v['agreement_majority']:.2f} / {v['agreement_majority_away']:.2f}, "
+            f"lowest-loss seed {v['agreement_best']:.2f} / {v['agreement_best_away']:.2f}")
 
 
 def slice2d(h5, arr, xdim, ydim, combo):
@@ -155,9 +178,7 @@ def main(argv=None):
             th = slice2d(post, theory_all, xdim, ydim, combo)
             th_edges = (xe, ye, th)
             rgb_mesh(ax, xe, ye, class_rgb(th))
-            agree = [float(post.dset_attr("theory_class", k)) for k in ("agreement", "agreement_away_from_boundary")]
-            ax.set_title(f"theory (post); tms-post's agreement of the majority class\nover all sizes: "
-                         f"{agree[0]:.2f}, away from boundaries {agree[1]:.2f}", fontsize=7)
+            ax.set_title("theory (post)\n" + size_agreement(res, post, combo), fontsize=6.5)
         else:
             ax.text(0.5, 0.5, "no theory\n(n=2,m=1 or n=3,m=2 only;\nor pass --theory)", ha="center",
                     va="center", transform=ax.transAxes, fontsize=8)

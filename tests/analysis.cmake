@@ -33,7 +33,7 @@ tms_script_test(NAME analysis_neuron_stacks_relu_hidden
                 COMMAND sh ${TMS_TEST_DIR}/analysis/check_script.sh ${TMS_ANALYSIS_DIR} neuron_stacks.py e8
                         /neurons/polysemantic --color-by superposition
                 LABELS unit TIMEOUT 60)
-# E6 with a W history: D_i over training (numpy, analysis/SCIENCE.md 4.5) against the metrics of the fixture and of a real run
+# E6 with a W history: D_i over training from tms-post (/dynamics/dimensionality_history) against the metrics of the fixture and of a real run
 tms_script_test(NAME analysis_dynamics_history
                 COMMAND /usr/bin/python3 ${TMS_TEST_DIR}/analysis/test_dynamics.py ${TMS_ANALYSIS_DIR}
                         ${TMS_TEST_DIR}/analysis/make_fixture.py ${TMS_TEST_DIR}/orchestrator/tiny.yaml

@@ -10,6 +10,9 @@ tms_test(NAME post_missing_data SOURCES ${_post_test_src} LIBS ${_post_libs} LAB
 tms_test(NAME post_csv SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS csv)
 tms_test(NAME post_neurons SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS neurons)
 tms_test(NAME post_theory_agreement SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS agreement)
+# E6's jump/drop alignment on hand-made W histories and evaluation curves with known jump and drop steps
+tms_test(NAME post_dynamics SOURCES ${TMS_TEST_DIR}/test_post_dynamics.c ${TMS_TEST_DIR}/post/results_file.c
+         LIBS ${_post_libs} LABELS unit)
 # end to end (runs tms-sweep as a singleton MPI program, so labelled mpi)
 tms_script_test(NAME post_e2e COMMAND bash ${TMS_TEST_DIR}/post/e2e.sh LABELS mpi TIMEOUT 60)
 tms_script_test(NAME files_netcdf_xarray COMMAND bash ${TMS_TEST_DIR}/post/netcdf.sh LABELS unit TIMEOUT 120)

@@ -452,7 +452,7 @@ static void o5_weights(float *W, int cls) {
 static void agreement_case(int n, int m, int corrupt) {
   static fixture f;
   memset(&f, 0, sizeof f);
-  const size_t NI = 6, ND = 6, R = 2;
+  const size_t NI = 6, ND = 6, R = 3;
   test_results *t = &f.t;
   t->rank = 3;
   t->dims[0] = NI;
@@ -473,14 +473,16 @@ static void agreement_case(int n, int m, int corrupt) {
     double imp[3] = {1, n == 3 ? 1 : r, r};
     want[c] = tms_theory_class(n, imp, p);
     int cls = want[c];
-    if (corrupt && c == 0) cls = (cls + 1) % 3; /* r=0.1, p=1: deep inside 'not represented' */
     for (size_t r2 = 0; r2 < R; r2++) {
       size_t q = c * R + r2;
+      /* corrupted: cell 0 (r=0.1, p=1: deep inside 'not represented') in every seed; cell 1 in its two worse seeds
+       * only, so its majority is wrong and its lowest-loss seed right */
+      const int k = corrupt && (c == 0 || (c == 1 && r2 > 0)) ? (cls + 1) % 3 : cls;
       base_spec(&f.spec[q], n, m, r, p, 7 + q);
       f.status[q] = 1;
       f.loss[q] = 0.01 * (double)(r2 + 1);
-      if (n == 2) set_w2(&f, q, cls == 0 ? KIND_A : cls == 1 ? KIND_B : KIND_C);
-      else o5_weights(f.W + q * 6, cls);
+      if (n == 2) set_w2(&f, q, k == 0 ? KIND_A : k == 1 ? KIND_B : KIND_C);
+      else o5_weights(f.W + q * 6, k);
     }
   }
   t->spec = f.spec;
@@ -512,12 +514,32 @@ static void agreement_case(int n, int m, int corrupt) {
           classes[0], classes[1], classes[2]);
     char what[96];
     snprintf(what, sizeof what, "n=%d agreement%s", n, corrupt ? " with one corrupted cell" : "");
-    CHECK_CLOSE(what, pp.agreement, corrupt ? 1.0 - 1.0 / 36 : 1.0, 1e-12);
+    CHECK_CLOSE(what, pp.agreement, corrupt ? 1.0 - 2.0 / 36 : 1.0, 1e-12);
     CHECK(pp.agreement_cells == 36, "n=%d compared %zu cells, want 36", n, pp.agreement_cells);
     CHECK(pp.agreement_cells_away > 0 && pp.agreement_cells_away < 36, "n=%d: %zu cells away from the boundaries", n,
           pp.agreement_cells_away);
+    /* the wrong cells away from the boundaries: both for the majority, cell 0 only for the lowest-loss seed */
+    const double away0 = pp.away_from_boundary[0] == 1, away1 = pp.away_from_boundary[1] == 1;
+    const double cells_away = (double)pp.agreement_cells_away;
     snprintf(what, sizeof what, "n=%d agreement away from boundaries%s", n, corrupt ? " (corrupted)" : "");
-    CHECK_CLOSE(what, pp.agreement_away, corrupt ? 1.0 - 1.0 / (double)pp.agreement_cells_away : 1.0, 1e-12);
+    CHECK_CLOSE(what, pp.agreement_away, corrupt ? 1.0 - (away0 + away1) / cells_away : 1.0, 1e-12);
+    CHECK(away0 == 1, "n=%d: cell 0 (r=0.1, p=1) is away from the boundaries", n);
+    /* per size: the one size of this file, majority and lowest-loss seed */
+    CHECK(pp.sizes == 1 && pp.by_size[0].n == n && pp.by_size[0].m == m, "n=%d: one size entry (%d: n=%d m=%d)", n,
+          pp.sizes, pp.by_size[0].n, pp.by_size[0].m);
+    const tms_post_size_agreement *e = &pp.by_size[0];
+    CHECK(e->cells[0] == 36 && e->cells[1] == 36 && e->cells_away[0] == pp.agreement_cells_away &&
+              e->cells_away[1] == pp.agreement_cells_away,
+          "n=%d per-size cells %zu %zu, away %zu %zu", n, e->cells[0], e->cells[1], e->cells_away[0], e->cells_away[1]);
+    snprintf(what, sizeof what, "n=%d per size: majority, all cells%s", n, corrupt ? " (corrupted)" : "");
+    CHECK_CLOSE(what, e->agreement[0], pp.agreement, 1e-12);
+    snprintf(what, sizeof what, "n=%d per size: lowest-loss seed, all cells%s", n, corrupt ? " (corrupted)" : "");
+    CHECK_CLOSE(what, e->agreement[1], corrupt ? 1.0 - 1.0 / 36 : 1.0, 1e-12);
+    snprintf(what, sizeof what, "n=%d per size: lowest-loss seed, away%s", n, corrupt ? " (corrupted)" : "");
+    CHECK_CLOSE(what, e->agreement_away[1], corrupt ? 1.0 - away0 / cells_away : 1.0, 1e-12);
+    int best_ok = 1;
+    for (size_t c = 0; c < NI * ND; c++) best_ok &= pp.best_class[c] == (corrupt && c == 0 ? (want[c] + 1) % 3 : want[c]);
+    CHECK(best_ok, "n=%d: /phase/best_class is the lowest-loss seed's class in every cell", n);
   }
   tms_post_products_free(&pp);
   tms_post_results_free(&res);

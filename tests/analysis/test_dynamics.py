@@ -1,14 +1,14 @@
 #!/usr/bin/python3
-"""test_dynamics: analysis/dynamics.py with and without a W history.
+"""test_dynamics: analysis/dynamics.py with and without a W history; it draws D_i from tms-post's products.
 
-1. dimensionality() (analysis/SCIENCE.md section 4.5 with the 1e-6 threshold) on exact cases: digons 1/2, a pentagon 2/5,
-   an orthonormal basis 1, a tiny row and a zero row 0 (never NaN), an all-zero W, scale invariance, batching.
-2. The synthetic e6 fixture: tmsio's W_history() steps follow the curve rule, and the D_i of each done point's last
-   snapshot equal its /metrics/dimensionality; the script draws a PNG with the history and, with
-   /results/W_history removed, still draws one and prints a note.
-3. When TMS_SWEEP is set (ctest): a real tms-sweep run of tests/orchestrator/tiny.yaml (W history on its small
-   shape): numpy's D_i of the last snapshot equal the C metric /metrics/dimensionality to 1e-5, entry 0 differs from
-   the last, and the script draws the real file.
+1. The synthetic e6 fixture: tmsio's W_history() steps follow the curve rule; tms-post's D_i history
+   (/dynamics/dimensionality_history) at each done point's last snapshot equals its /metrics/dimensionality, and
+   the script draws a PNG with the history and the jump/drop marks (/dynamics/jump_step, drop_step); without
+   --post it refuses (it computes no D_i of its own); with /results/W_history removed it still draws one and
+   prints a note.
+2. When TMS_SWEEP and TMS_POST are set (ctest): a real tms-sweep run of tests/orchestrator/tiny.yaml (W history
+   on its small shape) and its tms-post file: the D_i history's last snapshot equals the store's
+   /metrics/dimensionality to 1e-6, entry 0 differs from the last, and the script draws the real file.
 usage: test_dynamics.py ANALYSIS_DIR FIXTURE_SCRIPT [TINY_SWEEP_YAML]
 Exit 77 (skip) without /usr/bin/python3 + h5py + matplotlib.
 """
@@ -28,7 +28,6 @@ except ImportError as e:
 adir, fixture = sys.argv[1], sys.argv[2]
 tiny = sys.argv[3] if len(sys.argv) > 3 else None
 sys.path.insert(0, adir)
-import dynamics  # noqa: E402
 import tmsio  # noqa: E402
 
 failures = []
@@ -46,23 +45,6 @@ def close(got, want, tol, what):
     check(got.shape == want.shape and diff <= tol, f"{what} (max diff {diff:.3g}, tol {tol:g})")
 
 
-# ---- 1. exact cases ----
-D = dynamics.dimensionality
-close(D([[1, 0], [-1, 0], [0, 2], [0, -2]]), [0.5] * 4, 1e-12, "two digons: D_i = 1/2")
-ang = 2 * np.pi * np.arange(5) / 5
-close(D(np.stack([np.cos(ang), np.sin(ang)], 1)), [0.4] * 5, 1e-12, "pentagon: D_i = 2/5")
-close(D(np.eye(3)), [1, 1, 1], 0, "orthonormal basis: D_i = 1")
-W = np.array([[1, 0], [0, 1], [1e-4, 1e-4], [0, 0]])
-got = D(W)
-close(got[2:], [0, 0], 0, "a row with ||W_i||^2 < 1e-6 max and a zero row: D_i = 0 exactly")
-close(got[:2], [1, 1], 1e-7, "the others near 1 (the tiny row still interferes by 1e-8)")
-check(not np.isnan(D(np.zeros((4, 2)))).any() and (D(np.zeros((4, 2))) == 0).all(), "all-zero W: zeros, no NaN")
-rng = np.random.default_rng(1)
-R = rng.standard_normal((6, 3))
-close(D(7.5 * R), D(R), 1e-12, "scale invariance")
-Rs = rng.standard_normal((4, 6, 3))
-close(D(Rs), np.stack([D(x) for x in Rs]), 1e-12, "batched over snapshots = one by one")
-
 with tempfile.TemporaryDirectory() as tmp:
     env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(tmp, "mpl"))
     py = sys.executable
@@ -74,10 +56,12 @@ with tempfile.TemporaryDirectory() as tmp:
     def png(path):
         return os.path.exists(path) and open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
-    # ---- 2. fixture ----
+    # ---- 1. fixture ----
     r, p = os.path.join(tmp, "r.h5"), os.path.join(tmp, "p.h5")
     subprocess.run([py, fixture, "e6", r, p], check=True)
     res = tmsio.Results(r)
+    post = tmsio.Post(p)
+    Dh = post.need("dimensionality_history")
     done = res.done()
     n_checked = 0
     for idx in np.ndindex(*res.shape):
@@ -88,7 +72,9 @@ with tempfile.TemporaryDirectory() as tmp:
         want_steps = np.minimum(np.arange(len(H)) * every, T - 1)
         check(len(H) == int(res.attr("snapshot_len")) and (steps == want_steps).all() and steps[-1] == T - 1,
               f"point {idx}: {len(H)} snapshots at steps min(k*{every}, {T - 1})")
-        close(D(H[-1]), res.feat("/metrics/dimensionality", idx), 1e-5, f"point {idx}: last snapshot D_i = metric")
+        n = res.nm(idx)[0]
+        close(Dh[idx][len(H) - 1, :n], res.feat("/metrics/dimensionality", idx), 1e-6,
+              f"point {idx}: tms-post's D_i history at the last snapshot = /metrics/dimensionality")
         xe, ye = res.eval_curve(idx)
         ee = int(res.p("eval_every", idx))
         check(len(ye) == int(res.attr("eval_len")) and (xe == np.minimum(np.arange(len(ye)) * ee, T - 1)).all()
@@ -96,14 +82,18 @@ with tempfile.TemporaryDirectory() as tmp:
         n_checked += 1
     check(n_checked >= 2, f"{n_checked} done fixture points checked")
     res.close()
+    post.close()
     out = os.path.join(tmp, "h.png")
-    cp = script(r, "-o", out, "--replicate", "all")
+    cp = script(r, "--post", p, "-o", out, "--replicate", "all")
     check(cp.returncode == 0 and png(out), f"with W history: PNG written ({cp.stderr.strip()[-300:]})")
     check("note" not in cp.stdout, "with W history: no missing-history note")
+    cp = script(r, "-o", os.path.join(tmp, "nopost.png"))
+    check(cp.returncode != 0 and "--post" in cp.stderr,
+          f"with W history but no --post: refused, naming --post ({cp.stderr.strip()[-200:]})")
     r2, p2 = os.path.join(tmp, "r2.h5"), os.path.join(tmp, "p2.h5")
     subprocess.run([py, fixture, "e6", r2, p2, "--drop", "/results/W_history"], check=True)
     out2 = os.path.join(tmp, "n.png")
-    cp = script(r2, "-o", out2)
+    cp = script(r2, "--post", p2, "-o", out2)
     check(cp.returncode == 0 and png(out2), f"without W history: PNG written ({cp.stderr.strip()[-300:]})")
     check("W_history" in cp.stdout, f"without W history: a note says so ({cp.stdout.strip()})")
     r3, p3 = os.path.join(tmp, "r3.h5"), os.path.join(tmp, "p3.h5")
@@ -112,16 +102,20 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(res.eval_curve(tuple(0 for _ in res.shape))[0]) == 0, "without /results/eval_curve: empty curve")
     res.close()
     out3 = os.path.join(tmp, "e.png")
-    cp = script(r3, "-o", out3)
+    cp = script(r3, "--post", p3, "-o", out3)
     check(cp.returncode == 0 and png(out3), f"without eval curve: PNG written ({cp.stderr.strip()[-300:]})")
 
-    # ---- 3. a real results file ----
-    sweep = os.environ.get("TMS_SWEEP")
-    if sweep and tiny and os.path.exists(sweep):
-        real = os.path.join(tmp, "tiny.h5")
+    # ---- 2. a real results file ----
+    sweep, tpost = os.environ.get("TMS_SWEEP"), os.environ.get("TMS_POST")
+    if sweep and tpost and tiny and os.path.exists(sweep) and os.path.exists(tpost):
+        real, realp = os.path.join(tmp, "tiny.h5"), os.path.join(tmp, "tiny.post.h5")
         cp = subprocess.run([sweep, "run", tiny, "-o", real, "--quiet"], capture_output=True, text=True)
         check(cp.returncode == 0, f"tms-sweep run {tiny}: exit {cp.returncode} {cp.stderr.strip()[-300:]}")
+        cp = subprocess.run([tpost, real, "-o", realp, "--no-vulnerability"], capture_output=True, text=True)
+        check(cp.returncode == 0, f"tms-post {real}: exit {cp.returncode} {cp.stderr.strip()[-300:]}")
         res = tmsio.Results(real)
+        post = tmsio.Post(realp)
+        Dh = post.need("dimensionality_history")
         done = res.done()
         with_hist = 0
         for idx in np.ndindex(*res.shape):
@@ -131,8 +125,10 @@ with tempfile.TemporaryDirectory() as tmp:
             if len(H) == 0:
                 continue
             with_hist += 1
-            close(D(H[-1]), res.feat("/metrics/dimensionality", idx), 1e-5,
-                  f"real point {idx}: numpy D_i of the last snapshot = C /metrics/dimensionality")
+            n = res.nm(idx)[0]
+            close(Dh[idx][len(H) - 1, :n], res.feat("/metrics/dimensionality", idx), 1e-6,
+                  f"real point {idx}: tms-post's D_i of the last snapshot = the store's /metrics/dimensionality")
+            check(not np.array_equal(Dh[idx][0, :n], Dh[idx][len(H) - 1, :n]), f"real point {idx}: D_i moved")
             check(np.array_equal(H[-1], res.W(idx)), f"real point {idx}: last snapshot == /results/W")
             check(not np.array_equal(H[0], H[-1]), f"real point {idx}: W moved during training")
         check(with_hist >= 4, f"{with_hist} real points with a W history")
@@ -154,11 +150,12 @@ with tempfile.TemporaryDirectory() as tmp:
             check(ye[-1] < ye[0], f"real point {idx}: evaluation loss falls ({ye[0]:.4g} -> {ye[-1]:.4g})")
         check(with_eval >= 4, f"{with_eval} real points with an evaluation curve")
         res.close()
+        post.close()
         out3 = os.path.join(tmp, "real.png")
-        cp = script(real, "-o", out3, "--replicate", "0,1")
+        cp = script(real, "--post", realp, "-o", out3, "--replicate", "0,1")
         check(cp.returncode == 0 and png(out3), f"real file: PNG written ({cp.stderr.strip()[-300:]})")
     else:
-        print("note: TMS_SWEEP not set: the real-file part is skipped")
+        print("note: TMS_SWEEP or TMS_POST not set: the real-file part is skipped")
 
 if failures:
     print(f"{len(failures)} check(s) failed")

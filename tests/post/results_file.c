@@ -98,9 +98,9 @@ static void write_root(hid_t f, const test_results *t) {
   attr_i64(f, TMS_A_N_MAX, &nm, 1, 1);
   attr_i64(f, TMS_A_M_MAX, &mm, 1, 1);
   attr_i64(f, TMS_A_CURVE_LEN, &cl, 1, 1);
-  int64_t zero = 0;
-  attr_i64(f, TMS_A_SNAPSHOT_LEN, &zero, 1, 1);
-  attr_i64(f, TMS_A_EVAL_LEN, &zero, 1, 1);
+  int64_t sl = (int64_t)t->snapshot_len, el = (int64_t)t->eval_len;
+  attr_i64(f, TMS_A_SNAPSHOT_LEN, &sl, 1, 1);
+  attr_i64(f, TMS_A_EVAL_LEN, &el, 1, 1);
 }
 
 /* /axes: replicate indices, words (fixed-length, as the store writes them) or numbers. */
@@ -209,6 +209,15 @@ static int write_results(hid_t f, const test_results *t, hsize_t *g) {
   if (!t->omit_W) bad |= put(f, DS(TMS_DS_W), H5T_NATIVE_FLOAT, t->rank + 2, g, t->W);
   if (t->W2) bad |= put(f, DS(TMS_DS_W2), H5T_NATIVE_FLOAT, t->rank + 2, g, t->W2);
   bad |= put(f, DS(TMS_DS_B), H5T_NATIVE_FLOAT, t->rank + 1, g, t->b);
+  if (t->snapshot_len) {
+    g[t->rank] = t->snapshot_len, g[t->rank + 1] = N, g[t->rank + 2] = M;
+    bad |= put(f, DS(TMS_DS_W_HISTORY), H5T_NATIVE_FLOAT, t->rank + 3, g, t->W_history);
+  }
+  if (t->eval_len) {
+    g[t->rank] = t->eval_len;
+    bad |= put(f, DS(TMS_DS_EVAL_CURVE), H5T_NATIVE_FLOAT, t->rank + 1, g, t->eval_curve);
+  }
+  g[t->rank] = N;
 
   /* metrics, as the store computes them (NaN beyond n and for points not done) */
   double *norm = malloc(P * N * 3 * sizeof *norm), *dstar = malloc(P * sizeof *dstar);
@@ -238,7 +247,7 @@ int test_write_results(const char *path, const test_results *t) {
     fprintf(stderr, "results_file: cannot create %s\n", path);
     return 1;
   }
-  hsize_t g[TEST_MAX_DIMS + 2];
+  hsize_t g[TEST_MAX_DIMS + 3];
   for (int k = 0; k < t->rank; k++) g[k] = t->dims[k];
   write_root(f, t);
   int bad = write_axes(f, t);

@@ -25,6 +25,9 @@ typedef struct {
   const float *b;               /* (P, n_max) */
   const char *schema;           /* NULL: "tms-results/1" */
   int omit_W;                   /* 1: leave out /results/W */
+  size_t snapshot_len, eval_len; /* 0: no /results/W_history, /results/eval_curve; else their extents */
+  const float *W_history;       /* (P, snapshot_len, n_max, m_max) when snapshot_len > 0 */
+  const float *eval_curve;      /* (P, eval_len) when eval_len > 0 */
 } test_results;
 
 size_t test_points(const test_results *t);

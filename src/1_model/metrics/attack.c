@@ -314,6 +314,12 @@ tms_status tms_attack_vulnerability(double *vuln_batch, double *vuln_per_example
 
 tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
                                        const tms_spec *spec, const tms_params *p, int eval_batch, tms_error *err) {
+  return tms_attack_vulnerability_budget_ws(ws, vuln_batch, vuln_per_example, spec, p, eval_batch, 0.0, err);
+}
+
+tms_status tms_attack_vulnerability_budget_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
+                                              const tms_spec *spec, const tms_params *p, int eval_batch,
+                                              double budget, tms_error *err) {
   const int n = p->n, m = p->m, B = eval_batch;
   if (n != spec->n_features || m != spec->n_hidden)
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "n_features",
@@ -333,7 +339,12 @@ tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, do
 
   const int cols = (spec->variant == TMS_LINEAR || spec->variant == TMS_RELU_OUT) && n <= 8;
   if (cols) abs_transposed(&s, B, n);
-  const double lambda = 0.1 * (cols ? mean_col_norm(s.absxT, B, n) : mean_row_norm(s.loss, s.x, B, n));
+  if (!(budget >= 0.0) || !isfinite(budget))
+    return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, "attack_budget", "attack: budget %g is not >= 0", budget);
+  /* the paper's budget is relative (0.1 of the mean input norm, which shrinks with density); an absolute one is the
+   * same ball for every model, so models of different sparsity are attacked equally hard */
+  const double lambda =
+      budget > 0.0 ? budget : 0.1 * (cols ? mean_col_norm(s.absxT, B, n) : mean_row_norm(s.loss, s.x, B, n));
 
   tms_acts acts;
   tms_acts_bind(&acts, s.acts_mem, B, n, m);

@@ -34,6 +34,12 @@ typedef struct {
 /* tms_attack_vulnerability on the scratch ws: the same numbers, bitwise. */
 tms_status tms_attack_vulnerability_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
                                        const tms_spec *spec, const tms_params *p, int eval_batch, tms_error *err);
+/* The same attack with an absolute budget: lambda = budget (L2 norm in input units) if budget > 0, else the
+ * relative 0.1 * mean_b ||x_b||_2 above (budget 0 gives bitwise tms_attack_vulnerability_ws). Same clean batch.
+ * TMS_ERR_CONFIG if budget < 0 or not finite. */
+tms_status tms_attack_vulnerability_budget_ws(tms_attack_ws *ws, double *vuln_batch, double *vuln_per_example,
+                                              const tms_spec *spec, const tms_params *p, int eval_batch,
+                                              double budget, tms_error *err);
 void tms_attack_ws_free(tms_attack_ws *ws);
 
 #endif

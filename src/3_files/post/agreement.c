@@ -2,7 +2,9 @@
  * model has one: relu_out with n=2, m=1 or n=3, m=2, independent features of one density, the classified feature
  * being the last; a cell exactly on a boundary (a tie, e.g. r = 1) gets -1 and is not compared. Importances come from the cell's params (I_i = decay^i, last_importance overriding the last), so
  * the usual axes (last_importance, density) and any others work.
- * Agreement = fraction of comparable cells (theory and empirical majority both defined) where they are equal;
+ * Agreement = fraction of comparable cells (theory and the empirical class both defined) where they are equal,
+ * per model size (n, m) for the majority of seeds and for the lowest-loss seed's class (/phase/best_class), and
+ * pooled over sizes for the majority (the file's scalar attributes, kept for older readers);
  * "away from the boundary" keeps the cells whose theory class equals that of every neighbour in the cell grid
  * (all cells within one step along every dim: 8 in 2-D). Neighbours without a theory class, or of another model
  * shape (e.g. across a zip group n=2,m=1 | n=3,m=2), are ignored: the theory's boundaries are in (r, p).
@@ -166,36 +168,75 @@ static tms_status theory_classes(agree_job *j, const tms_post_options *opt, tms_
   return st;
 }
 
+/* The size entry of (n, m), added if new; NULL beyond TMS_POST_MAX_SIZES (that size is then not reported). */
+static tms_post_size_agreement *size_entry(tms_post_products *pp, int n, int m) {
+  for (int k = 0; k < pp->sizes; k++)
+    if (pp->by_size[k].n == n && pp->by_size[k].m == m) return &pp->by_size[k];
+  if (pp->sizes >= TMS_POST_MAX_SIZES) return NULL;
+  tms_post_size_agreement *e = &pp->by_size[pp->sizes++];
+  *e = (tms_post_size_agreement){.n = n, .m = m};
+  return e;
+}
+
+/* Per size and pooled: the majority class (pooled: the paper's) and the lowest-loss seed's class against theory. */
+static void agreement_counts(tms_post_products *pp, const tms_post_results *res, const int8_t *theory) {
+  size_t cmp = 0, agree = 0, cmp_away = 0, agree_away = 0;
+  size_t a[TMS_POST_MAX_SIZES][2] = {{0}}, a_away[TMS_POST_MAX_SIZES][2] = {{0}};
+  for (size_t c = 0; c < res->cells; c++) {
+    if (theory[c] < 0) continue;
+    tms_variant v;
+    int n, m;
+    tms_post_point_shape(res, c * res->replicates, &v, &n, &m);
+    tms_post_size_agreement *e = size_entry(pp, n, m);
+    const int away = pp->away_from_boundary[c] == 1;
+    const int cls[2] = {pp->cell_class[c], pp->best_class[c]};
+    for (int w = 0; w < 2 && e; w++) {
+      if (cls[w] < 0) continue;
+      const size_t k = (size_t)(e - pp->by_size), same = cls[w] == theory[c];
+      e->cells[w]++, a[k][w] += same;
+      e->cells_away[w] += (size_t)away, a_away[k][w] += away && same;
+    }
+    if (cls[0] < 0) continue;
+    cmp++, agree += cls[0] == theory[c];
+    cmp_away += (size_t)away, agree_away += away && cls[0] == theory[c];
+  }
+  for (int k = 0; k < pp->sizes; k++)
+    for (int w = 0; w < 2; w++) {
+      tms_post_size_agreement *e = &pp->by_size[k];
+      e->agreement[w] = e->cells[w] ? (double)a[k][w] / e->cells[w] : NAN;
+      e->agreement_away[w] = e->cells_away[w] ? (double)a_away[k][w] / e->cells_away[w] : NAN;
+    }
+  pp->agreement_cells = cmp;
+  pp->agreement_cells_away = cmp_away;
+  pp->agreement = cmp ? (double)agree / cmp : NAN;
+  pp->agreement_away = cmp_away ? (double)agree_away / cmp_away : NAN;
+}
+
 tms_status tms_post_theory_agreement(tms_post_products *pp, const tms_post_results *res, const tms_post_options *opt,
                                      tms_error *err) {
   const size_t C = res->cells;
+  for (size_t c = 0; c < C; c++) /* the lowest-loss seed's class, for every cell (summary.c's best) */
+    pp->best_class[c] = pp->best_replicate[c] < 0 ? -1 : pp->class_per_seed[c * res->replicates +
+                                                                             (size_t)pp->best_replicate[c]];
   agree_job j = {pp, res, malloc((C ? C : 1) * sizeof *j.in), malloc(C ? C : 1), malloc(C ? C : 1),
                  malloc((C ? C : 1) * sizeof *j.density)};
   tms_status st = j.in && j.theory && j.away && j.density
                       ? theory_classes(&j, opt, err)
                       : tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory");
   int any = 0;
-  size_t cmp = 0, agree = 0, cmp_away = 0, agree_away = 0;
   for (size_t c = 0; st == TMS_OK && c < C; c++) {
     any |= j.theory[c] >= 0;
-    if (j.theory[c] < 0 || pp->cell_class[c] < 0) continue;
-    int same = j.theory[c] == pp->cell_class[c];
-    cmp++;
-    agree += same;
-    cmp_away += j.away[c];
-    agree_away += j.away[c] && same;
+    if (j.theory[c] < 0) j.away[c] = -1; /* /phase/away_from_boundary: -1 without a theory class */
   }
   free(j.in);
-  free(j.away);
   free(j.density);
   if (st != TMS_OK || !any) {
     free(j.theory);
+    free(j.away);
     return st;
   }
   pp->theory_class = j.theory;
-  pp->agreement_cells = cmp;
-  pp->agreement_cells_away = cmp_away;
-  pp->agreement = cmp ? (double)agree / cmp : NAN;
-  pp->agreement_away = cmp_away ? (double)agree_away / cmp_away : NAN;
+  pp->away_from_boundary = j.away;
+  agreement_counts(pp, res, j.theory);
   return TMS_OK;
 }

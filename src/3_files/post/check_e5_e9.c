@@ -6,7 +6,7 @@
  * E5 correlated pairs (ARENA's setup (i), densities <= 0.05): within-pair |cos| < 0.1 (orthogonal local bases);
  *    anticorrelated pairs ((ii), densities >= 0.1): within-pair cos < -0.9 (antipodal).
  * E6 learning dynamics: check_dynamics.c.
- * E7 adversarial vulnerability (per-example worst direction): sparsest / densest >= 3.
+ * E7 adversarial vulnerability: check_e7.c.
  * E8 ReLU hidden layer: check_e8.c.
  * E9 abs: n=3 m=6 best loss < 1e-6 at every density (the exact solution exists); the largest size: dense ->
  *    <= 10% of active neurons polysemantic, sparsest -> > 50%. */
@@ -30,42 +30,25 @@ static int pred(const tms_spec *s, const void *arg) {
          (a->corr == TMS_INDEPENDENT ? sets == 0 : (s->correlation == a->corr && sets > 0));
 }
 
-static void e2_size(tms_chk *k, int n, int m) {
-  const tms_post_products *pp = k->pp;
-  size_t cmp[2] = {0, 0}, agree[2] = {0, 0}, cmp_away[2] = {0, 0}, agree_away[2] = {0, 0};
-  for (size_t c = 0; c < k->res->cells; c++) {
-    const tms_spec *s = &k->spec[c];
-    const long b = tms_chk_best_point(k, c);
-    if (s->variant != TMS_RELU_OUT || s->n_features != n || s->n_hidden != m || pp->theory_class[c] < 0 || b < 0)
-      continue;
-    const int cls[2] = {pp->cell_class[c], pp->class_per_seed[b]};
-    const int away = tms_post_away_from_boundary(k->res, pp->theory_class, c);
-    for (int w = 0; w < 2; w++) {
-      if (cls[w] < 0) continue;
-      cmp[w]++;
-      agree[w] += cls[w] == pp->theory_class[c];
-      cmp_away[w] += away;
-      agree_away[w] += away && cls[w] == pp->theory_class[c];
-    }
-  }
+/* The per-size agreement of the products (agreement.c: the same numbers the post file holds), as check lines. */
+static void e2_size(tms_chk *k, const tms_post_size_agreement *e) {
   static const char *who[2] = {"majority of seeds", "lowest-loss seed"};
   for (int w = 0; w < 2; w++) {
-    if (!cmp[w]) continue;
-    const double all = (double)agree[w] / cmp[w], away = cmp_away[w] ? (double)agree_away[w] / cmp_away[w] : NAN;
-    tms_chk_add(k, TMS_CHECK_INFO, all, NAN, NAN, "", "n=%d m=%d agreement with the closed form, %s, all %zu cells",
-                n, m, who[w], cmp[w]);
+    if (!e->cells[w]) continue;
+    tms_chk_add(k, TMS_CHECK_INFO, e->agreement[w], NAN, NAN, "",
+                "n=%d m=%d agreement with the closed form, %s, all %zu cells", e->n, e->m, who[w], e->cells[w]);
     /* judged for the lowest-loss seed; the majority is reported: it counts local minima (analysis/SCIENCE.md E2) */
+    const double away = e->agreement_away[w];
     const tms_check_verdict v = w == 0 ? TMS_CHECK_INFO : away >= 0.9 ? TMS_CHECK_PASS : TMS_CHECK_FAIL;
     tms_chk_add(k, v, away, NAN, NAN, w == 0 ? "" : ">= 0.9",
-                "n=%d m=%d agreement with the closed form, %s, %zu cells away from boundaries", n, m, who[w],
-                cmp_away[w]);
+                "n=%d m=%d agreement with the closed form, %s, %zu cells away from boundaries", e->n, e->m, who[w],
+                e->cells_away[w]);
   }
 }
 
 void tms_chk_e2(tms_chk *k) {
   if (!k->pp->theory_class) return;
-  e2_size(k, 2, 1);
-  e2_size(k, 3, 2);
+  for (int q = 0; q < k->pp->sizes; q++) e2_size(k, &k->pp->by_size[q]);
 }
 
 /* Within-pair cos of pairs (2j, 2j+1): the largest |cos| (arg 0) or the largest cos (arg 1); NaN if a member of a
@@ -108,31 +91,6 @@ void tms_chk_e5(tms_chk *k) {
     }
     free(cells);
   }
-}
-
-static double st_vuln(const tms_chk *k, size_t p, const void *arg) {
-  return *(const int *)arg ? k->pp->vulnerability_per_example[p] : k->pp->vulnerability[p];
-}
-
-void tms_chk_e7(tms_chk *k) {
-  e_arg a = {TMS_RELU_OUT, 0, 0, TMS_INDEPENDENT};
-  size_t count;
-  size_t *cells = tms_chk_cells(k, pred, &a, &count);
-  if (!cells || count < 2) {
-    free(cells);
-    return;
-  }
-  for (int per = 1; per >= 0; per--) {
-    double sb, sl, sh, db, dl, dh;
-    tms_chk_seeds(k, cells[0], st_vuln, &per, &sb, &sl, &sh);
-    tms_chk_seeds(k, cells[count - 1], st_vuln, &per, &db, &dl, &dh);
-    const double ratio = sb / db;
-    tms_chk_add(k, per ? (ratio >= 3 ? TMS_CHECK_PASS : TMS_CHECK_FAIL) : TMS_CHECK_INFO, ratio, sl / dh, sh / dl,
-                per ? ">= 3" : "", "vulnerability (%s) at density %.3g / at density %.3g (n=%d m=%d)",
-                per ? "per-example worst direction" : "one direction for the whole batch", k->spec[cells[0]].density,
-                k->spec[cells[count - 1]].density, k->spec[cells[0]].n_features, k->spec[cells[0]].n_hidden);
-  }
-  free(cells);
 }
 
 /* Polysemantic share among a point's active neurons (features_per_neuron >= 1); also E8's (check_e8.c). */

@@ -1,6 +1,7 @@
 /* dynamics: E6's jump/drop alignment per point (analysis/SCIENCE.md E6), from /results/W_history (W every
  * snapshot_every steps) and /results/eval_curve (the loss on one fixed batch every eval_every steps).
  * - D_i(k) of every feature at every snapshot k (SCIENCE.md 4.5), at step s_k (tms_spec_snapshot_step).
+ *   Kept as a product (/dynamics/dimensionality_history), so the figures draw the series the jump was found in.
  * - The last large jump: the latest snapshot k at which some D_i differs by >= TMS_POST_JUMP_DIM from its value
  *   TMS_POST_JUMP_SPAN snapshots earlier (a window, because a transition between energy levels takes a few hundred
  *   steps); it is placed at that feature's steepest snapshot interval inside the window (the interval's midpoint).
@@ -10,8 +11,9 @@
  * - chance: the share of the late intervals whose midpoint lies within TMS_POST_ALIGN_STEPS of the jump: how often
  *   a drop placed at random among them would count as aligned (the null the alignment is compared with).
  * Read here one point at a time from the file, not by the reader: a sweep's history is hundreds of MB and only
- * this product needs it. Invariant: NaN for a point that is not done, lacks either curve, or has no large jump
- * (jump) / no late interval (drop). A file without the two datasets is not an error: every value stays NaN. */
+ * this product needs it. Invariant: NaN for a point that is not done, lacks the curve a value needs (W history:
+ * D_i, jump, chance; evaluation curve: drop), or has no large jump (jump) / no late interval (drop). A file
+ * without the two datasets is not an error: every value stays NaN. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
@@ -99,9 +101,16 @@ static tms_status one_point(tms_post_products *pp, const tms_post_results *res, 
   if (st != TMS_OK) return st;
   const size_t S = tms_spec_snapshot_len(&s), E = tms_spec_eval_len(&s), M = (size_t)res->m_max;
   const int n = s.n_features, m = s.n_hidden;
-  if (S < 2 || E < 2 || S > b->hist[0] || E > b->eval[0] || n > res->n_max || m > res->m_max) return TMS_OK;
+  if (n > res->n_max || m > res->m_max) return TMS_OK;
+  if (b->eval[0] && E >= 2 && E <= b->eval[0]) { /* the drop (its chance needs the jump: set below) */
+    st = read_point(file, tms_schema_results_ds(TMS_DS_EVAL_CURVE)->path, res, p, 1, b->eval, b->e, err);
+    if (st != TMS_OK) return st;
+  }
+  if (S < 2 || S > b->hist[0]) { /* no history: no D_i, no jump; the drop alone */
+    if (b->eval[0] && E >= 2 && E <= b->eval[0]) late_drop(pp, p, &s, b->e, E);
+    return TMS_OK;
+  }
   st = read_point(file, tms_schema_results_ds(TMS_DS_W_HISTORY)->path, res, p, 3, b->hist, b->W, err);
-  if (st == TMS_OK) st = read_point(file, tms_schema_results_ds(TMS_DS_EVAL_CURVE)->path, res, p, 1, b->eval, b->e, err);
   for (size_t k = 0; k < S && st == TMS_OK; k++) {
     const float *Wk = b->W + k * (size_t)res->n_max * M;
     for (int i = 0; i < n; i++)
@@ -110,8 +119,11 @@ static tms_status one_point(tms_post_products *pp, const tms_post_results *res, 
     if (st != TMS_OK) tms_error_set(err, st, res->path, 0, 0, NULL, "D_i of snapshot %zu of point %zu failed", k, p);
   }
   if (st != TMS_OK) return st;
+  float *Dp = pp->dyn_dimensionality + p * b->hist[0] * b->hist[1]; /* (snapshot, n_max), for the figures */
+  for (size_t k = 0; k < S; k++)
+    for (int i = 0; i < n; i++) Dp[k * b->hist[1] + (size_t)i] = (float)b->D[k * (size_t)n + (size_t)i];
   pp->dyn_jump_step[p] = last_jump(&s, b->D, S, n);
-  late_drop(pp, p, &s, b->e, E);
+  if (b->eval[0] && E >= 2 && E <= b->eval[0]) late_drop(pp, p, &s, b->e, E);
   return TMS_OK;
 }
 
@@ -120,14 +132,16 @@ tms_status tms_post_dynamics(tms_post_products *pp, const tms_post_results *res,
   const char *epath = tms_schema_results_ds(TMS_DS_EVAL_CURVE)->path;
   hid_t file = H5Fopen(res->path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0) return tms_error_set(err, TMS_ERR_IO, res->path, 0, 0, NULL, "cannot reopen for the W history");
-  if (!tms_schema_h5_exists(file, hpath) || !tms_schema_h5_exists(file, epath)) {
+  const int has_h = tms_schema_h5_exists(file, hpath), has_e = tms_schema_h5_exists(file, epath);
+  if (!has_h && !has_e) {
     H5Fclose(file);
     return TMS_OK;
   }
-  int hr = 0, er = 0;
-  hsize_t hd[32], ed[32];
-  tms_status st = post_h5_shape(file, hpath, &hr, hd, err);
-  if (st == TMS_OK) st = post_h5_shape(file, epath, &er, ed, err);
+  int hr = res->rank + 3, er = res->rank + 1;
+  hsize_t hd[32] = {0}, ed[32] = {0}; /* an absent dataset: extent 0 */
+  hd[res->rank + 1] = (hsize_t)res->n_max, hd[res->rank + 2] = (hsize_t)res->m_max;
+  tms_status st = has_h ? post_h5_shape(file, hpath, &hr, hd, err) : TMS_OK;
+  if (st == TMS_OK && has_e) st = post_h5_shape(file, epath, &er, ed, err);
   if (st == TMS_OK && (hr != res->rank + 3 || er != res->rank + 1 || hd[res->rank + 1] != (hsize_t)res->n_max ||
                        hd[res->rank + 2] != (hsize_t)res->m_max))
     st = tms_error_set(err, TMS_ERR_SCHEMA, res->path, 0, 0, NULL, "%s or %s is not shaped (grid, snapshot, n_max, "
@@ -141,7 +155,14 @@ tms_status tms_post_dynamics(tms_post_products *pp, const tms_post_results *res,
     b.Wp = malloc((N * M + 1) * sizeof *b.Wp);
     b.e = malloc((b.eval[0] + 1) * sizeof *b.e);
     b.D = malloc((S * N + 1) * sizeof *b.D);
-    if (!b.W || !b.Wp || !b.e || !b.D) st = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the W history");
+    if (S) { /* the D_i history product exists when the results file has a W history */
+      pp->dyn_dimensionality = malloc((res->points * S * N + 1) * sizeof *pp->dyn_dimensionality);
+      pp->dyn_snapshots = S;
+    }
+    if (!b.W || !b.Wp || !b.e || !b.D || (S && !pp->dyn_dimensionality))
+      st = tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the W history");
+    else
+      for (size_t q = 0; S && q < res->points * S * N; q++) pp->dyn_dimensionality[q] = NAN;
   }
   for (size_t p = 0; p < res->points && st == TMS_OK; p++)
     if (tms_point_done(res->status[p])) st = one_point(pp, res, file, p, &b, err);

@@ -230,6 +230,11 @@ tms_status post_h5_write_attr_i64(hid_t obj, const char *name, int64_t v, tms_er
   return write_attr(obj, name, H5T_NATIVE_INT64, H5Screate(H5S_SCALAR), &v, err);
 }
 
+tms_status post_h5_write_attr_doubles(hid_t obj, const char *name, const double *v, size_t count, tms_error *err) {
+  hsize_t dim = count;
+  return write_attr(obj, name, H5T_NATIVE_DOUBLE, H5Screate_simple(1, &dim, NULL), v, err);
+}
+
 tms_status post_h5_write_attr_double(hid_t obj, const char *name, double v, tms_error *err) {
   return write_attr(obj, name, H5T_NATIVE_DOUBLE, H5Screate(H5S_SCALAR), &v, err);
 }

@@ -32,6 +32,8 @@
 #define TMS_POST_ALIGN_STEPS 100
 /* Default samples of the vulnerability: its own, because the attack costs O(samples n^2) per point. */
 #define TMS_POST_ATTACK_BATCH 65536
+/* The absolute attack budget that `tms-post check` uses for E7 (keltin13's replication uses 0.1, in input units). */
+#define TMS_POST_ATTACK_BUDGET 0.1
 
 /* One CSV column of a grid dimension: a plain axis has one (its values); a zip group has its index column and
  * one per member key. Values are kept as text because axes may hold words. */
@@ -107,9 +109,20 @@ typedef struct {
   int threads;          /* threads of every per-point/per-cell stage (<= 1: the caller's thread only); the
                            products do not depend on it */
   tms_post_timing *timing; /* stage times (timing.h), or NULL */
+  double attack_budget; /* > 0: also the per-example attack with this absolute L2 norm; 0 = not computed (NaN) */
 } tms_post_options;
 
 void tms_post_options_default(tms_post_options *opt);
+
+/* E2's agreement with the closed form for one model size (n, m): index 0 the paper's majority of seeds
+ * (/phase/class), 1 the lowest-loss seed's class (/phase/best_class); over every compared cell and over those away
+ * from the boundaries (tms_post_away_from_boundary). NaN when no cell was compared. */
+#define TMS_POST_MAX_SIZES 8
+typedef struct {
+  int n, m;
+  size_t cells[2], cells_away[2];
+  double agreement[2], agreement_away[2];
+} tms_post_size_agreement;
 
 /* Everything tms-post derives. Arrays indexed by point p (grid order) or cell c = p / replicates. */
 typedef struct {
@@ -121,8 +134,12 @@ typedef struct {
   int8_t *cell_class;          /* (C) majority, -1 no data */
   int32_t *seeds_used;         /* (C) seeds counted in the fractions */
   int8_t *theory_class;        /* (C) closed form or -1; NULL when no cell has one */
-  double agreement, agreement_away;   /* NaN when no cell could be compared */
+  double agreement, agreement_away;   /* NaN when no cell could be compared (majority, pooled over sizes) */
   size_t agreement_cells, agreement_cells_away;
+  int8_t *best_class;          /* (C) class of the lowest-loss done seed, -1 no data */
+  int8_t *away_from_boundary;  /* (C) 1/0 for cells with a theory class, -1 otherwise; NULL with theory_class */
+  int sizes;                   /* entries of by_size (model sizes with a theory class, in order of first cell) */
+  tms_post_size_agreement by_size[TMS_POST_MAX_SIZES];
   double *dstar;               /* (P) */
   double *loss_best, *loss_mean, *dstar_mean; /* (C) */
   int64_t *best_replicate;     /* (C) -1 no data */
@@ -132,6 +149,8 @@ typedef struct {
   int8_t *geometry;            /* (P, n_max) geometry index, -1 none */
   double *vulnerability;       /* (P) batch-argmax variant; NaN unless linear/relu_out and done */
   double *vulnerability_per_example; /* (P) per-example argmax variant */
+  double *vulnerability_absolute; /* (P) per-example argmax at the absolute budget attack_budget; NaN if none */
+  double attack_budget;        /* that budget (0: not computed) */
   double *features_per_dim;    /* (P) 1 / D* */
   int8_t *polysemantic;        /* (P, m_max) 1/0, -1 not a neuron model / padding */
   int32_t *features_per_neuron; /* (P, m_max) -1 likewise */
@@ -140,6 +159,8 @@ typedef struct {
   double *dyn_drop_step;       /* (P) step of the largest late drop of the evaluation curve; NaN none */
   double *dyn_drop;            /* (P) that drop as a fall of ln(loss) */
   double *dyn_chance;          /* (P) share of the late intervals within TMS_POST_ALIGN_STEPS of the jump */
+  float *dyn_dimensionality;   /* (P, dyn_snapshots, n_max) D_i at every snapshot, NaN padded; NULL: no history */
+  size_t dyn_snapshots;        /* snapshot extent of /results/W_history (0: none) */
 } tms_post_products;
 
 /* Computes every product; TMS_ERR_MISSING if the file lacks data one of them needs. */

@@ -36,6 +36,7 @@ tms_status post_h5_write_attr_texts(hid_t obj, const char *name, const char *con
                                     tms_error *err);
 tms_status post_h5_write_attr_i64s(hid_t obj, const char *name, const int64_t *v, size_t count, tms_error *err);
 tms_status post_h5_write_attr_i64(hid_t obj, const char *name, int64_t v, tms_error *err); /* scalar */
+tms_status post_h5_write_attr_doubles(hid_t obj, const char *name, const double *v, size_t count, tms_error *err);
 tms_status post_h5_write_attr_double(hid_t obj, const char *name, double v, tms_error *err);
 /* Copies group path of src (datasets and subgroups, values and dtypes, no attributes) into dst at the same path. */
 tms_status post_h5_copy_group(hid_t src, hid_t dst, const char *path, tms_error *err);

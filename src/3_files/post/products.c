@@ -37,6 +37,7 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   pp->loss_mean = nan_array(C);
   pp->dstar_mean = nan_array(C);
   pp->best_replicate = malloc((C ? C : 1) * sizeof *pp->best_replicate);
+  pp->best_class = malloc(C ? C : 1);
   pp->represented = malloc((P ? P : 1) * sizeof *pp->represented);
   pp->total_interference = nan_array(P);
   pp->norm = nan_array(P * N);
@@ -45,6 +46,7 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   pp->geometry = malloc(P * N + 1);
   pp->vulnerability = nan_array(P);
   pp->vulnerability_per_example = nan_array(P);
+  pp->vulnerability_absolute = nan_array(P);
   pp->features_per_dim = nan_array(P);
   pp->polysemantic = malloc(P * M + 1);
   pp->features_per_neuron = malloc((P * M + 1) * sizeof *pp->features_per_neuron);
@@ -53,15 +55,16 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   pp->dyn_drop = nan_array(P);
   pp->dyn_chance = nan_array(P);
   if (!pp->class_per_seed || !pp->fraction || !pp->cell_class || !pp->seeds_used || !pp->dstar || !pp->loss_best ||
-      !pp->loss_mean || !pp->dstar_mean || !pp->best_replicate || !pp->represented || !pp->total_interference ||
+      !pp->loss_mean || !pp->dstar_mean || !pp->best_replicate || !pp->best_class || !pp->represented || !pp->total_interference ||
       !pp->norm || !pp->interference || !pp->dimensionality || !pp->geometry || !pp->vulnerability ||
-      !pp->vulnerability_per_example || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron ||
+      !pp->vulnerability_per_example || !pp->vulnerability_absolute || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron ||
       !pp->dyn_jump_step || !pp->dyn_drop_step || !pp->dyn_drop || !pp->dyn_chance) {
     tms_post_products_free(pp);
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the products of %zu points", P);
   }
   memset(pp->class_per_seed, -1, P);
   memset(pp->cell_class, -1, C);
+  memset(pp->best_class, -1, C ? C : 1);
   memset(pp->geometry, -1, P * N);
   memset(pp->polysemantic, -1, P * M);
   for (size_t c = 0; c < C; c++) pp->best_replicate[c] = -1;
@@ -82,6 +85,8 @@ void tms_post_products_free(tms_post_products *pp) {
   free(pp->loss_mean);
   free(pp->dstar_mean);
   free(pp->best_replicate);
+  free(pp->best_class);
+  free(pp->away_from_boundary);
   free(pp->represented);
   free(pp->total_interference);
   free(pp->norm);
@@ -90,6 +95,7 @@ void tms_post_products_free(tms_post_products *pp) {
   free(pp->geometry);
   free(pp->vulnerability);
   free(pp->vulnerability_per_example);
+  free(pp->vulnerability_absolute);
   free(pp->features_per_dim);
   free(pp->polysemantic);
   free(pp->features_per_neuron);
@@ -99,6 +105,7 @@ void tms_post_products_free(tms_post_products *pp) {
   free(pp->dyn_drop_step);
   free(pp->dyn_drop);
   free(pp->dyn_chance);
+  free(pp->dyn_dimensionality);
   memset(pp, 0, sizeof *pp);
 }
 

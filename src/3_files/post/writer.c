@@ -78,6 +78,36 @@ static tms_status attr_on(hid_t file, const char *path, const char *name, double
   return st;
 }
 
+/* The per-size agreement (post.h tms_post_size_agreement) as array attributes of /phase/theory_class. */
+static tms_status size_attrs(hid_t file, const tms_post_products *pp, tms_error *err) {
+  const char *path = tms_schema_post_ds(TMS_PDS_THEORY_CLASS)->path;
+  hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+  if (d < 0) return tms_error_set(err, TMS_ERR_HDF5, NULL, 0, 0, path, "cannot open %s", path);
+  const size_t K = (size_t)pp->sizes;
+  int64_t n[TMS_POST_MAX_SIZES + 1], m[TMS_POST_MAX_SIZES + 1], cells[4][TMS_POST_MAX_SIZES + 1];
+  double agree[4][TMS_POST_MAX_SIZES + 1];
+  for (size_t k = 0; k < K; k++) {
+    const tms_post_size_agreement *e = &pp->by_size[k];
+    n[k] = e->n, m[k] = e->m;
+    for (int w = 0; w < 2; w++) {
+      agree[2 * w][k] = e->agreement[w], agree[2 * w + 1][k] = e->agreement_away[w];
+      cells[2 * w][k] = (int64_t)e->cells[w], cells[2 * w + 1][k] = (int64_t)e->cells_away[w];
+    }
+  }
+  static const char *an[4] = {TMS_A_SIZE_AGREEMENT_MAJORITY, TMS_A_SIZE_AGREEMENT_MAJORITY_AWAY,
+                              TMS_A_SIZE_AGREEMENT_BEST, TMS_A_SIZE_AGREEMENT_BEST_AWAY};
+  static const char *cn[4] = {TMS_A_SIZE_CELLS_MAJORITY, TMS_A_SIZE_CELLS_MAJORITY_AWAY, TMS_A_SIZE_CELLS_BEST,
+                              TMS_A_SIZE_CELLS_BEST_AWAY};
+  tms_status st = post_h5_write_attr_i64s(d, TMS_A_SIZE_N, n, K, err);
+  if (st == TMS_OK) st = post_h5_write_attr_i64s(d, TMS_A_SIZE_M, m, K, err);
+  for (int q = 0; q < 4 && st == TMS_OK; q++) {
+    st = post_h5_write_attr_doubles(d, an[q], agree[q], K, err);
+    if (st == TMS_OK) st = post_h5_write_attr_i64s(d, cn[q], cells[q], K, err);
+  }
+  H5Dclose(d);
+  return st;
+}
+
 /* The polytope labels and their tolerance on /features/geometry. */
 static tms_status geometry_attrs(hid_t file, tms_error *err) {
   const char *labels[64];
@@ -143,7 +173,10 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
     if (w.st == TMS_OK) w.st = attr_on(file, tc, TMS_A_AGREEMENT_AWAY, pp->agreement_away, 0, err);
     if (w.st == TMS_OK) w.st = attr_on(file, tc, TMS_A_AGREEMENT_CELLS, (double)pp->agreement_cells, 1, err);
     if (w.st == TMS_OK) w.st = attr_on(file, tc, TMS_A_AGREEMENT_CELLS_AWAY, (double)pp->agreement_cells_away, 1, err);
+    if (w.st == TMS_OK) w.st = size_attrs(file, pp, err);
+    put(&w, TMS_PDS_AWAY_FROM_BOUNDARY, pp->away_from_boundary);
   }
+  put(&w, TMS_PDS_BEST_CLASS, pp->best_class);
   put(&w, TMS_PDS_LOSS_BEST, pp->loss_best);
   put(&w, TMS_PDS_LOSS_MEAN, pp->loss_mean);
   put(&w, TMS_PDS_DSTAR_MEAN, pp->dstar_mean);
@@ -161,6 +194,10 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
   put(&w, TMS_PDS_DIMENSIONALITY, pp->dimensionality);
   put(&w, TMS_PDS_VULNERABILITY, pp->vulnerability);
   put(&w, TMS_PDS_VULNERABILITY_PER_EXAMPLE, pp->vulnerability_per_example);
+  put(&w, TMS_PDS_VULNERABILITY_ABSOLUTE, pp->vulnerability_absolute);
+  if (w.st == TMS_OK)
+    w.st = attr_on(file, tms_schema_post_ds(TMS_PDS_VULNERABILITY_ABSOLUTE)->path, TMS_A_BUDGET, pp->attack_budget, 0,
+                   err);
   put(&w, TMS_PDS_FEATURES_PER_DIM, pp->features_per_dim);
   put(&w, TMS_PDS_POLYSEMANTIC, pp->polysemantic);
   put(&w, TMS_PDS_FEATURES_PER_NEURON, pp->features_per_neuron);
@@ -172,6 +209,10 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
   put(&w, TMS_PDS_DYN_DROP_STEP, pp->dyn_drop_step);
   put(&w, TMS_PDS_DYN_DROP, pp->dyn_drop);
   put(&w, TMS_PDS_DYN_CHANCE, pp->dyn_chance);
+  if (pp->dyn_dimensionality) {
+    w.ext.snapshot_len = pp->dyn_snapshots;
+    put(&w, TMS_PDS_DYN_DIMENSIONALITY, pp->dyn_dimensionality);
+  }
   if (w.st == TMS_OK) w.st = copy_axes(file, res->path, err);
   if (w.st == TMS_OK) w.st = tms_schema_h5_netcdf(file, path, TMS_FILE_POST, &w.ext, names, err);
   if (H5Fclose(file) < 0 && w.st == TMS_OK)

@@ -294,6 +294,7 @@ tms_status tms_schema_check_h5(hid_t file, const char *path, tms_schema_file kin
     e.n_max = e.m_max = UNKNOWN;
     e.has_theory = tms_schema_h5_dataset_at(file, "/phase/theory_class") == 1;
     e.has_w2 = tms_schema_h5_dataset_at(file, "/neurons/W1_scaled") == 1;
+    e.snapshot_len = tms_schema_h5_dataset_at(file, "/dynamics/dimensionality_history") == 1 ? UNKNOWN : 0;
   }
   if (st == TMS_OK) st = check_table(file, path, kind, strict, &e, err);
   if (st == TMS_OK && kind == TMS_FILE_RESULTS) st = check_axes_params(file, path, strict, &e, err);

@@ -63,7 +63,14 @@ static const tms_schema_dataset post_ds[TMS_PDS_COUNT] = {
                             "seeds counted in the fractions"},
     [TMS_PDS_THEORY_CLASS] = {"/phase/theory_class", TMS_SCHEMA_I8, C, NONE, TMS_WHEN_THEORY,
                               "closed-form class (O4 for n=2 m=1, O5 for n=3 m=2 relu_out), -1 none; attributes "
-                              "agreement, agreement_away_from_boundary, agreement_cells, agreement_cells_away"},
+                              "agreement, agreement_away_from_boundary, agreement_cells, agreement_cells_away "
+                              "(pooled over sizes, majority) and per size (n, m) size_* (majority and lowest-loss "
+                              "seed)"},
+    [TMS_PDS_BEST_CLASS] = {"/phase/best_class", TMS_SCHEMA_I8, C, NONE, TMS_WHEN_ALWAYS,
+                            "class of a cell's lowest-loss done seed, -1 no data"},
+    [TMS_PDS_AWAY_FROM_BOUNDARY] = {"/phase/away_from_boundary", TMS_SCHEMA_I8, C, NONE, TMS_WHEN_THEORY,
+                                    "1 if every neighbour cell of the same n, m has the cell's theory class, 0 if "
+                                    "not, -1 no theory class"},
     [TMS_PDS_LOSS_BEST] = {"/summary/loss_best", TMS_SCHEMA_F64, C, NONE, TMS_WHEN_ALWAYS,
                            "lowest final loss of a cell's done seeds"},
     [TMS_PDS_LOSS_MEAN] = {"/summary/loss_mean", TMS_SCHEMA_F64, C, NONE, TMS_WHEN_ALWAYS,
@@ -90,6 +97,10 @@ static const tms_schema_dataset post_ds[TMS_PDS_COUNT] = {
                                "relu_out and done"},
     [TMS_PDS_VULNERABILITY_PER_EXAMPLE] = {"/vulnerability/per_example", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
                                            "the same with the per-example argmax"},
+    [TMS_PDS_VULNERABILITY_ABSOLUTE] = {"/vulnerability/per_example_absolute", TMS_SCHEMA_F64, G, NONE,
+                                        TMS_WHEN_ALWAYS,
+                                        "per-example argmax with an absolute attack norm (attribute budget; tms-post "
+                                        "--attack-budget); NaN when not asked for"},
     [TMS_PDS_FEATURES_PER_DIM] = {"/vulnerability/features_per_dim", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
                                   "1 / D*"},
     [TMS_PDS_POLYSEMANTIC] = {"/neurons/polysemantic", TMS_SCHEMA_I8, G, {TMS_DIM_HIDDEN}, TMS_WHEN_ALWAYS,
@@ -111,6 +122,11 @@ static const tms_schema_dataset post_ds[TMS_PDS_COUNT] = {
     [TMS_PDS_DYN_CHANCE] = {"/dynamics/chance", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
                             "share of the late evaluation intervals within 100 steps of the jump (the chance that a "
                             "randomly placed drop counts as aligned)"},
+    [TMS_PDS_DYN_DIMENSIONALITY] = {"/dynamics/dimensionality_history", TMS_SCHEMA_F32, G,
+                                    {TMS_DIM_SNAPSHOT, TMS_DIM_FEATURE},
+                                    TMS_WHEN_SNAPSHOTS,
+                                    "D_i of every feature at every snapshot of /results/W_history (the series the "
+                                    "jump is found in; only when the results file has a W history); NaN padded"},
 };
 
 static const tms_schema_attr results_attrs[] = {
@@ -159,6 +175,8 @@ static const tms_schema_ds_attr ds_attrs[] = {
      {TMS_A_NORM_SQ_THRESHOLD, TMS_SCHEMA_F64, 1, "not represented when ||W_x||^2 is below it"}},
     {"/phase/class_per_seed",
      {TMS_A_DEDICATED_THRESHOLD, TMS_SCHEMA_F64, 1, "else dedicated when D_x is at least it, else superposition"}},
+    {"/vulnerability/per_example_absolute",
+     {TMS_A_BUDGET, TMS_SCHEMA_F64, 1, "L2 norm of the attack in input units; 0: not computed"}},
     {"/summary/represented", {TMS_A_THRESHOLD, TMS_SCHEMA_F64, 1, "a feature is represented when ||W_i|| exceeds it"}},
     {"/features/geometry", {TMS_A_NAMES, TMS_SCHEMA_STRS, 1, "polytope labels, in index order"}},
     {"/features/geometry", {TMS_A_TOLERANCE, TMS_SCHEMA_F64, 1, "fraction tolerance of the labels"}},
@@ -166,6 +184,17 @@ static const tms_schema_ds_attr ds_attrs[] = {
     {"/phase/theory_class", {TMS_A_AGREEMENT_AWAY, TMS_SCHEMA_F64, 1, "the same away from the boundaries"}},
     {"/phase/theory_class", {TMS_A_AGREEMENT_CELLS, TMS_SCHEMA_I64, 1, "cells compared"}},
     {"/phase/theory_class", {TMS_A_AGREEMENT_CELLS_AWAY, TMS_SCHEMA_I64, 1, "cells compared away from boundaries"}},
+    {"/phase/theory_class", {TMS_A_SIZE_N, TMS_SCHEMA_I64, 1, "per model size (one entry each): n"}},
+    {"/phase/theory_class", {TMS_A_SIZE_M, TMS_SCHEMA_I64, 1, "m"}},
+    {"/phase/theory_class",
+     {TMS_A_SIZE_AGREEMENT_MAJORITY, TMS_SCHEMA_F64, 1, "agreement of /phase/class, all compared cells of the size"}},
+    {"/phase/theory_class", {TMS_A_SIZE_AGREEMENT_MAJORITY_AWAY, TMS_SCHEMA_F64, 1, "the same away from boundaries"}},
+    {"/phase/theory_class", {TMS_A_SIZE_AGREEMENT_BEST, TMS_SCHEMA_F64, 1, "agreement of /phase/best_class"}},
+    {"/phase/theory_class", {TMS_A_SIZE_AGREEMENT_BEST_AWAY, TMS_SCHEMA_F64, 1, "the same away from boundaries"}},
+    {"/phase/theory_class", {TMS_A_SIZE_CELLS_MAJORITY, TMS_SCHEMA_I64, 1, "cells compared (majority)"}},
+    {"/phase/theory_class", {TMS_A_SIZE_CELLS_MAJORITY_AWAY, TMS_SCHEMA_I64, 1, "... away from boundaries"}},
+    {"/phase/theory_class", {TMS_A_SIZE_CELLS_BEST, TMS_SCHEMA_I64, 1, "cells compared (lowest-loss seed)"}},
+    {"/phase/theory_class", {TMS_A_SIZE_CELLS_BEST_AWAY, TMS_SCHEMA_I64, 1, "... away from boundaries"}},
 };
 
 #undef G

@@ -88,12 +88,13 @@ typedef enum {
 /* The post file's datasets (/axes is copied from the results file). */
 typedef enum {
   TMS_PDS_CLASS_PER_SEED, TMS_PDS_FRACTION, TMS_PDS_CLASS, TMS_PDS_SEEDS_USED, TMS_PDS_THEORY_CLASS,
+  TMS_PDS_BEST_CLASS, TMS_PDS_AWAY_FROM_BOUNDARY,
   TMS_PDS_LOSS_BEST, TMS_PDS_LOSS_MEAN, TMS_PDS_DSTAR_MEAN, TMS_PDS_BEST_REPLICATE,
   TMS_PDS_DSTAR, TMS_PDS_REPRESENTED, TMS_PDS_TOTAL_INTERFERENCE,
   TMS_PDS_GEOMETRY, TMS_PDS_NORM, TMS_PDS_INTERFERENCE, TMS_PDS_DIMENSIONALITY,
-  TMS_PDS_VULNERABILITY, TMS_PDS_VULNERABILITY_PER_EXAMPLE, TMS_PDS_FEATURES_PER_DIM,
+  TMS_PDS_VULNERABILITY, TMS_PDS_VULNERABILITY_PER_EXAMPLE, TMS_PDS_VULNERABILITY_ABSOLUTE, TMS_PDS_FEATURES_PER_DIM,
   TMS_PDS_POLYSEMANTIC, TMS_PDS_FEATURES_PER_NEURON, TMS_PDS_W1_SCALED, TMS_PDS_W2_SCALED,
-  TMS_PDS_DYN_JUMP_STEP, TMS_PDS_DYN_DROP_STEP, TMS_PDS_DYN_DROP, TMS_PDS_DYN_CHANCE,
+  TMS_PDS_DYN_JUMP_STEP, TMS_PDS_DYN_DROP_STEP, TMS_PDS_DYN_DROP, TMS_PDS_DYN_CHANCE, TMS_PDS_DYN_DIMENSIONALITY,
   TMS_PDS_COUNT
 } tms_post_ds;
 
@@ -150,6 +151,18 @@ const tms_schema_ds_attr *tms_schema_dataset_attrs(int *count);
 #define TMS_A_AGREEMENT_CELLS "agreement_cells"
 #define TMS_A_AGREEMENT_CELLS_AWAY "agreement_cells_away"
 #define TMS_A_THRESHOLD "threshold"
+#define TMS_A_BUDGET "budget"
+/* per model size (arrays, one entry per size, on /phase/theory_class) */
+#define TMS_A_SIZE_N "size_n"
+#define TMS_A_SIZE_M "size_m"
+#define TMS_A_SIZE_AGREEMENT_MAJORITY "size_agreement_majority"
+#define TMS_A_SIZE_AGREEMENT_MAJORITY_AWAY "size_agreement_majority_away"
+#define TMS_A_SIZE_AGREEMENT_BEST "size_agreement_best"
+#define TMS_A_SIZE_AGREEMENT_BEST_AWAY "size_agreement_best_away"
+#define TMS_A_SIZE_CELLS_MAJORITY "size_cells_majority"
+#define TMS_A_SIZE_CELLS_MAJORITY_AWAY "size_cells_majority_away"
+#define TMS_A_SIZE_CELLS_BEST "size_cells_best"
+#define TMS_A_SIZE_CELLS_BEST_AWAY "size_cells_best_away"
 #define TMS_A_NORM_SQ_THRESHOLD "norm_sq_threshold"
 #define TMS_A_DEDICATED_THRESHOLD "dedicated_threshold"
 

@@ -72,6 +72,7 @@ int tms_post_cmd_check(int argc, char **argv) {
   tms_post_options opt;
   tms_post_options_default(&opt);
   opt.no_vulnerability = strcmp(exp, "e7") != 0; /* the attack is only needed by E7 */
+  if (!opt.no_vulnerability) opt.attack_budget = TMS_POST_ATTACK_BUDGET; /* E7 reports the absolute budget too */
   opt.drop_worst = strcmp(exp, "e2") == 0;       /* E2's majority is the paper's: worst seed of a cell dropped */
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);      /* every core, as tms-post itself (same products on any count) */
   opt.threads = cpus < 1 ? 1 : cpus > 256 ? 256 : (int)cpus;

@@ -26,7 +26,7 @@ static void usage(FILE *out) {
           "\n"
           "usage:\n"
           "  tms-post RESULTS.h5 -o POST.h5 [--csv DIR] [--feature I] [--drop-worst] [--attack-batch N]\n"
-          "           [--no-vulnerability] [--threads N] [--force] [--verbose]\n"
+          "           [--attack-budget L] [--no-vulnerability] [--threads N] [--force] [--verbose]\n"
           "  tms-post theory --n N --m M --importance-logspace START STOP NUM --density-logspace START STOP NUM\n"
           "           -o THEORY.h5 [--csv DIR] [--force]\n"
           "  tms-post check RESULTS.h5 [--experiment eN] [--quiet]\n"
@@ -40,14 +40,17 @@ static void usage(FILE *out) {
           "                         (ties: the class holding the lowest-loss seed), /phase/seeds_used\n"
           "  /phase/theory_class    closed form O4/O5 for relu_out n=2,m=1 and n=3,m=2 cells, with attributes\n"
           "                         agreement, agreement_away_from_boundary (cells whose neighbours, 8 in 2-D, of\n"
-          "                         the same n, m share their theory class), agreement_cells(_away); also printed.\n"
+          "                         the same n, m share their theory class), agreement_cells(_away), pooled; and\n"
+          "                         per size (n, m) size_* for the majority and the lowest-loss seed; printed\n"
+          "                         per size. /phase/best_class, /phase/away_from_boundary per cell\n"
           "                         Cells exactly on a boundary (a tie, e.g. r = 1) get -1 and are not compared\n"
           "  /summary/              loss_best, loss_mean, dstar_mean, best_replicate per cell (all done seeds);\n"
           "                         dstar, represented (# ||W_i|| > 0.5), total_interference (sum of s_i over represented features) per point\n"
           "  /features/             geometry (index into attribute names; tol 0.02; -1 other/none), norm,\n"
           "                         interference, dimensionality per point and feature\n"
           "  /vulnerability/        value (batch argmax), per_example: linear and relu_out points only, NaN\n"
-          "                         otherwise; features_per_dim (1/D*) for every done point\n"
+          "                         otherwise; per_example_absolute (with --attack-budget); features_per_dim\n"
+          "                         (1/D*) for every done point\n"
           "  /neurons/              polysemantic, features_per_neuron (relu_hidden, abs); W1_scaled, W2_scaled (abs)\n"
           "  /axes/                 copied from the results file\n"
           "  root attributes        schema, source, source_config_hash, grid_shape and dim_names (without replicate),\n"
@@ -61,6 +64,9 @@ static void usage(FILE *out) {
           "  --drop-worst           drop each cell's highest-loss done seed before the fractions (as the paper),\n"
           "                         if the cell has at least 2 done seeds. Default: off\n"
           "  --attack-batch N       samples per vulnerability evaluation. Default: 65536\n"
+          "  --attack-budget L      also attack each example with the absolute L2 norm L (input units) instead of\n"
+          "                         0.1 E||x|| (/vulnerability/per_example_absolute; doubles the attack's cost).\n"
+          "                         Default: not computed (NaN); `check` uses 0.1 for e7\n"
           "  --threads N            threads of the per-point and per-cell stages (the attack, metrics, classes,\n"
           "                         theory); the products do not depend on N. Default: every online core\n"
           "                         (cost: n+1 forward passes of N samples per point; on large phase sweeps\n"
@@ -249,6 +255,11 @@ static int cmd_post(int argc, char **argv) {
     } else if (strcmp(a, "--attack-batch") == 0 && i + 1 < argc) {
       if (!parse_int(argv[++i], 1, 100000000, &v)) return usage_error("--attack-batch: not a count >= 1: '%s'", argv[i]);
       opt.attack_batch = (int)v;
+    } else if (strcmp(a, "--attack-budget") == 0 && i + 1 < argc) {
+      double b;
+      if (!parse_double(argv[++i], &b) || !(b > 0) || !isfinite(b))
+        return usage_error("--attack-budget: not a norm > 0: '%s'", argv[i]);
+      opt.attack_budget = b;
     } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
       if (!parse_int(argv[++i], 1, 256, &v)) return usage_error("--threads: not a count in 1..256: '%s'", argv[i]);
       opt.threads = (int)v;
@@ -295,9 +306,13 @@ static int cmd_post(int argc, char **argv) {
     for (size_t p = 0; p < res.points; p++) done += tms_point_done(res.status[p]);
     printf("tms-post: wrote %s: %zu cells x %zu replicates, %zu of %zu points done\n", out, res.cells,
            res.replicates, done, res.points);
-    if (pp.theory_class)
-      printf("tms-post: theory agreement %.4f over %zu cells; away from boundaries %.4f over %zu cells\n",
-             pp.agreement, pp.agreement_cells, pp.agreement_away, pp.agreement_cells_away);
+    for (int q = 0; pp.theory_class && q < pp.sizes; q++) { /* per model size: the two classes, two cell sets */
+      const tms_post_size_agreement *e = &pp.by_size[q];
+      printf("tms-post: n=%d m=%d theory agreement: majority of seeds %.4f over %zu cells (away from boundaries "
+             "%.4f over %zu); lowest-loss seed %.4f over %zu (away %.4f over %zu)\n", e->n, e->m, e->agreement[0],
+             e->cells[0], e->agreement_away[0], e->cells_away[0], e->agreement[1], e->cells[1], e->agreement_away[1],
+             e->cells_away[1]);
+    }
   }
   tms_post_products_free(&pp);
   tms_post_results_free(&res);
