@@ -353,6 +353,7 @@ tms_status tms_attack_vulnerability_budget_ws(tms_attack_ws *ws, double *vuln_ba
   double clean;
   const double best_batch = attack_every_direction(&s, &acts, spec, p, lambda, B, n, &clean);
   const double mean_worst = lane_sum_max(NULL, s.worst, B) / B;
+  ws->clean_loss = clean;
 
   if (vuln_batch) *vuln_batch = ratio_minus_one(best_batch, clean);
   if (vuln_per_example) *vuln_per_example = ratio_minus_one(mean_worst, clean);

@@ -29,6 +29,7 @@ typedef struct {
   float *x, *xa, *acts_mem, *importance, *density, *preT, *absxT;
   double *G, *delta, *shift, *worst, *loss;
   int B, n, m; /* capacity */
+  double clean_loss; /* output: L(x) of the clean batch of the last call (the vulnerabilities' denominator) */
 } tms_attack_ws;
 
 /* tms_attack_vulnerability on the scratch ws: the same numbers, bitwise. */

@@ -5,10 +5,11 @@
  *    most features per hidden dimension n/m (the paper's uniform setup); other sizes, the whole-batch direction
  *    and the absolute budget (pp->attack_budget > 0) are INFO.
  *  - capacity (the confound broken): at one density and one n, m varied. The data, hence the relative budget
- *    0.1 E||x||, are the same for every m, so only the model changes: the vulnerability at the smallest m / at
- *    the largest, with their 1/D*, and whether the vulnerability orders the m values as 1/D* does (the share of
- *    concordant pairs). Judged at the sparsest such density: ratio >= TMS_E7_CAPACITY_RISE and every pair
- *    concordant... up to one (share >= TMS_E7_CONCORDANT); the other densities are INFO.
+ *    0.1 E||x||, are the same for every m, so only the model changes: the per-example loss increase under the
+ *    attack, L(x+d) - L(x) (= per_example x clean_loss), at the smallest m / at the largest, with their 1/D*,
+ *    and whether it orders the m values as 1/D* does (the share of concordant pairs). Judged at the sparsest such
+ *    density: ratio >= TMS_E7_CAPACITY_RISE and share >= TMS_E7_CONCORDANT; the relative vulnerability on this
+ *    axis and the other densities are INFO.
  * Per cell the value is the lowest-loss seed's (check.c), the range over its seeds beside it. */
 #include <math.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #define TMS_E7_CAPACITY_RISE 2.0
 #define TMS_E7_CONCORDANT 0.8
 
-enum { V_BATCH = 0, V_PER_EXAMPLE = 1, V_ABSOLUTE = 2 };
+enum { V_BATCH = 0, V_PER_EXAMPLE = 1, V_ABSOLUTE = 2, V_INCREASE = 3 };
 
 typedef struct {
   int n, m;          /* 0 = any */
@@ -36,8 +37,11 @@ static int e7_pred(const tms_spec *s, const void *arg) {
 
 static double st_vuln(const tms_chk *k, size_t p, const void *arg) {
   const int w = *(const int *)arg;
-  return w == V_BATCH ? k->pp->vulnerability[p]
-         : w == V_PER_EXAMPLE ? k->pp->vulnerability_per_example[p] : k->pp->vulnerability_absolute[p];
+  const tms_post_products *pp = k->pp;
+  return w == V_BATCH ? pp->vulnerability[p]
+         : w == V_PER_EXAMPLE ? pp->vulnerability_per_example[p]
+         : w == V_ABSOLUTE ? pp->vulnerability_absolute[p]
+                           : pp->vulnerability_per_example[p] * pp->attack_clean_loss[p]; /* L(x + d) - L(x) */
 }
 
 static double st_fpd(const tms_chk *k, size_t p, const void *arg) {
@@ -90,9 +94,8 @@ static void sparsity_axis(tms_chk *k, int n, int m, int judged) {
   free(cells);
 }
 
-/* Share of the pairs of cells whose vulnerabilities are ordered as their 1/D* (ties in either count half). */
-static double concordant_share(const tms_chk *k, const size_t *cells, size_t count) {
-  const int w = V_PER_EXAMPLE;
+/* Share of the pairs of cells whose measure w is ordered as their 1/D* (ties in either count half). */
+static double concordant_share(const tms_chk *k, const size_t *cells, size_t count, int w) {
   double agree = 0;
   size_t pairs = 0;
   for (size_t a = 0; a < count; a++)
@@ -109,7 +112,10 @@ static int by_m_spec_cmp(const tms_spec *spec, size_t a, size_t b) {
   return spec[a].n_hidden < spec[b].n_hidden ? -1 : spec[a].n_hidden > spec[b].n_hidden;
 }
 
-/* The capacity axis at one (n, density): cells sorted by m; the smallest m first. */
+/* The capacity axis at one (n, density): cells sorted by m; the smallest m first. Judged (at the sparsest density)
+ * on the loss increase L(x + d) - L(x): the relative vulnerability divides it by the clean loss, which falls by
+ * more than an order of magnitude from the smallest to the largest m at one density, so across m the relative
+ * measure mostly tracks how good the clean model is (reported, INFO). */
 static void capacity_level(tms_chk *k, int n, double density, int judged) {
   e7_sel sel = {n, 0, density};
   size_t count;
@@ -121,21 +127,24 @@ static void capacity_level(tms_chk *k, int n, double density, int judged) {
         cells[b] = cells[b - 1], cells[b - 1] = t;
       }
     const size_t lo = cells[0], hi = cells[count - 1];
-    char what[240];
-    snprintf(what, sizeof what,
-             "n=%d density %.3g capacity axis (same data, same budget 0.1 E||x||): per-example vulnerability at "
-             "m=%d / at m=%d; 1/D* %.3g vs %.3g", n, density, k->spec[lo].n_hidden, k->spec[hi].n_hidden,
-             best_of(k, lo, st_fpd, NULL), best_of(k, hi, st_fpd, NULL));
-    ratio_line(k, lo, hi, V_PER_EXAMPLE, judged ? TMS_CHECK_PASS : TMS_CHECK_INFO, TMS_E7_CAPACITY_RISE, what);
-    if (count >= 3) {
-      const double share = concordant_share(k, cells, count);
-      const tms_check_verdict v = !judged ? TMS_CHECK_INFO : share >= TMS_E7_CONCORDANT ? TMS_CHECK_PASS
-                                                                                        : TMS_CHECK_FAIL;
+    static const char *name[2] = {"loss increase L(x+d) - L(x)", "relative vulnerability L(x+d)/L(x) - 1"};
+    for (int q = 0; q < 2; q++) {
+      const int w = q == 0 ? V_INCREASE : V_PER_EXAMPLE, judge = judged && q == 0;
+      char what[240];
+      snprintf(what, sizeof what,
+               "n=%d density %.3g capacity axis (same data, budget 0.1 E||x||): %s, per example, at m=%d / at "
+               "m=%d; 1/D* %.3g vs %.3g", n, density, name[q], k->spec[lo].n_hidden, k->spec[hi].n_hidden,
+               best_of(k, lo, st_fpd, NULL), best_of(k, hi, st_fpd, NULL));
+      ratio_line(k, lo, hi, w, judge ? TMS_CHECK_PASS : TMS_CHECK_INFO, TMS_E7_CAPACITY_RISE, what);
+      if (count < 3) continue;
+      const double share = concordant_share(k, cells, count, w);
+      const tms_check_verdict v = !judge ? TMS_CHECK_INFO : share >= TMS_E7_CONCORDANT ? TMS_CHECK_PASS
+                                                                                      : TMS_CHECK_FAIL;
       char want[32] = "";
-      if (judged) snprintf(want, sizeof want, ">= %g", TMS_E7_CONCORDANT);
+      if (judge) snprintf(want, sizeof want, ">= %g", TMS_E7_CONCORDANT);
       tms_chk_add(k, v, share, NAN, NAN, want,
-                  "n=%d density %.3g capacity axis: share of the %zu pairs of m values whose vulnerability is "
-                  "ordered as their 1/D*", n, density, count * (count - 1) / 2);
+                  "n=%d density %.3g capacity axis: share of the %zu pairs of m values whose %s is ordered as their "
+                  "1/D*", n, density, count * (count - 1) / 2, name[q]);
     }
   }
   free(cells);

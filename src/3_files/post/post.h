@@ -151,6 +151,7 @@ typedef struct {
   double *vulnerability_per_example; /* (P) per-example argmax variant */
   double *vulnerability_absolute; /* (P) per-example argmax at the absolute budget attack_budget; NaN if none */
   double attack_budget;        /* that budget (0: not computed) */
+  double *attack_clean_loss;   /* (P) L(x) of the attack's clean batch: vulnerability x it = the loss increase */
   double *features_per_dim;    /* (P) 1 / D* */
   int8_t *polysemantic;        /* (P, m_max) 1/0, -1 not a neuron model / padding */
   int32_t *features_per_neuron; /* (P, m_max) -1 likewise */

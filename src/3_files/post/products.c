@@ -47,6 +47,7 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   pp->vulnerability = nan_array(P);
   pp->vulnerability_per_example = nan_array(P);
   pp->vulnerability_absolute = nan_array(P);
+  pp->attack_clean_loss = nan_array(P);
   pp->features_per_dim = nan_array(P);
   pp->polysemantic = malloc(P * M + 1);
   pp->features_per_neuron = malloc((P * M + 1) * sizeof *pp->features_per_neuron);
@@ -57,7 +58,7 @@ tms_status tms_post_products_alloc(tms_post_products *pp, const tms_post_results
   if (!pp->class_per_seed || !pp->fraction || !pp->cell_class || !pp->seeds_used || !pp->dstar || !pp->loss_best ||
       !pp->loss_mean || !pp->dstar_mean || !pp->best_replicate || !pp->best_class || !pp->represented || !pp->total_interference ||
       !pp->norm || !pp->interference || !pp->dimensionality || !pp->geometry || !pp->vulnerability ||
-      !pp->vulnerability_per_example || !pp->vulnerability_absolute || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron ||
+      !pp->vulnerability_per_example || !pp->vulnerability_absolute || !pp->attack_clean_loss || !pp->features_per_dim || !pp->polysemantic || !pp->features_per_neuron ||
       !pp->dyn_jump_step || !pp->dyn_drop_step || !pp->dyn_drop || !pp->dyn_chance) {
     tms_post_products_free(pp);
     return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "no memory for the products of %zu points", P);
@@ -96,6 +97,7 @@ void tms_post_products_free(tms_post_products *pp) {
   free(pp->vulnerability);
   free(pp->vulnerability_per_example);
   free(pp->vulnerability_absolute);
+  free(pp->attack_clean_loss);
   free(pp->features_per_dim);
   free(pp->polysemantic);
   free(pp->features_per_neuron);

@@ -195,6 +195,7 @@ tms_status tms_post_write(const char *path, const tms_post_results *res, const t
   put(&w, TMS_PDS_VULNERABILITY, pp->vulnerability);
   put(&w, TMS_PDS_VULNERABILITY_PER_EXAMPLE, pp->vulnerability_per_example);
   put(&w, TMS_PDS_VULNERABILITY_ABSOLUTE, pp->vulnerability_absolute);
+  put(&w, TMS_PDS_ATTACK_CLEAN_LOSS, pp->attack_clean_loss);
   if (w.st == TMS_OK)
     w.st = attr_on(file, tms_schema_post_ds(TMS_PDS_VULNERABILITY_ABSOLUTE)->path, TMS_A_BUDGET, pp->attack_budget, 0,
                    err);

@@ -101,6 +101,9 @@ static const tms_schema_dataset post_ds[TMS_PDS_COUNT] = {
                                         TMS_WHEN_ALWAYS,
                                         "per-example argmax with an absolute attack norm (attribute budget; tms-post "
                                         "--attack-budget); NaN when not asked for"},
+    [TMS_PDS_ATTACK_CLEAN_LOSS] = {"/vulnerability/clean_loss", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
+                                   "L(x) of the attack's clean batch (the denominator of value and per_example: "
+                                   "per_example x clean_loss = the loss increase); NaN where no attack ran"},
     [TMS_PDS_FEATURES_PER_DIM] = {"/vulnerability/features_per_dim", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
                                   "1 / D*"},
     [TMS_PDS_POLYSEMANTIC] = {"/neurons/polysemantic", TMS_SCHEMA_I8, G, {TMS_DIM_HIDDEN}, TMS_WHEN_ALWAYS,
