@@ -232,6 +232,17 @@ static void print_timing(const tms_post_timing *t, int threads) {
   printf("\n");
 }
 
+/* The theory agreement per model size: the two classes (majority, lowest-loss seed), two cell sets. */
+static void print_agreement(const tms_post_products *pp) {
+  for (int q = 0; pp->theory_class && q < pp->sizes; q++) {
+    const tms_post_size_agreement *e = &pp->by_size[q];
+    printf("tms-post: n=%d m=%d theory agreement: majority of seeds %.4f over %zu cells (away from boundaries "
+           "%.4f over %zu); lowest-loss seed %.4f over %zu (away %.4f over %zu)\n", e->n, e->m, e->agreement[0],
+           e->cells[0], e->agreement_away[0], e->cells_away[0], e->agreement[1], e->cells[1], e->agreement_away[1],
+           e->cells_away[1]);
+  }
+}
+
 static int cmd_post(int argc, char **argv) {
   tms_post_options opt;
   tms_post_options_default(&opt);
@@ -306,13 +317,7 @@ static int cmd_post(int argc, char **argv) {
     for (size_t p = 0; p < res.points; p++) done += tms_point_done(res.status[p]);
     printf("tms-post: wrote %s: %zu cells x %zu replicates, %zu of %zu points done\n", out, res.cells,
            res.replicates, done, res.points);
-    for (int q = 0; pp.theory_class && q < pp.sizes; q++) { /* per model size: the two classes, two cell sets */
-      const tms_post_size_agreement *e = &pp.by_size[q];
-      printf("tms-post: n=%d m=%d theory agreement: majority of seeds %.4f over %zu cells (away from boundaries "
-             "%.4f over %zu); lowest-loss seed %.4f over %zu (away %.4f over %zu)\n", e->n, e->m, e->agreement[0],
-             e->cells[0], e->agreement_away[0], e->cells_away[0], e->agreement[1], e->cells[1], e->agreement_away[1],
-             e->cells_away[1]);
-    }
+    print_agreement(&pp);
   }
   tms_post_products_free(&pp);
   tms_post_results_free(&res);
