@@ -237,6 +237,30 @@ static int scratch_reserve(attack_scratch *s, int B, int n, int m) {
   return ok;
 }
 
+/* dst (NB, B) = src (B, NB) transposed, |.| of every entry when absval. NB constant per instance (the switch): the
+ * compiler then turns the loop into vector loads and shuffles instead of one scalar store per entry. */
+static inline __attribute__((always_inline)) void transpose_n(float *dst, const float *src, int B, int absval,
+                                                              const int NB) {
+  for (int b = 0; b < B; b++)
+    for (int j = 0; j < NB; j++) {
+      const float v = src[(size_t)b * NB + j];
+      dst[(size_t)j * B + b] = absval ? fabsf(v) : v;
+    }
+}
+
+TMS_ATTACK_CLONES static void transpose_cols(float *dst, const float *src, int B, int n, int absval) {
+#define TMS_TRANSPOSE(k)                                                                                           \
+  if (absval) transpose_n(dst, src, B, 1, k);                                                                      \
+  else transpose_n(dst, src, B, 0, k);                                                                             \
+  return
+  switch (n) {
+  case 1: TMS_TRANSPOSE(1); case 2: TMS_TRANSPOSE(2); case 3: TMS_TRANSPOSE(3); case 4: TMS_TRANSPOSE(4);
+  case 5: TMS_TRANSPOSE(5); case 6: TMS_TRANSPOSE(6); case 7: TMS_TRANSPOSE(7); case 8: TMS_TRANSPOSE(8);
+  default: return; /* callers take this path for n <= 8 only */
+  }
+#undef TMS_TRANSPOSE
+}
+
 /* The clean pre-activations of linear / relu_out: pre(x + delta) = pre(x) + G delta exactly (G symmetric), so one
  * linear forward serves every direction and each attack costs O(B N) instead of a full O(B N M) forward pass. For
  * n <= 8 they are transposed to (N, B) for shifted_sum_cols instead. */
@@ -247,15 +271,11 @@ static void clean_preactivations(attack_scratch *s, tms_acts *acts, const tms_pa
     for (size_t k = 0; k < bn; k++) s->xa[k] = acts->out[k]; /* xa holds the clean pre-activations here */
     return;
   }
-  for (int b = 0; b < B; b++)
-    for (int j = 0; j < n; j++) s->preT[(size_t)j * B + b] = acts->out[(size_t)b * n + j];
+  transpose_cols(s->preT, acts->out, B, n, 0);
 }
 
 /* |x| transposed to (N, B), for the n <= 8 passes (set before lambda, which is computed from it). */
-static void abs_transposed(attack_scratch *s, int B, int n) {
-  for (int b = 0; b < B; b++)
-    for (int j = 0; j < n; j++) s->absxT[(size_t)j * B + b] = fabsf(s->x[(size_t)b * n + j]);
-}
+static void abs_transposed(attack_scratch *s, int B, int n) { transpose_cols(s->absxT, s->x, B, n, 1); }
 
 /* Attacks along every feature direction i (tms_attack_direction, budget lambda); returns the worst whole-batch
  * mean loss, sets *clean to the clean mean loss and leaves in s->worst[b] example b's worst loss over the
