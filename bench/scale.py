@@ -65,17 +65,21 @@ def dispatch_rates(tms, ranks, work):
     for np_ in ranks:
         out = os.path.join(work, f"d{np_}.h5")
         cmd = [tms, "run", sweep, "-o", out, "--quiet", "--force"]
+        load0 = os.getloadavg()[0]
         wall, cpu, rss, rc = timed_root(cmd, cmd, np_, work)
+        load1 = os.getloadavg()[0]
         p = progress(out + ".progress")
         with h5py.File(out, "r") as f:
             done = int((f["/points/status"][...] == 1).sum())
         rows.append(dict(ranks=np_, points=done, rc=rc, wall_s=wall, end_to_end_per_s=done / wall,
                          scheduler_per_s=p["points_per_s"], root_cpu_s=cpu, root_cpu_us_per_point=1e6 * cpu / done,
-                         root_capacity_per_s=done / cpu if cpu > 0 else float("nan"), root_rss_mb=rss))
+                         root_capacity_per_s=done / cpu if cpu > 0 else float("nan"), root_rss_mb=rss,
+                         load_1min_start=load0, load_1min_end=load1))
         os.remove(out)
         print(f"  {np_:2d} ranks: {done} points in {wall:6.2f} s = {done / wall:8.0f}/s end to end, "
               f"{p['points_per_s']:8.0f}/s scheduler, root {1e6 * cpu / done:6.1f} us CPU/point "
-              f"(-> {done / cpu:8.0f}/s on its own core), root RSS {rss:.0f} MB", flush=True)
+              f"(-> {done / cpu:8.0f}/s on its own core), root RSS {rss:.0f} MB, load {load0:.1f} -> {load1:.1f}",
+              flush=True)
     return rows
 
 
@@ -177,8 +181,10 @@ def main():
 def e2_part(tms, work, res):
     print("E2 full: creation and root memory:", flush=True)
     e2 = os.path.join(work, "e2.h5")
+    load0 = os.getloadavg()[0]
     first, rss, rc = run_briefly(tms, os.path.join(REPO, "sweeps", "e2_phase_full.yaml"), e2, 1, work)
-    res["e2_full"] = dict(start_s=first, root_rss_mb=rss, rc=rc, file_mb=os.path.getsize(e2) / 1e6)
+    res["e2_full"] = dict(start_s=first, root_rss_mb=rss, rc=rc, file_mb=os.path.getsize(e2) / 1e6,
+                          load_1min_start=load0, load_1min_end=os.getloadavg()[0])
     print(f"  file created and queue built in {first:.1f} s; root peak RSS {rss:.0f} MB; "
           f"file {os.path.getsize(e2) / 1e6:.0f} MB; exit {rc} (75: stopped by SIGUSR1)", flush=True)
     os.remove(e2)
