@@ -93,7 +93,7 @@ static void model_free(bench_model *bm) {
 
 /* Microseconds per call of each piece of a step, and of the whole step measured together. */
 typedef struct {
-  double data, fwd, loss, bwd, adam, step;
+  double data, fwd, loss, bwd, adam, step, dispatch;
 } step_times;
 
 static step_times time_pieces(bench_model *bm, int reps, int inner) {
@@ -112,6 +112,10 @@ static step_times time_pieces(bench_model *bm, int reps, int inner) {
     tms_model_forward(TMS_RELU_OUT, &bm->acts, bm->x, &bm->p, B);
     sink += tms_model_loss(TMS_RELU_OUT, &bm->acts, bm->x, bm->imp, B, N);
     tms_model_backward(TMS_RELU_OUT, &bm->g, &bm->acts, bm->x, &bm->p, B);
+    tms_adam_step(bm->param, bm->grad, bm->am, bm->av, bm->np, k++, 1e-3, 0.9, 0.999, 1e-8, 0.01);
+  });
+  TIME_US(t.dispatch, reps, inner, { /* as the trainer steps: the fused step where the shape takes it */
+    sink += tms_model_step(TMS_RELU_OUT, &bm->g, &bm->acts, bm->x, &bm->gen, bm->imp, &bm->p, B);
     tms_adam_step(bm->param, bm->grad, bm->am, bm->av, bm->np, k++, 1e-3, 0.9, 0.999, 1e-8, 0.01);
   });
   (void)sink;
@@ -159,6 +163,8 @@ static void print_pieces(const step_times *t) {
   printf("  adamw     %9.1f us  %5.1f%%\n", t->adam, 100 * t->adam / sum);
   printf("  sum       %9.1f us   whole step measured together: %.1f us = %.0f model-steps/s\n", sum, t->step,
          1e6 / t->step);
+  printf("  tms_model_step + adamw (the trainer's step, fused where the shape takes it): %.1f us = %.0f model-steps/s\n",
+         t->dispatch, 1e6 / t->dispatch);
 }
 
 static void print_products(const double g[5], double t_step, double f /* kFLOP of one product */) {

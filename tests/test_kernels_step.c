@@ -1,6 +1,7 @@
-/* kernels step: the fused training step of tiny models (kernels/fused.c) against the unfused one (tms_data_sample,
- * then the lanes forward, loss and backward), for every variant, on the shapes the fused step takes (2x1, 3x2, 5x2
- * with their specialised loops, 8x3 and 4x2 through the general loop), a batch that is a multiple of 16 and one
+/* kernels step: the fused training step of small models (kernels/fused.c, fused_mid.c) against the unfused one
+ * (tms_data_sample, then the lanes forward, loss and backward), for every variant, on the shapes the fused step takes
+ * (fused.c: 2x1, 3x2, 5x2 with their specialised loops, 8x3 and 4x2 through the general loop; fused_mid.c: 20x5
+ * with its specialised calls, 10x4 and 9x1 through the general one), a batch that is a multiple of 16 and one
  * that is not, densities 1 and 0.05, over several consecutive steps with parameters moved in between, the last one
  * across an epoch of the entry draws.
  * What must hold: the gradient is bitwise the unfused one, the data counter advances the same, the loss agrees
@@ -91,7 +92,7 @@ static void one_case(tms_variant v, int N, int M, int B, double density) {
 }
 
 int main(void) {
-  const int shapes[][2] = {{2, 1}, {3, 2}, {5, 2}, {8, 3}, {4, 2}};
+  const int shapes[][2] = {{2, 1}, {3, 2}, {5, 2}, {8, 3}, {4, 2}, {20, 5}, {10, 4}, {9, 1}};
   const tms_variant variants[] = {TMS_LINEAR, TMS_RELU_OUT, TMS_RELU_HIDDEN, TMS_ABS};
   const int batches[] = {1024, 1000};
   const double densities[] = {1.0, 0.05};

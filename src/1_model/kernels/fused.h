@@ -22,7 +22,10 @@ typedef struct {
   float *dWin, *dWout, *db;     /* outputs (N, M), (N, M), (N); dWin == dWout when tied */
 } tms_fused_args;
 
-/* Draws the batch, runs forward, loss and backward; fills the gradients; returns the mean loss. */
+/* Draws the batch, runs forward, loss and backward; fills the gradients; returns the mean loss.
+ * tms_fused_step: the tiny shapes of the lanes path's AUTO range (fused.c); tms_fused_step_mid: the rest up to the
+ * limits above (fused_mid.c). Both give the lanes kernels' gradient bitwise. */
 TMS_ISA_DECL(double, tms_fused_step, (const tms_fused_args *f));
+TMS_ISA_DECL(double, tms_fused_step_mid, (const tms_fused_args *f));
 
 #endif

@@ -54,8 +54,11 @@ void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
  * from gen (whose counter advances exactly as by tms_data_sample), then forward, loss and backward; fills grad and
  * returns the loss (tms_model_loss's value; on the fused path the same terms summed in another fixed order, partly
  * in float32: fused.c).
- *   fused   tiny models (the lanes shapes, independent features, no forced kernels path): the batch is drawn
- *           straight into vector registers and the whole step runs in one pass (fused.c); x is not written;
+ *   fused   small models (independent features, no forced kernels path; the lanes shapes in fused.c, and up to
+ *           m <= 5, n m <= 100, e.g. 20x5, in fused_mid.c): the batch is drawn straight into vector registers and
+ *           the whole step runs in one pass; x is not written. Its gradient is bitwise the lanes kernels' on every
+ *           ISA path, so training of these shapes (20x5 included, which took cblas before) no longer depends on
+ *           the OpenBLAS core; their unfused forward (evaluation, metrics) still takes the AUTO path;
  *   unfused everything else: x (B, N) gets the batch, then tms_model_forward / _loss / _backward above.
  * The large-shape path (kernels_large.h, TMS_KERNELS_LARGE) runs inside the unfused branch, through
  * tms_model_forward / _backward; a fused large-shape step would be one more branch in tms_model_step (step.c),

@@ -1,6 +1,7 @@
 /* step: the training step's dispatch, tms_model_step (kernels.h): which implementation computes one step's batch,
  * loss and gradient for a shape. Kept to one small function on purpose, so every path is visible here:
- *   fused   tiny models (tms_fused_fits): batch drawn into registers and the whole step in one pass (fused.c);
+ *   fused   tiny and small models (fused_fits below): batch drawn into registers and the whole step in one pass
+ *           (fused.c for the lanes shapes, fused_mid.c up to 20x5);
  *   large   the large-shape path's fused step (kernels_large_step.c): same bits as the unfused calls;
  *   unfused everything else: tms_data_sample into x, then tms_model_forward / tms_model_loss / tms_model_backward
  *           (which take the lanes, cblas or large-shape kernels, kernels_path.h).
@@ -12,13 +13,20 @@
 #include "kernels/kernels.h"
 #include "kernels/kernels_large.h"
 
-/* Fused: the independent-feature law only (no correlated sets in play), and shapes where the lanes path is the
- * AUTO choice (kernels_path.h) and the accumulators fit. Forcing any kernels path turns fusion off. */
+/* Fused: the independent-feature law only (no correlated sets in play) and shapes whose accumulators fit
+ * (fused.h): fused.c's loop where the lanes path is the AUTO choice (kernels_path.h: n <= 8, n m <= 24), fused_mid.c's
+ * above that up to m <= 5 and n m <= 100. Forcing any kernels path turns fusion off. Measured against the cblas
+ * step (B = 1024, relu_out, step + AdamW, best of 60 x 50 calls, AVX-512 / AVX2 paths, loaded machine): 20x5
+ * 43 -> 23 / 58 -> 31 us, 10x4 25 -> 19 / 30 -> 19 us, 9x1 19 -> 8 / 26 -> 13 us; but 16x8 32 -> 40 / 39 -> 55 us
+ * and 32x4 46 -> 54 us (AVX-512): wider models stay on cblas. */
+#define TMS_FUSED_MID_MAX_M 5
+#define TMS_FUSED_MID_MAX_NM 100
 static int fused_fits(const tms_data_gen *gen, int N, int M) {
   if (tms_kernels_force_path != TMS_KERNELS_AUTO) return 0;
   if (gen->correlated_sets > 0 && gen->strength_threshold > 0) return 0;
   if (gen->n_features != N || N > TMS_FUSED_MAX_N || M > TMS_FUSED_MAX_M || N * M > TMS_FUSED_MAX_NM) return 0;
-  return tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES;
+  return tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES ||
+         (M <= TMS_FUSED_MID_MAX_M && N * M <= TMS_FUSED_MID_MAX_NM);
 }
 
 double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
@@ -32,7 +40,8 @@ double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, flo
         .Wout = abs_model ? p->W2 : p->W, .bias = p->b, .importance = importance,
         .scale = (float)(2.0 / ((double)B * (double)N)), .key = gen->rng.key, .c0 = gen->rng.counter,
         .threshold = gen->threshold, .dWin = grad->W, .dWout = abs_model ? grad->W2 : grad->W, .db = grad->b};
-    const double loss = TMS_ISA_CALL(tms_fused_step, &f);
+    const double loss = tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES ? TMS_ISA_CALL(tms_fused_step, &f)
+                                                                           : TMS_ISA_CALL(tms_fused_step_mid, &f);
     gen->rng.counter += (uint64_t)B * (uint64_t)N; /* as tms_data_sample without set draws */
     return loss;
   }

@@ -1,0 +1,248 @@
+/* fused_mid: the fused training step (fused.h's contract) of the small shapes above the tiny ones, up to the limits
+ * of fused.h (step.c takes it up to m <= 5, n m <= 100: the paper's 20/5), where the tiny-shape loop of fused.c spends its time on skip tests and on
+ * re-reading 16-lane accumulators twice per block.
+ * How: a block of 16 batch rows is processed as TMS_NV sub-blocks of one native vector each (16 rows on AVX-512,
+ * 2 x 8 on AVX2, 4 x 4 on SSE), so the block's x (n vectors), h and dh (m vectors) and output gradients (n vectors)
+ * are native registers or plain stack slots, never a wider type the compiler has to split; each sub-block runs the
+ * whole step (draw, forward, loss, backward) before the next. The weight gradient is updated once per entry and
+ * sub-block, acc += g_i h_j then acc += x_i dh_j in one pass (one load and one store of the accumulator instead of
+ * two each). No all-zero skip tests: at 20/5 and density 0.02 a feature is absent from 16 rows 72% of the time,
+ * so the test mispredicts about as often as it saves 10 vector operations (measured slower than no test).
+ * Bits: lane l of a block is batch row b0 + l on every path, every per-lane operation is the one of the lanes
+ * kernels (lanes.c) and loss.c's gradient, in their order: acc = (acc + g h) + x dh per block is the lanes
+ * backward's order (dWout first, then dWin) for tied models, the forward sums over i ascending, dh over i ascending.
+ * So the gradient is bitwise the unfused lanes path's on every ISA path (kernels_step_fused checks 20x5, 10x4 and 9x1
+ * against TMS_KERNELS_LANES), the loss is summed as fused.c does (per-lane float32 over TMS_FUSED_LOSS_BLOCKS
+ * blocks, then double, then the fixed pairwise order over lanes). Compiled once per instruction-set path. */
+#include "fused.h"
+
+#include "data/draw.h"
+#include "kernels_simd.h"
+#include "rng/mix.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* The run-time-shape call unrolls the loops to their maximum trip counts (32, 8) and GCC then cannot see that only
+ * entries < N, M, all written first, are read. */
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#if defined(__AVX512F__)
+#define TMS_VW 16
+#elif defined(__AVX__)
+#define TMS_VW 8
+#else
+#define TMS_VW 4
+#endif
+#define TMS_NV (TMS_LANES / TMS_VW)
+#define TMS_FUSED_LOSS_BLOCKS 8 /* as fused.c: blocks whose float32 loss terms are summed before double */
+
+typedef float vf __attribute__((vector_size(4 * TMS_VW)));
+typedef int32_t vi __attribute__((vector_size(4 * TMS_VW)));
+typedef uint32_t vu __attribute__((vector_size(4 * TMS_VW)));
+typedef float vh __attribute__((vector_size(2 * TMS_VW)));  /* half a native vector */
+typedef double vd __attribute__((vector_size(4 * TMS_VW))); /* its lanes as doubles */
+
+/* keep > 0 ? v : +0, lane by lane */
+static inline vf mask_positive(vf v, vf keep) { return (vf)((vi)v & (keep > (vf){0})); }
+
+/* Per-lane partial sums of a whole step, [entry][sub-block]: sub-block q holds lanes q VW .. q VW + VW - 1. */
+typedef struct {
+  vf db[TMS_FUSED_MAX_N][TMS_NV];
+  vf dwo[TMS_FUSED_MAX_NM][TMS_NV]; /* dWout (and dWin when tied) */
+  vf dwi[TMS_FUSED_MAX_NM][TMS_NV]; /* dWin, untied only */
+  vf lossf[TMS_NV];                 /* float32 loss sums of the last few blocks */
+  vd loss[TMS_NV][2];               /* lanes in order, as doubles */
+} mid_acc;
+
+/* Everything a sub-block reads besides x, as whole native vectors set once per step: a vector operand is then a
+ * folded load, where a scalar weight would cost a broadcast per use on AVX2 (it has no broadcast operands). */
+typedef struct {
+  vf W[TMS_FUSED_MAX_NM], Wo[TMS_FUSED_MAX_NM]; /* (N*M) each entry in every lane */
+  vf bias[TMS_FUSED_MAX_N], imp[TMS_FUSED_MAX_N], gscale[TMS_FUSED_MAX_N];
+  vu tm1[TMS_FUSED_MAX_N], on[TMS_FUSED_MAX_N]; /* present iff p <= tm1 and on (p < threshold in [0, 2^32]) */
+  vu lane_pos;                                  /* (VW) l N: the counter offset of lane l within a sub-block */
+  tms_entry_keys keys;                          /* of the step's epoch (when its counters share one) */
+} mid_consts;
+
+static void consts_init(mid_consts *cs, const tms_fused_args *f, const int N, const int M) {
+  for (int e = 0; e < N * M; e++) {
+    cs->W[e] = (vf){0} + f->W[e];
+    cs->Wo[e] = (vf){0} + f->Wout[e];
+  }
+  for (int i = 0; i < N; i++) {
+    cs->bias[i] = (vf){0} + f->bias[i];
+    cs->imp[i] = (vf){0} + f->importance[i];
+    cs->gscale[i] = (vf){0} + f->scale * f->importance[i];
+    cs->tm1[i] = (vu){0} + (f->threshold[i] > 0 ? (uint32_t)(f->threshold[i] - 1) : 0u);
+    cs->on[i] = (vu){0} + (f->threshold[i] > 0 ? 0xFFFFFFFFu : 0u);
+  }
+  uint32_t lp[TMS_VW];
+  for (int l = 0; l < TMS_VW; l++) lp[l] = (uint32_t)(l * N);
+  memcpy(&cs->lane_pos, lp, sizeof lp);
+  cs->keys = tms_entry_keys_of(f->key, f->c0 >> 32);
+}
+
+/* The model's kind and the sub-block's case as compile-time flags of the specialised calls. */
+typedef struct {
+  int hidden_relu, out_relu, tied, sym;
+} mid_kind;
+
+#define TMS_UNROLL_N _Pragma("GCC unroll 32")
+#define TMS_UNROLL_M _Pragma("GCC unroll 8")
+
+/* x (N) of the VW rows from counter c (entry (row, 0)): draw.h's entry draw, data.c's value, one epoch's keys. */
+static inline __attribute__((always_inline)) void draw_fast(vf *x, const mid_consts *cs, uint64_t c, const int N,
+                                                           const int sym) {
+  TMS_UNROLL_N for (int i = 0; i < N; i++) {
+    vu p = cs->lane_pos + (uint32_t)(c + (uint64_t)i);
+    p = (p + cs->keys.k1) * 0x9E3779B9u ^ cs->keys.k2; /* tms_entry_presence, then tms_hash32 */
+    p ^= p >> 16, p *= 0x21F0AAADu, p ^= p >> 15, p *= 0xD35A2D97u, p ^= p >> 15;
+    const vi present = (vi)((p <= cs->tm1[i]) & (vi)cs->on[i]);
+    vu w = p ^ cs->keys.k3; /* tms_entry_value_bits */
+    w ^= w >> 16, w *= 0x21F0AAADu, w ^= w >> 15, w *= 0xD35A2D97u, w ^= w >> 15;
+    const vi wi = (vi)(w >> 8);
+    const vf v = sym ? __builtin_convertvector(wi + wi + (1 - 16777216), vf) * 0x1p-24f
+                     : __builtin_convertvector(wi, vf) * 0x1p-24f;
+    x[i] = (vf)((vi)v & present);
+  }
+}
+/* The same from the scalar reference, for a step whose counters cross an epoch (once per 2^32 draws). */
+static __attribute__((noinline)) void draw_ref(vf *x, const tms_fused_args *f, uint64_t c) {
+  for (int i = 0; i < f->N; i++) {
+    float xv[TMS_VW];
+    for (int l = 0; l < TMS_VW; l++) {
+      const uint64_t r = tms_entry_draw(f->key, c + (uint64_t)l * (uint64_t)f->N + (uint64_t)i);
+      xv[l] = tms_select_value(f->symmetric ? tms_value_sym(r) : tms_value_unit(r), (r >> 32) < f->threshold[i]);
+    }
+    memcpy(&x[i], xv, sizeof xv);
+  }
+}
+
+/* One sub-block: VW rows from counter c, lanes from `valid` on masked (full: valid == VW, known at compile time);
+ * fast: the counters are in one epoch. The whole step into the accumulators of sub-block q. */
+static inline __attribute__((always_inline)) void sub_step(mid_acc *a, const tms_fused_args *f, const mid_consts *cs,
+                                                          uint64_t c, int q, int valid, const int full,
+                                                          const int fast, const int N, const int M,
+                                                          const mid_kind k) {
+  vf x[TMS_FUSED_MAX_N], g[TMS_FUSED_MAX_N], h[TMS_FUSED_MAX_M], dh[TMS_FUSED_MAX_M]; /* entries < N, M used */
+  vi mask = (vi){0} - 1;
+  if (fast)
+    draw_fast(x, cs, c, N, k.sym);
+  else
+    draw_ref(x, f, c);
+  if (!full) {
+    int32_t mv[TMS_VW];
+    for (int l = 0; l < TMS_VW; l++) mv[l] = l < valid ? -1 : 0;
+    memcpy(&mask, mv, sizeof mask);
+    for (int i = 0; i < N; i++) x[i] = (vf)((vi)x[i] & mask);
+  }
+  TMS_UNROLL_M for (int j = 0; j < M; j++) h[j] = (vf){0};
+  TMS_UNROLL_N for (int i = 0; i < N; i++)
+    TMS_UNROLL_M for (int j = 0; j < M; j++) h[j] += x[i] * cs->W[i * M + j];
+  if (k.hidden_relu)
+    TMS_UNROLL_M for (int j = 0; j < M; j++) h[j] = mask_positive(h[j], h[j]);
+  vf row_loss = (vf){0};
+  TMS_UNROLL_M for (int j = 0; j < M; j++) dh[j] = (vf){0};
+  TMS_UNROLL_N for (int i = 0; i < N; i++) {
+    vf o = cs->bias[i];
+    TMS_UNROLL_M for (int j = 0; j < M; j++) o += h[j] * cs->Wo[i * M + j];
+    if (k.out_relu) o = mask_positive(o, o);
+    const vf ax = (vf)((vi)x[i] & 0x7fffffff); /* |x| */
+    const vf e = o - ax;
+    vf t = cs->imp[i] * e * e, gi = cs->gscale[i] * e;
+    if (k.out_relu) gi = mask_positive(gi, o); /* gradient where out > 0 (0 at 0, as PyTorch) */
+    if (!full) {
+      gi = (vf)((vi)gi & mask);
+      t = (vf)((vi)t & mask);
+    }
+    row_loss += t;
+    a->db[i][q] += gi;
+    TMS_UNROLL_M for (int j = 0; j < M; j++) dh[j] += gi * cs->Wo[i * M + j];
+    g[i] = gi;
+  }
+  a->lossf[q] += row_loss;
+  if (k.hidden_relu)
+    TMS_UNROLL_M for (int j = 0; j < M; j++) dh[j] = mask_positive(dh[j], h[j]);
+  if (k.tied) {
+    TMS_UNROLL_N for (int i = 0; i < N; i++)
+      TMS_UNROLL_M for (int j = 0; j < M; j++) {
+        vf s = a->dwo[i * M + j][q] + g[i] * h[j];
+        a->dwo[i * M + j][q] = s + x[i] * dh[j];
+      }
+  } else {
+    TMS_UNROLL_N for (int i = 0; i < N; i++)
+      TMS_UNROLL_M for (int j = 0; j < M; j++) {
+        a->dwo[i * M + j][q] += g[i] * h[j];
+        a->dwi[i * M + j][q] += x[i] * dh[j];
+      }
+  }
+}
+
+/* Adds the float32 loss sums into the double ones, lane by lane (as fused.c's flush_loss). */
+static inline void flush_loss(mid_acc *a) {
+  for (int q = 0; q < TMS_NV; q++) {
+    vh lo, hi;
+    memcpy(&lo, &a->lossf[q], sizeof lo);
+    memcpy(&hi, (const char *)&a->lossf[q] + sizeof lo, sizeof hi);
+    a->loss[q][0] += __builtin_convertvector(lo, vd);
+    a->loss[q][1] += __builtin_convertvector(hi, vd);
+    a->lossf[q] = (vf){0};
+  }
+}
+
+/* The fixed pairwise order over the 16 lanes (kernels_simd.h's vsum). */
+static inline float lanes_sum(const vf v[TMS_NV]) {
+  float s[TMS_LANES];
+  memcpy(s, v, sizeof s);
+  for (int w = TMS_LANES / 2; w > 0; w /= 2)
+    for (int l = 0; l < w; l++) s[l] += s[l + w];
+  return s[0];
+}
+
+static inline __attribute__((always_inline)) double step_mid(const tms_fused_args *f, const int N, const int M,
+                                                            const mid_kind k) {
+  mid_acc a; /* the entries in use set to +0.0 */
+  memset(a.db, 0, (size_t)N * sizeof a.db[0]);
+  memset(a.dwo, 0, (size_t)(N * M) * sizeof a.dwo[0]);
+  if (!k.tied) memset(a.dwi, 0, (size_t)(N * M) * sizeof a.dwi[0]);
+  memset(a.lossf, 0, sizeof a.lossf);
+  memset(a.loss, 0, sizeof a.loss);
+  mid_consts cs;
+  consts_init(&cs, f, N, M);
+  const uint64_t total = (uint64_t)f->B * (uint64_t)N;
+  const int one_epoch = (f->c0 >> 32) == ((f->c0 + total - 1) >> 32);
+  for (int b0 = 0; b0 < f->B; b0 += TMS_LANES) {
+    if ((b0 / TMS_LANES) % TMS_FUSED_LOSS_BLOCKS == 0) flush_loss(&a);
+    for (int q = 0; q < TMS_NV; q++) {
+      const int r0 = b0 + q * TMS_VW, valid = f->B - r0 < TMS_VW ? f->B - r0 : TMS_VW;
+      const uint64_t c = f->c0 + (uint64_t)r0 * (uint64_t)N;
+      if (one_epoch && valid == TMS_VW) /* the common case, then the last partial sub-block, then epoch steps */
+        sub_step(&a, f, &cs, c, q, TMS_VW, 1, 1, N, M, k);
+      else if (valid > 0) /* (a sub-block wholly past B would only add +0 to every sum: skipped, exactly) */
+        sub_step(&a, f, &cs, c, q, valid, 0, one_epoch, N, M, k);
+    }
+  }
+  flush_loss(&a);
+  for (int i = 0; i < N; i++) f->db[i] = lanes_sum(a.db[i]);
+  for (int e = 0; e < N * M; e++) {
+    f->dWout[e] = lanes_sum(a.dwo[e]);
+    if (!k.tied) f->dWin[e] = lanes_sum(a.dwi[e]);
+  }
+  double loss[TMS_LANES];
+  memcpy(loss, a.loss, sizeof loss);
+  for (int w = TMS_LANES / 2; w > 0; w /= 2)
+    for (int l = 0; l < w; l++) loss[l] += loss[l + w];
+  return loss[0] / ((double)f->B * (double)N);
+}
+
+double TMS_ISA_FN(tms_fused_step_mid)(const tms_fused_args *f) {
+  const mid_kind k = {f->hidden_relu, f->out_relu, f->tied, f->symmetric};
+  /* The paper's 20/5 with constant trip counts and flags, one call per variant (relu_out, relu_hidden, abs, linear). */
+  if (f->N == 20 && f->M == 5) {
+    if (k.hidden_relu == 0 && k.out_relu == 1 && k.tied == 1 && k.sym == 0) return step_mid(f, 20, 5, (mid_kind){0, 1, 1, 0});
+    if (k.hidden_relu == 1 && k.out_relu == 1 && k.tied == 1 && k.sym == 0) return step_mid(f, 20, 5, (mid_kind){1, 1, 1, 0});
+    if (k.hidden_relu == 1 && k.out_relu == 1 && k.tied == 0 && k.sym == 1) return step_mid(f, 20, 5, (mid_kind){1, 1, 0, 1});
+    if (k.hidden_relu == 0 && k.out_relu == 0 && k.tied == 1 && k.sym == 0) return step_mid(f, 20, 5, (mid_kind){0, 0, 1, 0});
+  }
+  return step_mid(f, f->N, f->M, k);
+}
