@@ -8,9 +8,9 @@ What it measures, per full sweep:
              cut to at most 4 of its values (both ends and two evenly spaced inside), the shape axes (the zip
              groups, n_hidden, variant) whole, and fewer replicates (at most 8 for small models, 2 for large). So
              every sample point stands for the same number of the sweep's points. It runs twice, at S1 and 2*S1
-             steps (S1 = 1000 for small models, 200 for large), and each point's /points/wall_s gives its cost as
-             a + b * steps (a: start, final evaluation, metrics, record; b: one step). The sweep's core-hours are
-             the sum over sample points of a + b * (its real steps), times the points each stands for.
+             steps (S1 = 1000 for small models, 200 for large), and the CPU time (user + sys) of the two processes
+             gives the mean cost of a sample point as a + b * steps (a: start-up, final evaluation, metrics,
+             record; b: one step). The sweep's core-hours are its points times a + b * (their real steps).
              Linear in steps is conservative at low density, where late steps are cheaper (sparser gradients).
   reference  the unmodified PyTorch reference (bench/reference/tms_torch.py) with K=10 models batched (its way of
              working) on the same core, one thread, for each shape (variant, n, m) of the sweep: model-steps per CPU
@@ -110,23 +110,21 @@ def plan_counts(tms, path):
 
 
 def run_sample(args, sw, work, tag):
-    """Runs one sample sweep in one pinned process; returns (wall_s, shapes) per point of the sample, in C order."""
+    """Runs one sample sweep in one pinned process; returns (its CPU seconds, how many points it trained, and the
+    (variant, n, m) of each of them)."""
     y, h5 = os.path.join(work, tag + ".yaml"), os.path.join(work, tag + ".h5")
     with open(y, "w") as f:
         yaml.safe_dump(sw, f, sort_keys=False)
-    subprocess.run(["taskset", "-c", str(args.core), args.tms, "run", y, "-o", h5, "--quiet"], check=True,
-                   env=dict(os.environ, **bench.ONE_THREAD))
+    _, _, cpu = bench.run(["taskset", "-c", str(args.core), args.tms, "run", y, "-o", h5, "--quiet"], {})
     with h5py.File(h5, "r") as f:
-        wall = f["/points/wall_s"][...].ravel()
-        status = f["/points/status"][...].ravel()
-        shape = [tuple(int(f["/params/" + k][...].ravel()[i]) for k in ("n_features", "n_hidden"))
-                 for i in range(wall.size)]
+        done = f["/points/status"][...].ravel() == 1
+        nf, nh = (f["/params/" + k][...].ravel() for k in ("n_features", "n_hidden"))
         codes = f["/params/variant"][...].ravel()
         words = [w.decode() if isinstance(w, bytes) else str(w) for w in f["/params/variant"].attrs["choices"]]
     os.remove(h5)
-    done = status == 1
-    variants = [words[int(c)] for c in codes]
-    return wall, done, [(variants[i],) + shape[i] for i in range(wall.size)]
+    if not done.all():
+        raise RuntimeError("%s: %d of %d sample points did not train" % (y, int((~done).sum()), done.size))
+    return cpu, done.size, [(words[int(c)], int(n), int(m)) for c, n, m in zip(codes, nf, nh)]
 
 
 def torch_rate(args, variant, n, m, batch, cache):
@@ -160,19 +158,14 @@ def measure(args, path, work, cache):
     t0 = time.perf_counter()
     samples = sample_sweeps(sweep, s1)
     for j, (sw1, sw2, real_steps) in enumerate(samples):
-        w1, d1, shapes = run_sample(args, sw1, work, "s1_%d" % j)
-        w2, d2, _ = run_sample(args, sw2, work, "s2_%d" % j)
-        ok = d1 & d2
-        if not ok.any():
-            raise RuntimeError("%s: no sample point trained" % path)
-        b = np.maximum((w2 - w1) / s1, 0.0)          # seconds per step
-        a = np.maximum(w1 - b * s1, 0.0)             # seconds per point beyond the steps
-        # every sample point stands for the same share of the sweep's points (steps values split evenly)
-        share = points / len(samples) / ok.sum()
-        tms_s += share * float(np.sum((a + b * real_steps)[ok]))
-        ref_s += share * sum(real_steps / torch_rate(args, v, n, m, batch, cache)
-                             for (v, n, m), good in zip(shapes, ok) if good)
-        n_sample += int(ok.sum())
+        c1, k, shapes = run_sample(args, sw1, work, "s1_%d" % j)
+        c2, _, _ = run_sample(args, sw2, work, "s2_%d" % j)
+        b = max(c2 - c1, 0.0) / (s1 * k)            # CPU seconds per step of a sample point
+        a = max(c1 / k - b * s1, 0.0)               # per point beyond its steps (process start-up spread over them)
+        share = points / len(samples) / k           # every sample point stands for this many of the sweep's
+        tms_s += share * k * (a + b * real_steps)
+        ref_s += share * sum(real_steps / torch_rate(args, v, n, m, batch, cache) for v, n, m in shapes)
+        n_sample += k
     return {"sweep": os.path.basename(path), "points": points, "model_steps": model_steps, "sample": n_sample,
             "steps_axis": len(samples), "s1": s1, "tms_h": tms_s / 3600, "ref_h": ref_s / 3600,
             "bench_s": time.perf_counter() - t0}
@@ -181,9 +174,9 @@ def measure(args, path, work, cache):
 def table(rows, env, report, load, when):
     lines = ["Measured %s on %s, kernels %s, OpenBLAS core %s, OpenBLAS %s, torch %s, commit %s; load average %s."
              % (when, env["cpu"], report[0], report[1], env["blas"], env["torch"], env["git"], load),
-             "One core, one process per side. tms: a sample of the sweep's points run by `tms-sweep run` at two run "
-             "lengths (cost = a + b * steps per point, see bench/time_to_figure.py); reference: K=10 models batched, "
-             "training only.", "",
+             "CPU time, one core, one process per side. tms: a sample of the sweep's points run by `tms-sweep run` at "
+             "two run lengths (cost = a + b * steps per point, see bench/time_to_figure.py); reference: K=10 models "
+             "batched, training only.", "",
              "| sweep | points | model-steps | sample points (x 2 lengths) | tms core-h | reference core-h | ratio |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
