@@ -27,6 +27,7 @@ it. Not a test: nothing here passes or fails on a number.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import subprocess
@@ -47,14 +48,18 @@ K = 10  # the reference's models per batch
 
 
 def expand(spec):
-    """The values of one axis entry (values / linspace / logspace), as sweeps/FORMAT.md defines them."""
+    """The values of one axis entry (sweeps/FORMAT.md's generators)."""
     if "values" in spec:
         return list(spec["values"])
-    if "linspace" in spec:
-        s = spec["linspace"]
+    kind, s = next((k, spec[k]) for k in ("linspace", "logspace", "geomspace", "range") if k in spec)
+    if kind == "linspace":
         return list(np.linspace(s["start"], s["stop"], int(s["num"])))
-    s = spec["logspace"]
-    return list(10.0 ** np.linspace(s["start"], s["stop"], int(s["num"])))
+    if kind == "logspace":
+        return list(10.0 ** np.linspace(s["start"], s["stop"], int(s["num"])))
+    if kind == "geomspace":
+        return list(np.geomspace(s["start"], s["stop"], int(s["num"])))
+    n = int(np.ceil((s["stop"] - s["start"]) / s["step"]))
+    return [s["start"] + i * s["step"] for i in range(n)]
 
 
 def thin(values, keep=4):
@@ -171,22 +176,25 @@ def measure(args, path, work, cache):
             "bench_s": time.perf_counter() - t0}
 
 
-def table(rows, env, report, load, when):
-    lines = ["Measured %s on %s, kernels %s, OpenBLAS core %s, OpenBLAS %s, torch %s, commit %s; load average %s."
-             % (when, env["cpu"], report[0], report[1], env["blas"], env["torch"], env["git"], load),
-             "CPU time, one core, one process per side. tms: a sample of the sweep's points run by `tms-sweep run` at "
+def table(rows):
+    """The markdown table; each row names when, where and with which build it was measured."""
+    lines = ["CPU time, one core, one process per side. tms: a sample of the sweep's points run by `tms-sweep run` at "
              "two run lengths (cost = a + b * steps per point, see bench/time_to_figure.py); reference: K=10 models "
-             "batched, training only.", "",
-             "| sweep | points | model-steps | sample points (x 2 lengths) | tms core-h | reference core-h | ratio |",
-             "|---|---|---|---|---|---|---|"]
+             "batched, training only (its rate per shape measured on the same core).", "",
+             "| sweep | points | model-steps | sample points (x 2 lengths) | tms core-h | reference core-h | ratio |"
+             " measured (date, commit, load) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append("| `%s` | %s | %.2g | %d | %.3g | %.3g | %.0fx |"
+        lines.append("| `%s` | %s | %.2g | %d | %.3g | %.3g | %.0fx | %s, %s, %s |"
                      % (r["sweep"], format(r["points"], ","), r["model_steps"], r["sample"], r["tms_h"], r["ref_h"],
-                        r["ref_h"] / r["tms_h"] if r["tms_h"] > 0 else float("nan")))
+                        r["ref_h"] / r["tms_h"] if r["tms_h"] > 0 else float("nan"), r["date"], r["commit"],
+                        r["load"]))
     tot_t, tot_r = sum(r["tms_h"] for r in rows), sum(r["ref_h"] for r in rows)
-    lines.append("| all | %s | %.2g | %d | %.3g | %.3g | %.0fx |"
+    lines.append("| all | %s | %.2g | %d | %.3g | %.3g | %.0fx | |"
                  % (format(sum(r["points"] for r in rows), ","), sum(r["model_steps"] for r in rows),
                     sum(r["sample"] for r in rows), tot_t, tot_r, tot_r / tot_t if tot_t > 0 else float("nan")))
+    cpus = sorted(set("%s, kernels %s, OpenBLAS core %s" % (r["cpu"], r["kernels"], r["blas_core"]) for r in rows))
+    lines += ["", "Machine: " + "; ".join(cpus) + "."]
     return "\n".join(lines)
 
 
@@ -210,7 +218,10 @@ def main():
     ap.add_argument("--core", type=int, default=0)
     ap.add_argument("--readme", default=os.path.join(here, "README.md"))
     ap.add_argument("--sweeps-readme", default=os.path.join(root, "sweeps", "README.md"))
-    ap.add_argument("--no-write", action="store_true", help="print the table only")
+    ap.add_argument("--json", default=os.path.join(here, "time_to_figure.json"),
+                    help="rows of every sweep measured so far (updated per sweep; the table is made from all of them)")
+    ap.add_argument("--fresh", action="store_true", help="forget the rows of earlier runs")
+    ap.add_argument("--no-write", action="store_true", help="print the table only; write neither README nor json")
     args = ap.parse_args()
     paths = args.sweeps or sorted(glob.glob(os.path.join(root, "sweeps", "*_full.yaml")))
     env = bench.environment(args)
@@ -219,16 +230,23 @@ def main():
     m = re.search(r"\(([0-9a-f]+(-dirty)?)\)", version)
     env["git"] = m.group(1)[:12] if m else env["git"]
     report = bench.isa_report(args, "auto") or ("?", "?")
-    load0 = os.getloadavg()[0]
     when = time.strftime("%Y-%m-%d")
-    rows, cache = [], {}
+    # every sweep's row is kept in bench/time_to_figure.json, so one sweep can be measured again on its own
+    rows = json.load(open(args.json)) if os.path.exists(args.json) and not args.fresh else {}
+    cache = {}
     with tempfile.TemporaryDirectory() as work:
         for p in paths:
             r = measure(args, p, work, cache)
+            r.update(date=when, load="%.1f" % os.getloadavg()[0], cpu=env["cpu"], kernels=report[0],
+                     blas_core=report[1], commit=env["git"])
             print("%s: %d sample points in %.0f s: tms %.3g core-h, reference %.3g core-h"
                   % (r["sweep"], r["sample"], r["bench_s"], r["tms_h"], r["ref_h"]), flush=True)
-            rows.append(r)
-    block = table(rows, env, report, "%.1f-%.1f" % (load0, os.getloadavg()[0]), when)
+            rows[r["sweep"]] = r
+            if not args.no_write:
+                with open(args.json, "w") as f:
+                    json.dump(rows, f, indent=1, sort_keys=True)
+    rows = [rows[k] for k in sorted(rows)]
+    block = table(rows)
     print(block)
     if not args.no_write:
         write_block(args.readme, block)
