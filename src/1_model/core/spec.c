@@ -153,16 +153,17 @@ tms_status tms_spec_set(tms_spec *spec, const char *key, const tms_value *value,
   if (value->is_string)
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, key, "expected a number, got '%s'", value->str);
   double v = value->num;
-  char range[64];
-  describe_range(p, range, sizeof range);
   if (!isfinite(v))
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, key, "value %g is not a finite number", v);
   if (p->kind == TMS_PARAM_INT && v != floor(v))
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, key, "expected an integer, got %g", v);
   int below = p->min_open ? !(v > p->min) : !(v >= p->min);
   int above = p->max_open ? !(v < p->max) : !(v <= p->max);
-  if (below || above)
+  if (below || above) {
+    char range[64]; /* formatted only on error: set runs once per parameter per grid point */
+    describe_range(p, range, sizeof range);
     return tms_error_set(err, TMS_ERR_CONFIG, NULL, 0, 0, key, "value %g is outside the allowed range %s", v, range);
+  }
 
   if (strcmp(key, "sparsity") == 0) v = 1.0 - v;
   switch (row->field_type) {
