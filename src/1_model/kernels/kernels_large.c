@@ -24,7 +24,7 @@ tms_large_choice tms_large_last;
 #define TMS_LARGE_EMBED_WEIGHT 8.0  /* h = x W over nonzeros, per nonzero * M (x^T dh alike): sparse up to 1/8 nonzero */
 #endif
 #ifndef TMS_LARGE_GRAM_WEIGHT
-#define TMS_LARGE_GRAM_WEIGHT 8.0   /* the Gram gather, per nonzero * N; ssyrk counts N^2 M / 2 at weight 1 */
+#define TMS_LARGE_GRAM_WEIGHT 3.0   /* the Gram gather, per nonzero * N; ssyrk counts N^2 M / 2 at weight 1 */
 #endif
 #ifndef TMS_LARGE_DOUT_WEIGHT
 #define TMS_LARGE_DOUT_WEIGHT 10.0  /* dout-sparse, per nonzero * 2 M, against the 2 B N M of the two sgemm */
@@ -33,9 +33,8 @@ tms_large_choice tms_large_last;
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
 size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
-  /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays, then G or the padded copies */
-  const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
-  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + (gram > pad ? gram : pad);
+  /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays, G or the padded copies, a row */
+  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + tms_large_g_floats(N) + (size_t)N;
 }
 
 /* Most nonzeros of x for which the sparse embed beats sgemm: WEIGHT * nnz * M < B N M. */

@@ -17,6 +17,10 @@
  * no contraction), the sgemm ones depend on OpenBLAS's core (OPENBLAS_CORETYPE), as on the GEMM path.
  * The fused step (tms_large_step, kernels_large_step.c) is what training takes: the same formulations and bits, with
  * x's CSR from the gap sampler and the read-out's tail, loss, dout, db and dout's CSR in one pass per batch row.
+ * Bits changed by session 9 (results of points whose batches take the Gram read-out differ from earlier builds in
+ * the last ulps, on every ISA path alike): the Gram weight of the rule went from 8 to 3 (measured: with the fused
+ * step's row kept in L1 the gather costs ~3 sgemm multiply-adds per multiply-add), so 400x30 takes the Gram
+ * read-out up to density ~0.03 (before: never); and tms_gram_row adds the last c mod 4 rows of G in one pass.
  * Invariant: backward must be given the x that forward was given (it reuses forward's CSR of x). */
 #ifndef TMS_KERNELS_LARGE_H
 #define TMS_KERNELS_LARGE_H
@@ -98,12 +102,18 @@ TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, floa
 
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
  * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same]
- * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]. */
+ * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]
+ * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]. */
 typedef struct {
   int *nnz_x;
   tms_csr csr, dcsr;
-  float *G;
+  float *G, *row;
 } tms_large_scratch;
+
+static inline size_t tms_large_g_floats(int N) {
+  const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
+  return gram > pad ? gram : pad;
+}
 
 static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   tms_large_scratch s;
@@ -115,6 +125,7 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.dcsr.start = q + 1 + csr;
   s.dcsr.idx = q + 2 + B + csr;
   s.G = mem + 1 + 2 * csr;
+  s.row = s.G + tms_large_g_floats(N);
   return s;
 }
 

@@ -4,7 +4,8 @@
  *   - the CSR of x comes from the gap sampler where it draws the batch (tms_data_sample_csr: no scan of x);
  *   - the read-out's last pass (ReLU), the loss, dout, db and the list of dout's nonzeros (the CSR the dout-sparse
  *     backward follows) are one pass per batch row, while the row is in L1; with the Gram read-out the row's
- *     gather is in the same pass (the (B, N) output is then written once and read back only by the loss' row);
+ *     gather is in the same pass, into one N-float scratch row (acts->out is then not written at all: no (B, N)
+ *     array streams through the cache and pushes G out of L2);
  *   - so no pass over (B, N) arrays is left for the ReLU, the loss, the bias gradient or the count of dout.
  * Invariant (tests/test_kernels_large.c checks it bitwise): the same bits as the unfused calls on the large path.
  * Same formulations and choices (the same counts against the same limits), and the same order of every sum: the
@@ -195,7 +196,7 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
   memset(db, 0, sizeof(float) * (size_t)N);
   s->dcsr.start[0] = 0;
   for (int b = 0; b < B; b++) {
-    r.ob = acts->out + (size_t)b * N, r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
+    r.ob = gram ? s->row : acts->out + (size_t)b * N, r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
     const int *xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
     const int xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, xidx, xc, r.xb, p->b, N);
@@ -210,6 +211,11 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
     for (int k = 0; k <= b && !all_complete; k++) {
       row_args rk = r;
       rk.ob = acts->out + (size_t)k * N, rk.gb = acts->dout + (size_t)k * N, rk.xb = x + (size_t)k * N;
+      if (gram) { /* the row's read-out was not kept: again, the same bits */
+        rk.ob = s->row;
+        TMS_ISA_FN(tms_gram_row)(rk.ob, s->G, s->csr.idx + s->csr.start[k], s->csr.start[k + 1] - s->csr.start[k],
+                                 rk.xb, p->b, N);
+      }
       dout_row(&rk, N);
     }
     all_complete = 1;
