@@ -103,11 +103,12 @@ TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, floa
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
  * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same]
  * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]
- * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]. */
+ * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]
+ * [N floats: the fused step's copy of x's row, zero but at the row's nonzeros]. */
 typedef struct {
   int *nnz_x;
   tms_csr csr, dcsr;
-  float *G, *row;
+  float *G, *row, *xrow;
 } tms_large_scratch;
 
 static inline size_t tms_large_g_floats(int N) {
@@ -126,6 +127,7 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.dcsr.idx = q + 2 + B + csr;
   s.G = mem + 1 + 2 * csr;
   s.row = s.G + tms_large_g_floats(N);
+  s.xrow = s.row + N;
   return s;
 }
 

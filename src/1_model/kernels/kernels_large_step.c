@@ -36,7 +36,9 @@ typedef struct {
   float *gb;        /* (N) dout's row */
   float *db;        /* (N) bias gradient, accumulated */
   double *lane;     /* (8) the loss' lanes */
-  const float *xb;  /* (N) */
+  const float *xb;  /* (N) x's row (x itself, or the L1 copy rows_pass builds from the CSR) */
+  const int *xidx;  /* (xc) x's nonzeros in the row (NULL: no CSR) */
+  int xc;
   const float *imp; /* (N) importance */
   float scale;      /* d mean / d term, times the 2 of the square, as tms_loss */
   int relu;         /* output ReLU (every variant but linear) */
@@ -80,21 +82,38 @@ static void dout_row(const row_args *r, int N) {
   }
 }
 
-/* One entry of the sparse tail (ReLU variants): its loss term, dout, db, and i appended to list if dout is nonzero.
- * Branch-free (which entries these are is data, so branches on it mispredict): db += +-0 and a list slot written
- * but not counted change nothing. */
-static inline __attribute__((always_inline)) int sparse_entry(const row_args *r, int i, int *list) {
-  const float o = r->ob[i] > 0.0f ? r->ob[i] : 0.0f;
-  const float d = o - fabsf(r->xb[i]);
-  r->lane[i & 7] += (double)(r->imp[i] * d * d);
-  const float g = r->scale * r->imp[i] * (o - fabsf(r->xb[i]));
-  const float gv = !(o > 0.0f) ? 0.0f : g;
-  uint32_t u;
-  memcpy(&u, &gv, sizeof u);
-  r->gb[i] = gv;
-  r->db[i] += gv;
-  *list = i;
-  return (u & 0x7fffffffu) != 0;
+/* The sparse tail's entries pos[0..n) (ReLU variants): their loss terms, dout, db, and dout's nonzeros appended at
+ * list; returns their count. The arithmetic of an entry is the dense tail's; it runs over the positions as vectors
+ * (gathers), then the loss terms go to their lanes in increasing position (the order of the sum), then dout and db
+ * are stored. Branch-free (which entries these are is data, so branches on it mispredict): a list slot written
+ * but not counted changes nothing. */
+static inline __attribute__((always_inline)) int sparse_entries(const row_args *r, const int *restrict pos, int n,
+                                                                int *restrict list) {
+  float t[SEG + 16], g[SEG + 16];
+  const float *restrict ob = r->ob, *restrict xb = r->xb, *restrict imp = r->imp;
+  const float scale = r->scale;
+  for (int k = 0; k < n; k++) {
+    const int i = pos[k];
+    const float o = ob[i] > 0.0f ? ob[i] : 0.0f;
+    const float d = o - fabsf(xb[i]);
+    t[k] = imp[i] * d * d;
+    const float gk = scale * imp[i] * (o - fabsf(xb[i]));
+    g[k] = !(o > 0.0f) ? 0.0f : gk;
+  }
+  double *lane = r->lane;
+  for (int k = 0; k < n; k++) lane[pos[k] & 7] += (double)t[k];
+  float *restrict gb = r->gb, *restrict db = r->db;
+  int c = 0;
+  for (int k = 0; k < n; k++) {
+    const int i = pos[k];
+    uint32_t u;
+    memcpy(&u, &g[k], sizeof u);
+    gb[i] = g[k];
+    db[i] += g[k];
+    list[c] = i;
+    c += (u & 0x7fffffffu) != 0;
+  }
+  return c;
 }
 
 /* The entries of groups 0 .. groups-1 (16 each, from i0) whose bit is set in mo | mx, in increasing order, at pos
@@ -133,24 +152,29 @@ static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, i
     pos[n] = i;
     n += r->ob[i] > 0.0f || (u & 0x7fffffffu) != 0;
   }
-  int c = 0;
-  for (int k = 0; k < n; k++) c += sparse_entry(r, pos[k], list + c);
-  return c;
+  return sparse_entries(r, pos, n, list);
 }
 
 /* One row: per segment, the sparse tail where at most a quarter of its entries need it (x sparse, ReLU output,
  * dout listed), else the dense one; dout's nonzeros appended at list if list (not NULL where x_sparse). Returns their count; *complete: dout's row is
  * fully written. */
 static int row_tail(const row_args *r, int N, int x_sparse, int *list, int *complete) {
-  int c = 0;
+  int c = 0, xk = 0;
   *complete = 1;
   for (int i0 = 0; i0 < N; i0 += SEG) {
     const int i1 = N - i0 < SEG ? N : i0 + SEG, groups = (i1 - i0) / 16;
     uint32_t mo[SEG_GROUPS], mx[SEG_GROUPS];
     int need = 0;
     if (r->relu && x_sparse) {
-      for (int q = 0; q < groups; q++) { /* a streaming pass over both rows (x's CSR would cost a miss per entry) */
-        mx[q] = tms_nonzero_mask16(r->xb + i0 + 16 * q);
+      if (r->xidx) { /* x's mask from its CSR: the same bits as a scan (it lists the nonzero patterns) */
+        memset(mx, 0, sizeof mx);
+        for (; xk < r->xc && r->xidx[xk] < i0 + 16 * groups; xk++)
+          mx[(r->xidx[xk] - i0) >> 4] |= 1u << ((r->xidx[xk] - i0) & 15);
+        for (; xk < r->xc && r->xidx[xk] < i1; xk++) continue; /* the segment's scalar tail scans xb */
+      } else {
+        for (int q = 0; q < groups; q++) mx[q] = tms_nonzero_mask16(r->xb + i0 + 16 * q);
+      }
+      for (int q = 0; q < groups; q++) {
         mo[q] = tms_positive_mask16(r->ob + i0 + 16 * q);
         need += __builtin_popcount(mo[q] | mx[q]);
       }
@@ -195,13 +219,18 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
   int all_complete = 1;
   memset(db, 0, sizeof(float) * (size_t)N);
   s->dcsr.start[0] = 0;
+  if (*s->nnz_x >= 0) memset(s->xrow, 0, sizeof(float) * (size_t)N); /* kept zero between rows */
   for (int b = 0; b < B; b++) {
     r.ob = gram ? s->row : acts->out + (size_t)b * N, r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
-    const int *xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
-    const int xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
-    if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, xidx, xc, r.xb, p->b, N);
+    r.xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
+    r.xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
+    /* With x's CSR, x's row is copied to an L1 row (its few nonzeros), which the tails read instead of x. */
+    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = r.xb[r.xidx[k]];
+    if (r.xidx) r.xb = s->xrow;
+    if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, r.xidx, r.xc, r.xb, p->b, N);
     int complete;
-    const int got = row_tail(&r, N, nz >= 0 && xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, &complete);
+    const int got = row_tail(&r, N, nz >= 0 && r.xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, &complete);
+    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = 0.0f;
     all_complete &= complete;
     if (nz < 0) continue;
     nz += got; /* room: at most N per row listed so far */
