@@ -67,7 +67,8 @@ def jobs(exp, res, post):
         j += [("vulnerability", "vulnerability.py", p), ("dstar", "dstar.py", [])]
     elif exp == "e8":
         j += [("stacks", "neuron_stacks.py", p), ("stacks_superposition", "neuron_stacks.py",
-                                                   p + ["--color-by", "superposition"])]
+                                                   p + ["--color-by", "superposition"]),
+              ("loss_spread", "loss_spread.py", [])]
     elif exp == "e9":
         j += [("stacks_w1", "neuron_stacks.py", p), ("stacks_w2", "neuron_stacks.py", p + ["--layer", "w2"])]
     return j

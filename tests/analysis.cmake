@@ -13,6 +13,7 @@ set(_tms_analysis_cases
     "dynamics e6 /results/loss_curve"
     "vulnerability e7 /vulnerability/per_example"
     "neuron_stacks e9 /neurons/W1_scaled"
+    "loss_spread e8 /results/loss"
     "make_figures e5 /results/W")
 foreach(case IN LISTS _tms_analysis_cases)
   separate_arguments(_args UNIX_COMMAND "${case}")

@@ -18,7 +18,7 @@ tms_script_test(NAME science_e1_superposition_grows COMMAND bash ${SCI_DIR}/e1_s
                 $<TARGET_FILE:sci_check_e1> LABELS science TIMEOUT 240)
 
 # Experiment checks at CI size: a small sweep, then `tms-post check` (the experiment's must-show items).
-foreach(case e0_intro:e0 e2_n3m2:e2 e4_perturb:e4 e5_pairs:e5 e6_dynamics:e6 e7_rise:e7 e8_neurons:e8
+foreach(case e0_intro:e0 e2_n3m2:e2 e4_perturb:e4 e5_pairs:e5 e5_local:e5 e6_dynamics:e6 e7_rise:e7 e8_neurons:e8
              e9_exact:e9)
   string(REPLACE ":" ";" parts ${case})
   list(GET parts 0 yaml)

@@ -4,7 +4,8 @@
  *    judged: the lowest-loss seed away from the boundaries >= 0.9 (the paper: sharp first-order boundaries; near them
  *    a blur is expected). The majority is INFO: at n=3 m=2, r > 1, low density, most seeds sit in a local minimum.
  * E5 correlated pairs (ARENA's setup (i), densities <= 0.05): within-pair |cos| < 0.1 (orthogonal local bases);
- *    anticorrelated pairs ((ii), densities >= 0.1): within-pair cos < -0.9 (antipodal).
+ *    anticorrelated pairs ((ii), densities >= 0.1): within-pair cos < -0.9 (antipodal). E5's local-bases model
+ *    (two correlated sets in m = 10): check_e5_local.c.
  * E6 learning dynamics: check_dynamics.c.
  * E7 adversarial vulnerability: check_e7.c.
  * E8 ReLU hidden layer: check_e8.c.
@@ -91,6 +92,7 @@ void tms_chk_e5(tms_chk *k) {
     }
     free(cells);
   }
+  tms_chk_e5_local(k);
 }
 
 /* Polysemantic share among a point's active neurons (features_per_neuron >= 1); also E8's (check_e8.c). */

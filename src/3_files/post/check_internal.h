@@ -55,6 +55,7 @@ void tms_chk_e2(tms_chk *k);
 void tms_chk_e3(tms_chk *k);
 void tms_chk_e4(tms_chk *k);
 void tms_chk_e5(tms_chk *k);
+void tms_chk_e5_local(tms_chk *k); /* check_e5_local.c, called by tms_chk_e5 */
 void tms_chk_e6(tms_chk *k);
 void tms_chk_e7(tms_chk *k);
 void tms_chk_e8(tms_chk *k);
