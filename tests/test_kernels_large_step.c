@@ -53,22 +53,22 @@ static void init_params(float *param, int N, int M) {
 /* The gap sampler's list against a scan of the x it drew. */
 static void check_csr(tms_data_gen *gen, int B, int N, double density) {
   int *start = malloc(sizeof(int) * (B + 1)), *idx = malloc(sizeof(int) * (size_t)B * N);
-  float *x = malloc(sizeof(float) * (size_t)B * N);
-  const long nnz = tms_data_sample_csr(gen, x, B, start, idx);
+  float *x = malloc(sizeof(float) * (size_t)B * N), *val = malloc(sizeof(float) * (size_t)B * N);
+  const long nnz = tms_data_sample_csr(gen, x, B, start, idx, val);
   long scanned = 0, off = 0;
   for (int b = 0; b < B && nnz >= 0; b++) {
     off += start[b] != scanned;
     for (int i = 0; i < N; i++) {
       if (x[(size_t)b * N + i] == 0.0f) continue;
-      off += scanned >= start[b + 1] || idx[scanned] != i;
+      off += scanned >= start[b + 1] || idx[scanned] != i || memcmp(&val[scanned], &x[(size_t)b * N + i], 4) != 0;
       scanned++;
     }
   }
   CHECK(nnz < 0 || (off == 0 && scanned == nnz && start[B] == nnz),
-        "%d features p=%g: the gap sampler's list is the scan of its x (%ld nonzeros listed, %ld scanned, %ld off)", N,
-        density, nnz, scanned, off);
+        "%d features p=%g: the gap sampler's list (positions, values) is the scan of its x (%ld listed, %ld scanned, "
+        "%ld off)", N, density, nnz, scanned, off);
   CHECK((nnz >= 0) == (density <= 0.05), "p=%g: the gap sampler lists nonzeros exactly where it draws", density);
-  free(start), free(idx), free(x);
+  free(start), free(idx), free(x), free(val);
 }
 
 typedef struct {

@@ -2,7 +2,7 @@
  * candidates in chunks: their draws and gaps in a branch-free, vectorised loop, then a short scalar walk that adds
  * the gaps and stores the values of the entries it lands on. Cost: one zeroing pass plus ~tens of cycles per
  * candidate (q B N of them), against the bulk pass's draw per entry (B N of them). The walk can also list the
- * positions of the nonzeros it stores (a CSR of x: tms_data_sample_csr, data.h), which the large-shape kernels
+ * positions and values of the nonzeros it stores (a CSR of x: tms_data_sample_csr, data.h), which the large-shape kernels
  * follow instead of scanning x.
  * Compiled once per instruction-set path (CMake tms_isa_variants); init and free exist once (generic build).
  * Invariants: the walk never passes entry B N - 1, and there are at most B N candidates (each moves it on by >= 1),
@@ -65,8 +65,8 @@ static inline void chunk_gaps(uint64_t *restrict r /* (count) */, int64_t *restr
  * indices are idx[start[b] .. start[b+1]), increasing; a value that happens to be exactly 0 is stored but not
  * listed, so the list is the one a scan of x for nonzeros gives). Returns the count listed (0 if idx is NULL). */
 static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* (B, N) */, int *restrict start,
-                                                           int *restrict idx, const tms_data_gen *gen, int batch,
-                                                           uint64_t c0) {
+                                                           int *restrict idx, float *restrict val,
+                                                           const tms_data_gen *gen, int batch, uint64_t c0) {
   const struct tms_gap_law *law = gen->gap;
   const size_t n = (size_t)gen->n_features, total = (size_t)batch * n;
   const uint64_t key = gen->rng.key;
@@ -89,6 +89,7 @@ static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* 
       x[pos] = v;
       if (!idx || v == 0.0f) continue;
       for (; pos >= row_end; row_end += n) start[++row] = (int)listed;
+      val[listed] = v;
       idx[listed++] = (int)(pos - (row_end - n));
     }
   }
@@ -99,22 +100,22 @@ done:
 }
 
 void TMS_ISA_FN(tms_sample_gaps)(float *x /* (B, N) */, const tms_data_gen *gen, int batch, uint64_t c0) {
-  (void)gap_walk(x, NULL, NULL, gen, batch, c0);
+  (void)gap_walk(x, NULL, NULL, NULL, gen, batch, c0);
 }
 
 long TMS_ISA_FN(tms_sample_gaps_csr)(float *x /* (B, N) */, int *start /* (B + 1) */, int *idx /* (B N) */,
-                                     const tms_data_gen *gen, int batch, uint64_t c0) {
-  return gap_walk(x, start, idx, gen, batch, c0);
+                                     float *val /* (B N) */, const tms_data_gen *gen, int batch, uint64_t c0) {
+  return gap_walk(x, start, idx, val, gen, batch, c0);
 }
 
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
-long tms_data_sample_csr(tms_data_gen *gen, float *x /* (B, N) */, int batch, int *start, int *idx) {
+long tms_data_sample_csr(tms_data_gen *gen, float *x /* (B, N) */, int batch, int *start, int *idx, float *val) {
   if (!gen->gap || batch <= 0) {
     tms_data_sample(gen, x, batch);
     return -1;
   }
   const uint64_t c0 = gen->rng.counter;
-  const long nnz = TMS_ISA_CALL(tms_sample_gaps_csr, x, start, idx, gen, batch, c0);
+  const long nnz = TMS_ISA_CALL(tms_sample_gaps_csr, x, start, idx, val, gen, batch, c0);
   gen->rng.counter = c0 + (uint64_t)batch * (uint64_t)gen->n_features; /* as tms_data_sample (no set draws) */
   return nnz;
 }

@@ -64,14 +64,16 @@ TMS_ISA_DECL(void, tms_large_backward, (tms_variant variant, tms_params *grad, t
 
 /* ---- the sparse formulations (kernels_sparse.c) ---- */
 
-/* Nonzeros of a (B, N) array, row by row: row b's indices are idx[start[b] .. start[b+1]). */
+/* Nonzeros of a (B, N) array, row by row: row b's indices are idx[start[b] .. start[b+1]), their values val[..]
+ * (the kernels read a nonzero's value from here, not from the (B, N) array: one cache miss less per nonzero). */
 typedef struct {
   int *start; /* (B + 1) */
   int *idx;   /* (B * N) capacity */
+  float *val; /* (B * N) capacity */
 } tms_csr;
 
-/* Fills csr with the nonzeros of a (kernels_nonzero.h); returns their count, or -1 as soon as the count exceeds limit (csr is then
- * incomplete and must not be used). */
+/* Fills csr with the nonzeros of a (kernels_nonzero.h); returns their count, or -1 as soon as the count exceeds
+ * limit (csr is then incomplete and must not be used). */
 TMS_ISA_DECL(long, tms_csr_build, (tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit));
 
 /* h = x W over the nonzeros of x. */
@@ -90,7 +92,8 @@ TMS_ISA_DECL(void, tms_gram_readout_forward, (float *out /* (B, N) */, float *G 
 TMS_ISA_DECL(void, tms_gram_matrix, (float *G /* (N, N) */, const float *W /* (N, M) */, int N, int M));
 TMS_ISA_DECL(void, tms_gram_row, (float *ob /* (N) */, const float *G /* (N, N) */, const int *idx /* (c) */, int c,
                                   const float *xb /* (N) */, const float *bias /* (N) */, int N));
-/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout, listed in nz (its CSR). For M <= TMS_LARGE_MAX_PAD
+/* dWout = dout^T h and dh = dout Wout over the nonzeros of dout, listed in nz (its CSR, values from nz->val; dout
+ * itself is not read). For M <= TMS_LARGE_MAX_PAD
  * the hidden width is padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
 #define TMS_LARGE_MAX_PAD 64
 TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, float *dh /* (B, M) */,
@@ -102,6 +105,7 @@ TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, floa
 
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
  * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same]
+ * [B N floats: the values of x's CSR][B N floats: the values of dout's CSR]
  * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]
  * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]
  * [N floats: the fused step's copy of x's row, zero but at the row's nonzeros]. */
@@ -125,7 +129,9 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.csr.idx = q + 2 + B;
   s.dcsr.start = q + 1 + csr;
   s.dcsr.idx = q + 2 + B + csr;
-  s.G = mem + 1 + 2 * csr;
+  s.csr.val = mem + 1 + 2 * csr;
+  s.dcsr.val = s.csr.val + (size_t)B * N;
+  s.G = s.dcsr.val + (size_t)B * N;
   s.row = s.G + tms_large_g_floats(N);
   s.xrow = s.row + N;
   return s;

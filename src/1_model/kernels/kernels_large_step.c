@@ -88,7 +88,7 @@ static void dout_row(const row_args *r, int N) {
  * are stored. Branch-free (which entries these are is data, so branches on it mispredict): a list slot written
  * but not counted changes nothing. */
 static inline __attribute__((always_inline)) int sparse_entries(const row_args *r, const int *restrict pos, int n,
-                                                                int *restrict list) {
+                                                                int *restrict list, float *restrict vlist) {
   float t[SEG + 16], g[SEG + 16];
   const float *restrict ob = r->ob, *restrict xb = r->xb, *restrict imp = r->imp;
   const float scale = r->scale;
@@ -102,68 +102,119 @@ static inline __attribute__((always_inline)) int sparse_entries(const row_args *
   }
   double *lane = r->lane;
   for (int k = 0; k < n; k++) lane[pos[k] & 7] += (double)t[k];
-  float *restrict gb = r->gb, *restrict db = r->db;
+  float *restrict db = r->db;
   int c = 0;
-  for (int k = 0; k < n; k++) {
+  for (int k = 0; k < n; k++) { /* dout's row itself is not written: its nonzeros are in the list */
     const int i = pos[k];
     uint32_t u;
     memcpy(&u, &g[k], sizeof u);
-    gb[i] = g[k];
     db[i] += g[k];
     list[c] = i;
+    vlist[c] = g[k];
     c += (u & 0x7fffffffu) != 0;
   }
   return c;
 }
 
-/* The entries of groups 0 .. groups-1 (16 each, from i0) whose bit is set in mo | mx, in increasing order, at pos
- * (room for 16 more than the count); returns the count. One compress per group on AVX-512, else branch-free. */
-static inline __attribute__((always_inline)) int group_positions(int *restrict pos, const uint32_t *mo,
-                                                                 const uint32_t *mx, int groups, int i0) {
-  int c = 0;
-  for (int q = 0; q < groups; q++) {
-    const uint32_t m = mo[q] | mx[q];
-#if defined(__AVX512F__)
-    const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(i0 + 16 * q),
-                                        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    _mm512_storeu_si512((void *)(pos + c), _mm512_maskz_compress_epi32((__mmask16)m, at));
-    c += __builtin_popcount(m);
-#else
-    for (int l = 0; l < 16; l++) {
-      pos[c] = i0 + 16 * q + l;
-      c += (int)((m >> l) & 1u);
-    }
+#if defined(__AVX2__) && !defined(__AVX512F__)
+/* Nibble k of entry m: the index of the k-th set bit of the 8-bit mask m (AVX2 has no compress instruction). */
+static const uint32_t set_bits8[256] = {
+    0x00000000, 0x00000000, 0x00000001, 0x00000010, 0x00000002, 0x00000020, 0x00000021, 0x00000210,
+    0x00000003, 0x00000030, 0x00000031, 0x00000310, 0x00000032, 0x00000320, 0x00000321, 0x00003210,
+    0x00000004, 0x00000040, 0x00000041, 0x00000410, 0x00000042, 0x00000420, 0x00000421, 0x00004210,
+    0x00000043, 0x00000430, 0x00000431, 0x00004310, 0x00000432, 0x00004320, 0x00004321, 0x00043210,
+    0x00000005, 0x00000050, 0x00000051, 0x00000510, 0x00000052, 0x00000520, 0x00000521, 0x00005210,
+    0x00000053, 0x00000530, 0x00000531, 0x00005310, 0x00000532, 0x00005320, 0x00005321, 0x00053210,
+    0x00000054, 0x00000540, 0x00000541, 0x00005410, 0x00000542, 0x00005420, 0x00005421, 0x00054210,
+    0x00000543, 0x00005430, 0x00005431, 0x00054310, 0x00005432, 0x00054320, 0x00054321, 0x00543210,
+    0x00000006, 0x00000060, 0x00000061, 0x00000610, 0x00000062, 0x00000620, 0x00000621, 0x00006210,
+    0x00000063, 0x00000630, 0x00000631, 0x00006310, 0x00000632, 0x00006320, 0x00006321, 0x00063210,
+    0x00000064, 0x00000640, 0x00000641, 0x00006410, 0x00000642, 0x00006420, 0x00006421, 0x00064210,
+    0x00000643, 0x00006430, 0x00006431, 0x00064310, 0x00006432, 0x00064320, 0x00064321, 0x00643210,
+    0x00000065, 0x00000650, 0x00000651, 0x00006510, 0x00000652, 0x00006520, 0x00006521, 0x00065210,
+    0x00000653, 0x00006530, 0x00006531, 0x00065310, 0x00006532, 0x00065320, 0x00065321, 0x00653210,
+    0x00000654, 0x00006540, 0x00006541, 0x00065410, 0x00006542, 0x00065420, 0x00065421, 0x00654210,
+    0x00006543, 0x00065430, 0x00065431, 0x00654310, 0x00065432, 0x00654320, 0x00654321, 0x06543210,
+    0x00000007, 0x00000070, 0x00000071, 0x00000710, 0x00000072, 0x00000720, 0x00000721, 0x00007210,
+    0x00000073, 0x00000730, 0x00000731, 0x00007310, 0x00000732, 0x00007320, 0x00007321, 0x00073210,
+    0x00000074, 0x00000740, 0x00000741, 0x00007410, 0x00000742, 0x00007420, 0x00007421, 0x00074210,
+    0x00000743, 0x00007430, 0x00007431, 0x00074310, 0x00007432, 0x00074320, 0x00074321, 0x00743210,
+    0x00000075, 0x00000750, 0x00000751, 0x00007510, 0x00000752, 0x00007520, 0x00007521, 0x00075210,
+    0x00000753, 0x00007530, 0x00007531, 0x00075310, 0x00007532, 0x00075320, 0x00075321, 0x00753210,
+    0x00000754, 0x00007540, 0x00007541, 0x00075410, 0x00007542, 0x00075420, 0x00075421, 0x00754210,
+    0x00007543, 0x00075430, 0x00075431, 0x00754310, 0x00075432, 0x00754320, 0x00754321, 0x07543210,
+    0x00000076, 0x00000760, 0x00000761, 0x00007610, 0x00000762, 0x00007620, 0x00007621, 0x00076210,
+    0x00000763, 0x00007630, 0x00007631, 0x00076310, 0x00007632, 0x00076320, 0x00076321, 0x00763210,
+    0x00000764, 0x00007640, 0x00007641, 0x00076410, 0x00007642, 0x00076420, 0x00076421, 0x00764210,
+    0x00007643, 0x00076430, 0x00076431, 0x00764310, 0x00076432, 0x00764320, 0x00764321, 0x07643210,
+    0x00000765, 0x00007650, 0x00007651, 0x00076510, 0x00007652, 0x00076520, 0x00076521, 0x00765210,
+    0x00007653, 0x00076530, 0x00076531, 0x00765310, 0x00076532, 0x00765320, 0x00765321, 0x07653210,
+    0x00007654, 0x00076540, 0x00076541, 0x00765410, 0x00076542, 0x00765420, 0x00765421, 0x07654210,
+    0x00076543, 0x00765430, 0x00765431, 0x07654310, 0x00765432, 0x07654320, 0x07654321, 0x76543210,
+};
 #endif
+
+/* The positions base + l of the set bits l of m (16 bits), in increasing order, at pos (room for 16); returns their
+ * count. One compress on AVX-512; on AVX2 the permutation of each 8-bit half from set_bits8 (the positions are
+ * base + the lane indices themselves, so no permute of data is needed). */
+static inline __attribute__((always_inline)) int compress16(int *restrict pos, uint32_t m, int base) {
+#if defined(__AVX512F__)
+  const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(base),
+                                      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  _mm512_storeu_si512((void *)pos, _mm512_maskz_compress_epi32((__mmask16)m, at));
+  return __builtin_popcount(m);
+#elif defined(__AVX2__)
+  const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), seven = _mm256_set1_epi32(7);
+  const int lo = __builtin_popcount(m & 255u);
+  const __m256i pl = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)set_bits8[m & 255u]), shifts), seven);
+  const __m256i ph = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)set_bits8[m >> 8]), shifts), seven);
+  _mm256_storeu_si256((__m256i *)(void *)pos, _mm256_add_epi32(pl, _mm256_set1_epi32(base)));
+  _mm256_storeu_si256((__m256i *)(void *)(pos + lo), _mm256_add_epi32(ph, _mm256_set1_epi32(base + 8)));
+  return lo + __builtin_popcount(m >> 8);
+#else
+  int c = 0;
+  for (int l = 0; l < 16; l++) {
+    pos[c] = base + l;
+    c += (int)((m >> l) & 1u);
   }
   return c;
+#endif
 }
 
-/* Sparse tail of [i0, i1): only the entries where the output is positive or x is nonzero (mo | mx, per group of
- * 16), in increasing order; every other term of the loss, dout and db is +-0, which adds nothing. dout's row is
- * written at those entries only. Returns the count of dout's nonzeros appended at list. */
-static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, int i0, int i1, const uint32_t *mo,
-                                                            const uint32_t *mx, int *list) {
+/* Sparse tail of [i0, i1): only the entries where the output is positive or x is nonzero (m = mo | mx, per group
+ * of 16; nonempty: bit q set iff m[q] is not 0), in increasing order; every other term of the loss, dout and db is
+ * +-0, which adds nothing. Only the groups with an entry are visited (walked by trailing-zero counts: at density
+ * 0.01 most groups of a row are empty). dout's row is not written (its nonzeros and their values are listed at
+ * list, vlist; the dout-sparse backward reads only those). Returns the count of dout's
+ * nonzeros appended at list. */
+static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, int i0, int i1, const uint32_t *m,
+                                                            uint32_t nonempty, int *list, float *vlist) {
   const int groups = (i1 - i0) / 16;
   int pos[SEG + 16];
-  int n = group_positions(pos, mo, mx, groups, i0);
+  int n = 0;
+  for (; nonempty; nonempty &= nonempty - 1) {
+    const int q = __builtin_ctz(nonempty);
+    n += compress16(pos + n, m[q], i0 + 16 * q);
+  }
   for (int i = i0 + 16 * groups; i < i1; i++) {
     uint32_t u;
     memcpy(&u, r->xb + i, sizeof u);
     pos[n] = i;
     n += r->ob[i] > 0.0f || (u & 0x7fffffffu) != 0;
   }
-  return sparse_entries(r, pos, n, list);
+  return sparse_entries(r, pos, n, list, vlist);
 }
 
 /* One row: per segment, the sparse tail where at most a quarter of its entries need it (x sparse, ReLU output,
- * dout listed), else the dense one; dout's nonzeros appended at list if list (not NULL where x_sparse). Returns their count; *complete: dout's row is
+ * dout listed), else the dense one; dout's nonzeros (positions, values) appended at list, vlist if list (not NULL
+ * where x_sparse). Returns their count; *complete: dout's row is
  * fully written. */
-static int row_tail(const row_args *r, int N, int x_sparse, int *list, int *complete) {
+static int row_tail(const row_args *r, int N, int x_sparse, int *list, float *vlist, int *complete) {
   int c = 0, xk = 0;
   *complete = 1;
   for (int i0 = 0; i0 < N; i0 += SEG) {
     const int i1 = N - i0 < SEG ? N : i0 + SEG, groups = (i1 - i0) / 16;
-    uint32_t mo[SEG_GROUPS], mx[SEG_GROUPS];
+    uint32_t m[SEG_GROUPS], mx[SEG_GROUPS], nonempty = 0;
     int need = 0;
     if (r->relu && x_sparse) {
       if (r->xidx) { /* x's mask from its CSR: the same bits as a scan (it lists the nonzero patterns) */
@@ -174,20 +225,21 @@ static int row_tail(const row_args *r, int N, int x_sparse, int *list, int *comp
       } else {
         for (int q = 0; q < groups; q++) mx[q] = tms_nonzero_mask16(r->xb + i0 + 16 * q);
       }
-      for (int q = 0; q < groups; q++) {
-        mo[q] = tms_positive_mask16(r->ob + i0 + 16 * q);
-        need += __builtin_popcount(mo[q] | mx[q]);
+      for (int q = 0; q < groups; q++) { /* scalar: mx was just stored bit by bit (no vector reload of it) */
+        m[q] = tms_positive_mask16(r->ob + i0 + 16 * q) | mx[q];
+        need += __builtin_popcount(m[q]);
+        nonempty |= (uint32_t)(m[q] != 0) << q;
       }
     }
     if (r->relu && x_sparse && 4 * need <= i1 - i0) {
-      c += seg_sparse(r, i0, i1, mo, mx, list + c);
+      c += seg_sparse(r, i0, i1, m, nonempty, list + c, vlist + c);
       *complete = 0;
       continue;
     }
     seg_dense(r, i0, i1);
     if (!list) continue;
     const int got = tms_row_nonzeros(list + c, r->gb + i0, i1 - i0);
-    for (int k = c; k < c + got; k++) list[k] += i0;
+    for (int k = c; k < c + got; k++) list[k] += i0, vlist[k] = r->gb[list[k]];
     c += got;
   }
   return c;
@@ -200,7 +252,7 @@ static long sample_with_nonzeros(float *x /* (B, N) */, tms_csr *csr, tms_data_g
     tms_data_sample(gen, x, B);
     return -1;
   }
-  const long nnz = tms_data_sample_csr(gen, x, B, csr->start, csr->idx);
+  const long nnz = tms_data_sample_csr(gen, x, B, csr->start, csr->idx, csr->val);
   if (nnz < 0) return TMS_ISA_FN(tms_csr_build)(csr, x, B, N, limit);
   return nnz > limit ? -1 : nnz;
 }
@@ -225,11 +277,12 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
     r.xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
     r.xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     /* With x's CSR, x's row is copied to an L1 row (its few nonzeros), which the tails read instead of x. */
-    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = r.xb[r.xidx[k]];
+    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = s->csr.val[s->csr.start[b] + k];
     if (r.xidx) r.xb = s->xrow;
     if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, r.xidx, r.xc, r.xb, p->b, N);
     int complete;
-    const int got = row_tail(&r, N, nz >= 0 && r.xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, &complete);
+    const int got = row_tail(&r, N, nz >= 0 && r.xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, s->dcsr.val + (nz > 0 ? nz : 0),
+                             &complete);
     for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = 0.0f;
     all_complete &= complete;
     if (nz < 0) continue;

@@ -19,49 +19,51 @@ long TMS_ISA_FN(tms_csr_build)(tms_csr *csr, const float *a /* (B, N) */, int B,
   long total = 0;
   csr->start[0] = 0;
   for (int b = 0; b < B; b++) {
-    total += tms_row_nonzeros(csr->idx + total, a + (size_t)b * N, N);
+    const float *ab = a + (size_t)b * N; /* (N) */
+    const long first = total;
+    total += tms_row_nonzeros(csr->idx + total, ab, N);
     if (total > limit) return -1;
+    for (long k = first; k < total; k++) csr->val[k] = ab[csr->idx[k]];
     csr->start[b + 1] = (int)total;
   }
   return total;
 }
 
-/* y = sum over the c listed rows k of a_k V_k (rows of length n, stride ld), added to y; four at a time. */
+/* y = sum over the c listed rows k of a_k V_k (rows of length n, stride ld, a_k = val[k]), added to y; four at a
+ * time. */
 static inline __attribute__((always_inline)) void gather_rows(float *restrict y /* (n) */,
                                                                const int *restrict idx /* (c) */,
-                                                               const float *restrict a_row /* indexed by idx */,
+                                                               const float *restrict val /* (c) */,
                                                                const float *restrict V /* (., ld) */, size_t ld,
                                                                int c, int n) {
   int k = 0;
   for (; k + 4 <= c; k += 4) {
     const int i0 = idx[k], i1 = idx[k + 1], i2 = idx[k + 2], i3 = idx[k + 3];
-    const float a[4] = {a_row[i0], a_row[i1], a_row[i2], a_row[i3]};
+    const float a[4] = {val[k], val[k + 1], val[k + 2], val[k + 3]};
     tms_axpy4(y, a, V + i0 * ld, V + i1 * ld, V + i2 * ld, V + i3 * ld, n);
   }
-  for (; k < c; k++) tms_axpy(y, a_row[idx[k]], V + idx[k] * ld, n);
+  for (; k < c; k++) tms_axpy(y, val[k], V + idx[k] * ld, n);
 }
 
 /* ---- read-in: h = x W and dW += x^T dh, over the nonzeros of x ------------------------------------------------ */
 
 void TMS_ISA_FN(tms_sparse_embed_forward)(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
                                          const float *W /* (N, M) */, int B, int N, int M) {
+  (void)x, (void)N; /* the values come from the CSR */
   for (int b = 0; b < B; b++) {
     float *hb = h + (size_t)b * M; /* (M) */
     const int s = csr->start[b];
     memset(hb, 0, sizeof(float) * (size_t)M);
-    gather_rows(hb, csr->idx + s, x + (size_t)b * N, W, (size_t)M, csr->start[b + 1] - s, M);
+    gather_rows(hb, csr->idx + s, csr->val + s, W, (size_t)M, csr->start[b + 1] - s, M);
   }
 }
 
 void TMS_ISA_FN(tms_sparse_embed_backward)(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
                                           const float *dh /* (B, M) */, int B, int N, int M) {
+  (void)x, (void)N; /* the values come from the CSR */
   for (int b = 0; b < B; b++) {
-    const float *xb = x + (size_t)b * N;   /* (N) */
     const float *dhb = dh + (size_t)b * M; /* (M) */
-    for (int k = csr->start[b]; k < csr->start[b + 1]; k++) {
-      const int i = csr->idx[k];
-      tms_axpy(dW + (size_t)i * M, xb[i], dhb, M);
-    }
+    for (int k = csr->start[b]; k < csr->start[b + 1]; k++) tms_axpy(dW + (size_t)csr->idx[k] * M, csr->val[k], dhb, M);
   }
 }
 
@@ -148,18 +150,17 @@ void TMS_ISA_FN(tms_gram_readout_forward)(float *out /* (B, N) */, float *G /* (
 
 /* Any hidden width (M > TMS_LARGE_MAX_PAD): M-long axpys, with the compiler's loop remainders. */
 static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) */, const tms_csr *nz,
-                                 const float *dout /* (B, N) */, const float *h /* (B, M) */,
-                                 const float *Wout /* (N, M) */, int B, int N, int M) {
+                                 const float *h /* (B, M) */, const float *Wout /* (N, M) */, int B, int N, int M) {
   memset(dWout, 0, sizeof(float) * (size_t)N * M);
   for (int b = 0; b < B; b++) {
-    const float *gb = dout + (size_t)b * N; /* (N) */
-    const float *hb = h + (size_t)b * M;    /* (M) */
-    float *dhb = dh + (size_t)b * M;        /* (M) */
+    const float *hb = h + (size_t)b * M; /* (M) */
+    float *dhb = dh + (size_t)b * M;     /* (M) */
     const int *idx = nz->idx + nz->start[b];
+    const float *g = nz->val + nz->start[b];
     const int c = nz->start[b + 1] - nz->start[b];
     memset(dhb, 0, sizeof(float) * (size_t)M);
-    gather_rows(dhb, idx, gb, Wout, (size_t)M, c, M);
-    for (int k = 0; k < c; k++) tms_axpy(dWout + (size_t)idx[k] * M, gb[idx[k]], hb, M);
+    gather_rows(dhb, idx, g, Wout, (size_t)M, c, M);
+    for (int k = 0; k < c; k++) tms_axpy(dWout + (size_t)idx[k] * M, g[k], hb, M);
   }
 }
 
@@ -168,15 +169,13 @@ static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) 
  * per-nonzero cost a few cycles. Wp and dWp are (N, MP) with zero padding; h rows are padded on the fly. */
 static inline __attribute__((always_inline)) void readout_backward_padded(
     float *restrict dWp /* (N, MP) */, float *restrict dh /* (B, M) */, const tms_csr *nz,
-    const float *restrict dout /* (B, N) */, const float *restrict h /* (B, M) */,
-    const float *restrict Wp /* (N, MP) */, int B, int N, int M, const int MP) {
+    const float *restrict h /* (B, M) */, const float *restrict Wp /* (N, MP) */, int B, int M, const int MP) {
   for (int b = 0; b < B; b++) {
-    const float *gb = dout + (size_t)b * N; /* (N) */
-    float hb[64], acc[64];                  /* (MP) */
+    float hb[64], acc[64]; /* (MP) */
     for (int j = 0; j < MP; j++) hb[j] = j < M ? h[(size_t)b * M + j] : 0.0f, acc[j] = 0.0f;
     for (int k = nz->start[b]; k < nz->start[b + 1]; k++) {
       const int i = nz->idx[k];
-      const float g = gb[i];
+      const float g = nz->val[k];
       const float *Wi = Wp + (size_t)i * MP; /* (MP) */
       float *dWi = dWp + (size_t)i * MP;     /* (MP) */
       for (int j = 0; j < MP; j++) acc[j] += g * Wi[j];
@@ -186,28 +185,29 @@ static inline __attribute__((always_inline)) void readout_backward_padded(
   }
 }
 
-static void readout_backward_pad(float *dWp, float *dh, const tms_csr *nz, const float *dout, const float *h,
-                                 const float *Wp, int B, int N, int M, int MP) {
+static void readout_backward_pad(float *dWp, float *dh, const tms_csr *nz, const float *h, const float *Wp, int B,
+                                 int M, int MP) {
   switch (MP) {
-    case 16: readout_backward_padded(dWp, dh, nz, dout, h, Wp, B, N, M, 16); break;
-    case 32: readout_backward_padded(dWp, dh, nz, dout, h, Wp, B, N, M, 32); break;
-    case 48: readout_backward_padded(dWp, dh, nz, dout, h, Wp, B, N, M, 48); break;
-    default: readout_backward_padded(dWp, dh, nz, dout, h, Wp, B, N, M, 64); break;
+    case 16: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 16); break;
+    case 32: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 32); break;
+    case 48: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 48); break;
+    default: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 64); break;
   }
 }
 
 void TMS_ISA_FN(tms_sparse_readout_backward)(float *dWout /* (N, M) */, float *dh /* (B, M) */, const tms_csr *nz,
                                              const float *dout /* (B, N) */, const float *h /* (B, M) */,
                                              const float *Wout /* (N, M) */, float *pad, int B, int N, int M) {
+  (void)dout; /* the values come from nz */
   const int MP = (M + 15) / 16 * 16;
   if (MP <= TMS_LARGE_MAX_PAD) {
     float *Wp = pad, *dWp = pad + (size_t)N * MP; /* (N, MP) each */
     for (int i = 0; i < N; i++)
       for (int j = 0; j < MP; j++) Wp[(size_t)i * MP + j] = j < M ? Wout[(size_t)i * M + j] : 0.0f;
     memset(dWp, 0, sizeof(float) * (size_t)N * MP);
-    readout_backward_pad(dWp, dh, nz, dout, h, Wp, B, N, M, MP);
+    readout_backward_pad(dWp, dh, nz, h, Wp, B, M, MP);
     for (int i = 0; i < N; i++) memcpy(dWout + (size_t)i * M, dWp + (size_t)i * MP, sizeof(float) * (size_t)M);
     return;
   }
-  readout_backward_any(dWout, dh, nz, dout, h, Wout, B, N, M);
+  readout_backward_any(dWout, dh, nz, h, Wout, B, N, M);
 }
