@@ -7,6 +7,9 @@ vertical line after feature m.
 
 Columns follow --x (default the density axis); row pairs are the combinations of the other dimensions
 (e.g. size x variant; restrict with --select). Per cell the lowest-loss replicate. It only reads and draws.
+Correlated sets (E5): thin black lines separate the sets in G when the features keep their index order (equal
+importances); --features A:B draws only features A .. B-1 (e.g. 0:20, the two sets of e5_local, so that the
+blocks can be read: within each set G ~ identity, across the sets not).
 """
 import argparse
 
@@ -16,11 +19,37 @@ import tmsio
 from embeddings_2d import default_x
 
 
+def feature_range(spec, n):
+    """--features A:B as (lo, hi) within [0, n]; all features without it."""
+    if not spec:
+        return 0, n
+    try:
+        lo, hi = (int(v) for v in spec.split(":"))
+    except ValueError:
+        raise tmsio.TmsDataError(f"--features {spec}: expected A:B (two integers)")
+    if not 0 <= lo < hi <= n:
+        raise tmsio.TmsDataError(f"--features {spec}: needs 0 <= A < B <= n = {n}")
+    return lo, hi
+
+
+def set_bounds(res, idx, keep):
+    """Positions (within keep) after which a new correlated set starts, when keep is in index order and the point
+    has correlated sets (SCIENCE.md section 2: sets occupy features 0 .. sets*size-1); else []."""
+    if not res.has(f"{tmsio.PARAMS}/correlated_sets") or not np.all(np.diff(keep) == 1):
+        return []
+    sets, size = int(res.p("correlated_sets", idx)), int(res.p("set_size", idx))
+    if str(res.p("correlation", idx)) == "independent" or sets < 1 or size < 1:
+        return []
+    edges = [k * size for k in range(1, sets + 1)]
+    return [e - int(keep[0]) for e in edges if keep[0] < e <= keep[-1]]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     tmsio.add_common_args(ap)
     ap.add_argument("--x", help="grid dimension along the columns (default: the density axis)")
     ap.add_argument("--max-cols", type=int, default=8)
+    ap.add_argument("--features", metavar="A:B", help="draw only features A .. B-1 (by importance order)")
     args = ap.parse_args(argv)
     plt = tmsio.setup_matplotlib()
     from matplotlib.gridspec import GridSpec
@@ -57,11 +86,18 @@ def main(argv=None):
                 continue
             n, m = res.nm(idx)
             order = np.argsort(-res.importance(idx), kind="stable")
+            lo, hi = feature_range(args.features, n)
+            keep = order[lo:hi]
+            sets = set_bounds(res, idx, keep)
+            order, n = keep, hi - lo
             W, b = res.W(idx)[order], res.b(idx)[order]
             G = W @ W.T
             img = np.full((n, n + 2), np.nan)
             img[:, :n], img[:, n + 1] = G, b
             im = axg.imshow(img, cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
+            for e in sets:
+                axg.axhline(e - 0.5, color="k", lw=0.5)
+                axg.axvline(e - 0.5, color="k", lw=0.5)
             axg.set_xticks([n + 1])
             axg.set_xticklabels(["b"], fontsize=7)
             axg.set_yticks([])
@@ -70,7 +106,8 @@ def main(argv=None):
             norm = res.feat("norm", idx)[order]
             s = np.clip(np.nan_to_num(res.feat("interference", idx)[order]), 0, 1)
             axb.bar(np.arange(n), norm, width=0.85, color=scmap(s))
-            axb.axvline(m - 0.5, color="k", lw=0.7, ls="--")
+            if lo < m <= hi:
+                axb.axvline(m - lo - 0.5, color="k", lw=0.7, ls="--")
             axb.set_ylim(0, max(1.2, float(np.nanmax(norm)) * 1.05))
             axb.set_xlim(-0.7, n - 0.3)
             axb.tick_params(labelsize=6)
@@ -78,7 +115,7 @@ def main(argv=None):
                 axb.set_ylabel("||W_i||", fontsize=7)
                 if combo:
                     axg.set_ylabel(tmsio.cell_label(res, combo), fontsize=7)
-            axb.set_xlabel("feature (by importance)", fontsize=6)
+            axb.set_xlabel(f"feature (by importance{', from ' + str(lo) if lo else ''})", fontsize=6)
     if im is not None:
         axes = list(fig.axes)
         fig.colorbar(im, ax=axes, shrink=0.3, location="right", label="G_ij = W_i.W_j ; b_i")

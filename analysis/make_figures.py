@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+
 import tmsio
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,7 +41,7 @@ def jobs(exp, res, post):
     elif exp == "e3":
         j += [("dstar", "dstar.py", []), ("dstar_all_seeds", "dstar.py", ["--all-seeds"])]
     elif exp == "e4":
-        j += [("perturbation", "perturbation.py", []),
+        j += [("perturbation", "perturbation.py", p),
               ("embeddings", "embeddings_2d.py", ["--canonical", "--x", "last_density"])]
     elif exp == "e5":
         # m = 2 models as embeddings (the pair sweeps), larger ones as Gram matrices (e5_local)
@@ -61,6 +63,12 @@ def jobs(exp, res, post):
                         j.append((f"gram_{d}{k}", "gram_bars.py", ["--select", f"{d}=#{k}"]))
                 else:
                     j.append(("gram", "gram_bars.py", []))
+            # the correlated sets alone (e5_local: features 0 .. 19 of 40), where G's blocks can be read
+            big = m_all != 2
+            sets = (res.param("correlated_sets")[big] * res.param("set_size")[big]).astype(int)
+            n_all = res.param("n_features")[big].astype(int)
+            if not zips and len(np.unique(sets)) == 1 and 0 < sets.flat[0] < n_all.min():
+                j.append(("gram_sets", "gram_bars.py", ["--features", f"0:{sets.flat[0]}"]))
     elif exp == "e6":
         j.append(("dynamics", "dynamics.py", p))
     elif exp == "e7":

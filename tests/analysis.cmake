@@ -34,6 +34,11 @@ tms_script_test(NAME analysis_neuron_stacks_relu_hidden
                 COMMAND sh ${TMS_TEST_DIR}/analysis/check_script.sh ${TMS_ANALYSIS_DIR} neuron_stacks.py e8
                         /neurons/polysemantic --color-by superposition
                 LABELS unit TIMEOUT 60)
+# E5: Gram matrices of a feature range (the correlated sets of e5_local) with the set boundaries
+tms_script_test(NAME analysis_gram_bars_features
+                COMMAND sh ${TMS_TEST_DIR}/analysis/check_script.sh ${TMS_ANALYSIS_DIR} gram_bars.py e5
+                        /metrics/interference --features 0:4
+                LABELS unit TIMEOUT 60)
 # E6 with a W history: D_i over training from tms-post (/dynamics/dimensionality_history) against the metrics of the fixture and of a real run
 tms_script_test(NAME analysis_dynamics_history
                 COMMAND /usr/bin/python3 ${TMS_TEST_DIR}/analysis/test_dynamics.py ${TMS_ANALYSIS_DIR}
