@@ -4,6 +4,8 @@
  * as the trainer does). What it is not: a test, or part of tms.
  * Each piece is repeated and the MINIMUM over repeats of the per-call time is reported: on a shared, noisy machine
  * the minimum is the best estimate of the undisturbed cost. GFLOP/s of an sgemm = 2*rows*cols*inner / time.
+ * The final evaluation (trainer/evaluate.h, 2^20 samples) is timed on its own lines: one model alone, and the
+ * EVAL_SET models of one cell (same data law, own weights and importance) scored as one set, per model.
  *   breakdown N M DENSITY [REPS]      (run it with OPENBLAS_NUM_THREADS=1, pinned with taskset) */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <cblas.h>
@@ -15,6 +17,7 @@
 
 #include "data/data.h"
 #include "kernels/kernels.h"
+#include "trainer/evaluate.h"
 #include "trainer/optim.h"
 #include "rng/rng.h"
 #include "core/spec.h"
@@ -154,6 +157,35 @@ static double time_square(int S) {
   return gsq;
 }
 
+/* The final evaluation of the default spec at this shape (eval_batch 2^20, chunks of B): milliseconds per model
+ * alone, and per model when EVAL_SET models of one cell are scored as one set (tms_evaluate_set). */
+enum { EVAL_SET = 10 };
+static int time_eval(bench_model *bm, double density, int reps, double *alone_ms, double *set_ms) {
+  tms_spec s[EVAL_SET];
+  tms_params ps[EVAL_SET];
+  const float *imp[EVAL_SET];
+  float *w = calloc(EVAL_SET * bm->np, sizeof *w);
+  if (!w) return 1;
+  for (int k = 0; k < EVAL_SET; k++) {
+    tms_spec_defaults(&s[k]);
+    s[k].variant = TMS_RELU_OUT, s[k].n_features = bm->N, s[k].n_hidden = bm->M, s[k].density = density;
+    s[k].batch_size = B, s[k].seed = 1 + (uint64_t)k;
+    float *wk = w + (size_t)k * bm->np;
+    for (size_t i = 0; i < bm->np; i++) wk[i] = bm->param[i] * (1.0f + 0.01f * (float)k);
+    ps[k] = (tms_params){bm->N, bm->M, wk, NULL, wk + (size_t)bm->N * bm->M};
+    imp[k] = bm->imp;
+  }
+  tms_eval ev[EVAL_SET];
+  tms_error err = {0};
+  double us;
+  TIME_US(us, reps, 1, tms_evaluate(ev, &s[0], &ps[0], bm->acts, bm->x, bm->imp, &err));
+  *alone_ms = 1e-3 * us;
+  TIME_US(us, reps, 1, tms_evaluate_set(ev, s, ps, imp, EVAL_SET, bm->acts, bm->x, &err));
+  *set_ms = 1e-3 * us / EVAL_SET;
+  free(w);
+  return err.msg[0] != 0;
+}
+
 static void print_pieces(const step_times *t) {
   const double sum = t->data + t->fwd + t->loss + t->bwd + t->adam;
   printf("  data      %9.1f us  %5.1f%%\n", t->data, 100 * t->data / sum);
@@ -202,6 +234,10 @@ int main(int argc, char **argv) {
   print_products(g, t.step, 2.0 * B * N * M * 1e-3);
   printf("  sgemm %dx%dx%d  %8.1f us  %6.1f GFLOP/s (attainable single-core sgemm rate)\n", S, S, S, gsq,
          2.0 * S * S * S * 1e-3 / gsq);
+  double ev_alone, ev_set;
+  if (time_eval(&bm, density, reps < 10 ? reps : 10, &ev_alone, &ev_set) != 0) return 1;
+  printf("  final evaluation (2^20 samples, best of %d): alone %.3f ms per model; %d models of one cell as one set "
+         "%.3f ms per model\n", reps < 10 ? reps : 10, ev_alone, EVAL_SET, ev_set);
   model_free(&bm);
   return 0;
 }

@@ -67,6 +67,24 @@ void tms_model_backward(tms_variant variant, tms_params *grad, tms_acts *acts, c
 double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
                       tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p, int B);
 
+/* The final evaluation's rows are summarised per group of TMS_EVAL_GROUP rows (from the chunk's first row; the last
+ * group may be short): the group's mean gm = (((0 + l_0) + l_1) + ...) / rows and squared deviations
+ * gq = ((0 + (l_0 - gm)^2) + (l_1 - gm)^2) + ..., in double, of its row losses l_r = sum_i I_i (out_i - |x_i|)^2
+ * (no 1/N; the terms in float32, summed in double over lanes i mod 4, trainer/evaluate.c). */
+#define TMS_EVAL_GROUP 64
+
+/* The final evaluation of K models of one variant and shape on the same B rows, the next B rows gen would draw,
+ * fused: rows drawn once in registers, every model's row losses and group statistics there too. Fills gm, gq
+ * (K, ceil(B / TMS_EVAL_GROUP)) for the groups of the first R rows and returns R (a multiple of TMS_EVAL_GROUP that
+ * depends on the ISA path's vector width, the values never do), with the row losses of rows R .. B - 1 of model k in
+ * tail[k B + r]; scratch holds K * TMS_EVAL_GROUP * 16 doubles. gen's counter advances as by tms_data_sample.
+ * Returns -1 (nothing touched) where the shape or law has no fused evaluation: the caller then samples x and runs
+ * tms_model_forward. Where it runs (row_losses.c: the lanes shapes, n <= 8, n m <= 24, independent features) every
+ * value is bitwise the unfused pass's on every ISA path. */
+int tms_model_eval_rows(tms_variant variant, tms_data_gen *gen, const tms_params *ps /* (K) */,
+                        const float *const *importance /* (K) x (N) */, int K, int B, double *gm, double *gq,
+                        double *tail, double *scratch);
+
 /* Provenance: the instruction-set path the hot loops take ("avx512", "avx2", "generic"; isa/isa.h, set by TMS_ISA)
  * and OpenBLAS's core (openblas_get_corename, set by OPENBLAS_CORETYPE), as a results file records them. */
 const char *tms_kernels_isa(void);

@@ -27,4 +27,16 @@ typedef struct {
 tms_status tms_evaluate(tms_eval *out, const tms_spec *spec, const tms_params *p, tms_acts acts, float *x,
                         const float *importance /* (N) */, tms_error *err);
 
+/* Whether a and b are scored on the same evaluation set in the same way (variant, shape, tms_eval_key, eval_batch
+ * and batch_size equal), so tms_evaluate_set can score them together. */
+int tms_eval_same_set(const tms_spec *a, const tms_spec *b);
+
+/* Scores K models whose specs are all tms_eval_same_set (e.g. a cell's replicates, both optimizers) on their one
+ * evaluation set, drawing each chunk of samples once for all of them (in registers for the tiny shapes: kernels.h,
+ * tms_model_row_losses). out[k] is bitwise what tms_evaluate gives model k alone, whatever K and the order.
+ * importance[k] (N) is model k's (importance is not part of the data law). TMS_ERR_CONFIG if the sets differ. */
+tms_status tms_evaluate_set(tms_eval *out /* (K) */, const tms_spec *specs /* (K) */, const tms_params *ps /* (K) */,
+                            const float *const *importance /* (K) x (N) */, int K, tms_acts acts, float *x,
+                            tms_error *err);
+
 #endif
