@@ -190,6 +190,8 @@ static int same_result(const owned_result *a, const owned_result *b, const tms_s
               "%s: loss curve bitwise equal", what);
   ok &= CHECK(memcmp(&a->r.final_loss, &b->r.final_loss, sizeof(double)) == 0,
               "%s: final loss bitwise equal (%.17g vs %.17g)", what, a->r.final_loss, b->r.final_loss);
+  ok &= CHECK(memcmp(&a->r.loss_se, &b->r.loss_se, sizeof(double)) == 0,
+              "%s: loss_se bitwise equal (%.17g vs %.17g)", what, a->r.loss_se, b->r.loss_se);
   return ok;
 }
 
@@ -244,7 +246,49 @@ static void bundle_case(tms_variant variant, int n, int m) {
   }
 }
 
+/* A bundle holding two cells' replicates interleaved (each cell one evaluation set, scored together at the end of
+ * the bundle): every model's final loss and loss_se bitwise as trained and evaluated alone. */
+static void bundle_cells_case(int n, int m, int steps) {
+  enum { K = 6 };
+  tms_spec specs[K];
+  const double density[K] = {0.1, 0.1, 1.0, 0.1, 1.0, 0.1};
+  for (int k = 0; k < K; k++) {
+    specs[k] = base_spec(TMS_RELU_OUT, n, m, density[k], steps, 300 + (uint64_t)k);
+    specs[k].eval_batch = 5000;
+    specs[k].last_importance = 1.0 + 0.5 * k; /* importance is not part of the evaluation set */
+    if (!validated(&specs[k])) return;
+  }
+  specs[3].optimizer = TMS_ADAM;
+  owned_result bundled[K], alone[K];
+  tms_train_result res[K];
+  tms_status statuses[K];
+  for (int k = 0; k < K; k++) {
+    result_alloc(&bundled[k], &specs[k]);
+    result_alloc(&alone[k], &specs[k]);
+    res[k] = bundled[k].r;
+  }
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  CHECK(tms_train_bundle(specs, K, res, statuses, NULL, &err) == TMS_OK, "bundle ran: %s", err.msg);
+  for (int k = 0; k < K; k++) {
+    bundled[k].r = res[k];
+    CHECK(statuses[k] == TMS_OK, "bundle model %d: %s", k, tms_status_name(statuses[k]));
+    CHECK(tms_train(&specs[k], &alone[k].r, NULL, &err) == TMS_OK, "model %d alone: %s", k, err.msg);
+    char what[64];
+    snprintf(what, sizeof what, "%dx%d cells: model %d bundled vs alone", n, m, k);
+    same_result(&bundled[k], &alone[k], &specs[k], what);
+    CHECK(res[k].eval_s > 0 && res[k].eval_s <= res[k].wall_s, "model %d: eval %g s within wall %g s", k,
+          res[k].eval_s, res[k].wall_s);
+  }
+  for (int k = 0; k < K; k++) {
+    result_free(&bundled[k]);
+    result_free(&alone[k]);
+  }
+}
+
 static void test_bundle(void) {
+  bundle_cells_case(2, 1, 200); /* fused evaluation */
+  bundle_cells_case(20, 5, 50); /* unfused evaluation: shared draws, one forward per model */
   bundle_case(TMS_RELU_OUT, 5, 2);
   bundle_case(TMS_ABS, 6, 3);
   /* shapes must agree */

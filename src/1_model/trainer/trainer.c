@@ -2,8 +2,9 @@
  * Per step: lr_t = lr * schedule(step), a fresh batch from the point's data stream, forward, loss, backward, then
  * Adam/AdamW on [W | W2 | b] as one flat vector. The loss curve keeps the loss of the step's own batch before its
  * update (as the PyTorch reference does) at steps 0, log_every, ..., steps-1. final_loss (and loss_se) is measured
- * afterwards by tms_evaluate on eval_batch samples of the evaluation set of the point's data law (trainer/evaluate.h:
- * the same samples for every replicate and optimizer), in chunks of batch_size so memory stays bounded.
+ * afterwards on eval_batch samples of the evaluation set of the point's data law (trainer/evaluate.h: the same samples
+ * for every replicate and optimizer), in chunks of batch_size so memory stays bounded; in a bundle, after all its
+ * models trained, each evaluation set once for all its members (evaluate_bundle: bitwise the alone values).
  * Why a bundle exists: the scheduler hands a worker several small points in one message, and the worker trains them
  * with one slab allocation; models are trained one after the other in the same slab, each exactly as if alone (own
  * streams, own init, own optimiser state), so results never depend on how points were bundled (oracle O8).
@@ -245,7 +246,14 @@ static tms_status final_evaluation(tms_slab *s, const tms_spec *spec, tms_train_
   return st;
 }
 
-/* Trains one model in the slab. The result is filled in every case (curve NaN where not run). */
+/* Whether model r's final evaluation can wait for the end of its bundle (evaluate_bundle): it needs the trained
+ * parameters in r, so abs models need r->W2. */
+static int eval_deferred(const tms_spec *spec, const tms_train_result *r) {
+  return spec->variant != TMS_ABS || r->W2 != NULL;
+}
+
+/* Trains one model in the slab. The result is filled in every case (curve NaN where not run); the final evaluation
+ * is left to evaluate_bundle where eval_deferred says so. */
 static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result *r, const tms_run_env *env,
                             tms_error *err) {
   const double t0 = now_s();
@@ -262,11 +270,90 @@ static tms_status train_one(tms_slab *s, const tms_spec *spec, tms_train_result 
     tms_data_free(&gen);
     if (rec.snap_len > 0 && r->steps_done == spec->steps) /* the last entry: the trained W */
       memcpy(r->W_history + (rec.snap_len - 1) * rec.nm, s->p.W, rec.nm * sizeof *r->W_history);
-    if (st == TMS_OK) st = final_evaluation(s, spec, r, err);
+    if (st == TMS_OK && !eval_deferred(spec, r)) st = final_evaluation(s, spec, r, err);
   }
   copy_out(r, s, spec);
   r->wall_s = now_s() - t0;
   return st;
+}
+
+/* Scratch of evaluate_bundle: one set's members, specs, parameter views, importances and results. */
+typedef struct {
+  int *member;
+  tms_spec *spec;
+  tms_params *p;
+  const float **imp;
+  float *imp_mem; /* (count, N) */
+  tms_eval *ev;
+  unsigned char *taken;
+} eval_sets;
+
+static void eval_sets_free(eval_sets *w) {
+  free(w->member), free(w->spec), free(w->p), free(w->imp), free(w->imp_mem), free(w->ev), free(w->taken);
+}
+
+static int eval_sets_init(eval_sets *w, int count, int n) {
+  const size_t c = (size_t)count;
+  w->member = malloc(c * sizeof *w->member), w->spec = malloc(c * sizeof *w->spec), w->p = malloc(c * sizeof *w->p);
+  w->imp = malloc(c * sizeof *w->imp), w->imp_mem = malloc(c * (size_t)n * sizeof *w->imp_mem);
+  w->ev = malloc(c * sizeof *w->ev), w->taken = calloc(c, 1);
+  return w->member && w->spec && w->p && w->imp && w->imp_mem && w->ev && w->taken;
+}
+
+/* The members of model k's evaluation set among the trained, not yet evaluated models k.. of the bundle. */
+static int gather_set(eval_sets *w, const tms_spec *specs, int count, const tms_train_result *results,
+                      const tms_status *statuses, int k) {
+  int size = 0;
+  for (int j = k; j < count; j++) {
+    if (w->taken[j] || statuses[j] != TMS_OK || !eval_deferred(&specs[j], &results[j]) ||
+        !tms_eval_same_set(&specs[k], &specs[j]))
+      continue;
+    w->taken[j] = 1;
+    w->member[size] = j;
+    w->spec[size] = specs[j];
+    w->p[size] = (tms_params){specs[j].n_features, specs[j].n_hidden, results[j].W,
+                              specs[j].variant == TMS_ABS ? results[j].W2 : NULL, results[j].b};
+    float *imp = w->imp_mem + (size_t)size * (size_t)specs[j].n_features;
+    tms_spec_profile(&specs[j], imp, NULL);
+    w->imp[size++] = imp;
+  }
+  return size;
+}
+
+/* The final evaluations left by train_one: the bundle's trained models in sets of one evaluation set each
+ * (tms_eval_same_set: a cell's replicates, both optimizers, every lr), each set scored on one draw of its samples
+ * (trainer/evaluate.h), which gives every model bitwise its alone result. Each member is charged an equal share
+ * of its set's time (eval_s, added to wall_s). A failure is recorded per model in statuses and errs. */
+static void evaluate_bundle(tms_slab *s, const tms_spec *specs, int count, tms_train_result *results,
+                            tms_status *statuses, tms_error *errs) {
+  eval_sets w;
+  memset(&w, 0, sizeof w);
+  const int ok = eval_sets_init(&w, count, specs[0].n_features);
+  for (int k = 0; k < count; k++) {
+    if (statuses[k] != TMS_OK || !eval_deferred(&specs[k], &results[k]) || (ok && w.taken[k])) continue;
+    if (!ok) {
+      statuses[k] = tms_error_set(&errs[k], TMS_ERR_NOMEM, NULL, 0, 0, NULL, "evaluation sets of %d models", count);
+      continue;
+    }
+    const int size = gather_set(&w, specs, count, results, statuses, k);
+    const double t0 = now_s();
+    tms_error e;
+    memset(&e, 0, sizeof e);
+    const tms_status st = tms_evaluate_set(w.ev, w.spec, w.p, w.imp, size, s->acts, s->x, &e);
+    const double share = (now_s() - t0) / size;
+    for (int i = 0; i < size; i++) {
+      const int j = w.member[i];
+      tms_train_result *r = &results[j];
+      r->eval_s = share;
+      r->wall_s += share;
+      if (st != TMS_OK) statuses[j] = st, errs[j] = e;
+      else if (!isfinite(w.ev[i].loss))
+        statuses[j] = tms_error_set(&errs[j], TMS_ERR_DIVERGED, NULL, 0, 0, NULL, "evaluation loss is %g",
+                                    w.ev[i].loss);
+      else r->final_loss = w.ev[i].loss, r->loss_se = w.ev[i].se;
+    }
+  }
+  eval_sets_free(&w);
 }
 
 static tms_status train_bundle(const tms_spec *specs, int count, tms_train_result *results, tms_status *statuses,
@@ -297,21 +384,21 @@ static tms_status train_bundle(const tms_spec *specs, int count, tms_train_resul
   tms_slab slab;
   tms_status st = slab_init(&slab, first->variant, first->n_features, first->n_hidden, batch, eval_rows, err);
   if (st != TMS_OK) return st;
-  /* The error record keeps the first failure of the bundle; each model's own outcome is in statuses[k]. */
-  tms_error first_err;
-  memset(&first_err, 0, sizeof first_err);
-  int failed = 0;
-  for (int k = 0; k < count; k++) {
-    tms_error e;
-    memset(&e, 0, sizeof e);
-    statuses[k] = train_one(&slab, &specs[k], &results[k], &env, &e);
-    if (statuses[k] != TMS_OK && !failed) {
-      first_err = e;
-      failed = 1;
-    }
+  /* The error record keeps the first failure of the bundle (by model); each model's own outcome is in statuses[k]. */
+  tms_error *errs = calloc((size_t)count, sizeof *errs);
+  if (!errs) {
+    slab_free(&slab);
+    return tms_error_set(err, TMS_ERR_NOMEM, NULL, 0, 0, NULL, "error records of a bundle of %d", count);
   }
+  for (int k = 0; k < count; k++) statuses[k] = train_one(&slab, &specs[k], &results[k], &env, &errs[k]);
+  evaluate_bundle(&slab, specs, count, results, statuses, errs);
+  for (int k = 0; k < count; k++)
+    if (statuses[k] != TMS_OK) {
+      if (err) *err = errs[k];
+      break;
+    }
+  free(errs);
   slab_free(&slab);
-  if (failed && err) *err = first_err;
   return TMS_OK;
 }
 

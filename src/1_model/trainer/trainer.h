@@ -24,7 +24,8 @@ typedef struct {
   double final_loss; /* loss of the trained model on eval_batch samples of the evaluation set of its data law
                         (trainer/evaluate.h: shared by every point with the same data law); NAN on failure */
   double loss_se;    /* standard error of final_loss over those samples; NAN on failure */
-  double eval_s;     /* wall seconds of the final evaluation (included in wall_s) */
+  double eval_s;     /* wall seconds of the final evaluation (included in wall_s); in a bundle, an equal share of
+                        the evaluation of the models of its evaluation set, which are scored together */
   long steps_done;
   double wall_s;
 } tms_train_result;
