@@ -2,9 +2,12 @@
 """neuron_stacks: E8/E9 neuron stack plots of models with a privileged hidden basis (relu_hidden, abs).
 
 Per model (lowest-loss replicate of a grid cell) one panel: one column per hidden neuron k; each weight of the
-neuron is a rectangle of height |w_ik| coloured by its feature i (tab20 over the importance rank, cyclic), or
-by the feature's superposition s_i with --color-by superposition; positive weights stacked above the axis,
-negative ones below; the order inside a stack carries no meaning (SCIENCE.md 4.9). Neurons are sorted by the importance of their largest feature.
+neuron that counts (|w| >= 0.1 x the neuron's largest, SCIENCE.md 4.9) is a rectangle of height |w_ik| coloured
+by its feature's importance rank (viridis, colour bar per row), or by the feature's superposition s_i with
+--color-by superposition; the weights that do not count are one grey block per sign; positive weights stacked
+above the axis, negative ones below, largest first. When m > --top-neurons (16) only the neurons with the
+largest ||W_in,k|| ||W_out,k|| are drawn (title: "top K of m"). Neurons are sorted by the importance of their
+largest feature, whose rank labels the column.
 Above each column: P (polysemantic) or M (monosemantic), from the post file's /neurons/polysemantic, or without
 --post by the same rule (|w| >= 0.1 x the stack's largest |w|, more than one such weight = polysemantic).
 abs models (M4) need --post: they are drawn from /neurons/W1_scaled (and /neurons/W2_scaled with --layer w2),
@@ -19,30 +22,49 @@ import tmsio
 from embeddings_2d import default_x
 
 
-def stack(ax, Wn, colors, marks):
-    """Wn: (n, m) weights, neuron k = column k (already in the wanted order)."""
+TAIL = "0.82"  # colour of the weights that do not count (|w| < 0.1 x the neuron's largest, SCIENCE.md 4.9)
+
+
+def stack(ax, Wn, colors, marks, labels):
+    """Wn: (n, m) weights, neuron k = column k (already in the wanted order). A neuron's weights that count are
+    stacked largest first in their feature's colour; the rest of each sign is one grey block at the end."""
     n, m = Wn.shape
-    edge = dict(edgecolor="k", linewidth=0.2) if n <= 20 else dict(linewidth=0)
+    edge = dict(edgecolor="k", linewidth=0.2)
     for k in range(m):
+        a = np.abs(Wn[:, k])
+        big = a >= 0.1 * a.max() if a.max() > 0 else np.zeros(n, bool)
         up = down = 0.0
-        for i in np.argsort(-np.abs(Wn[:, k])):
+        for i in np.argsort(-a):
             w = Wn[i, k]
-            if w == 0:
+            if w == 0 or not big[i]:
                 continue
-            h = abs(w)
             if w > 0:
-                ax.bar(k, h, bottom=up, width=0.8, color=colors[i], **edge)
-                up += h
+                ax.bar(k, w, bottom=up, width=0.8, color=colors[i], **edge)
+                up += w
             else:
-                ax.bar(k, -h, bottom=-down, width=0.8, color=colors[i], **edge)
-                down += h
+                ax.bar(k, w, bottom=-down, width=0.8, color=colors[i], **edge)
+                down -= w
+        rest_up = Wn[~big & (Wn[:, k] > 0), k].sum()
+        rest_down = -Wn[~big & (Wn[:, k] < 0), k].sum()
+        if rest_up > 0:
+            ax.bar(k, rest_up, bottom=up, width=0.8, color=TAIL, linewidth=0)
+        if rest_down > 0:
+            ax.bar(k, -rest_down, bottom=-down, width=0.8, color=TAIL, linewidth=0)
         if marks is not None:
             ax.text(k, 1.0, "P" if marks[k] else "M", transform=ax.get_xaxis_transform(), ha="center",
                     va="bottom", fontsize=6 if m <= 20 else 4, color="C3" if marks[k] else "C2")
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xlim(-0.6, m - 0.4)
-    ax.set_xticks([])
+    ax.set_xticks(range(m))
+    ax.set_xticklabels(labels, fontsize=5 if m <= 20 else 4)
     ax.tick_params(labelsize=6)
+    ax.tick_params(axis="x", length=0, pad=1)
+
+
+def contribution(W1, W2):
+    """Per-neuron size used to pick the top neurons: ||W1_k|| ||W2_k|| (unchanged by M4's per-unit rescaling;
+    W2 = W for the tied M3)."""
+    return np.linalg.norm(W1, axis=0) * np.linalg.norm(W2, axis=0)
 
 
 def main(argv=None):
@@ -53,8 +75,15 @@ def main(argv=None):
                     help="abs only: input weights W1 (default) or output weights W2")
     ap.add_argument("--color-by", choices=["feature", "superposition"], default="feature")
     ap.add_argument("--max-cols", type=int, default=8)
+    ap.add_argument("--top-neurons", type=int, default=16,
+                    help="draw only the K neurons with the largest ||W_in,k|| ||W_out,k|| when m > K (default 16)")
     args = ap.parse_args(argv)
+    if args.top_neurons < 1:
+        raise tmsio.TmsDataError(f"--top-neurons must be >= 1, not {args.top_neurons}")
     plt = tmsio.setup_matplotlib()
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    from matplotlib.ticker import MaxNLocator
 
     res = tmsio.Results(args.results)
     res.get("W")
@@ -73,47 +102,74 @@ def main(argv=None):
     poly_all = post.need("polysemantic") if post is not None else None
     scaled = {}
     nr, nc = len(rows), len(xs)
-    fig, axes = plt.subplots(nr, nc, figsize=(2.3 * nc + 1, 2.6 * nr + 0.5), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(nr, nc, figsize=(2.3 * nc + 1.6, 2.7 * nr + 0.6), squeeze=False, layout="constrained")
     for r, combo in enumerate(rows):
+        row_n = 1
         for c, xi in enumerate(xs):
             ax = axes[r, c]
             idx = tmsio.pick_replicate(res, dict(combo, **{xdim: xi}), args.replicate)
             title = res.axis_label(xdim, xi)
             if idx is None:
-                ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+                ax.text(0.5, 0.5, "no data (not run or excluded)", ha="center", va="center", fontsize=7,
+                        transform=ax.transAxes)
                 ax.set_title(title, fontsize=7)
                 ax.set_xticks([])
+                ax.set_yticks([])
                 continue
             n, m = res.nm(idx)
+            row_n = max(row_n, n)
             if res.p("variant", idx) == "abs":
-                name = "W1_scaled" if args.layer == "w1" else "W2_scaled"
-                if name not in scaled:
-                    scaled[name] = post.need(name)
-                Wn = np.asarray(scaled[name][idx], dtype=np.float64)[:n, :m]
+                for name in ("W1_scaled", "W2_scaled"):
+                    if name not in scaled:
+                        scaled[name] = post.need(name)
+                W1 = np.asarray(scaled["W1_scaled"][idx], dtype=np.float64)[:n, :m]
+                W2 = np.asarray(scaled["W2_scaled"][idx], dtype=np.float64)[:n, :m]
+                Wn = W1 if args.layer == "w1" else W2
                 what = "W1 rescaled" if args.layer == "w1" else "W2 rescaled"
             else:
                 Wn, what = res.W(idx), "W"
+                W1 = W2 = Wn
             imp = res.importance(idx)
             rank = np.empty(n, int)
             rank[np.argsort(-imp, kind="stable")] = np.arange(n)
-            order = np.argsort([rank[np.argmax(np.abs(Wn[:, k]))] for k in range(m)], kind="stable")
-            Wn = Wn[:, order]
+            keep = np.arange(m)
+            if m > args.top_neurons:
+                keep = np.sort(np.argsort(-contribution(W1, W2), kind="stable")[:args.top_neurons])
+            primary = np.array([rank[np.argmax(np.abs(W1[:, k]))] for k in keep])
+            order = keep[np.argsort(primary, kind="stable")]
             if poly_all is not None:
-                marks = np.asarray(poly_all[idx])[:m][order] > 0
+                marks_all = np.asarray(poly_all[idx])[:m] > 0
             else:
-                a = np.abs(Wn)
-                marks = ((a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)).sum(0) > 1
+                a = np.abs(W1)
+                marks_all = ((a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)).sum(0) > 1
+            marks = marks_all[order]
             if args.color_by == "superposition":
-                s = np.clip(np.nan_to_num(res.feat("interference", idx)), 0, 1)
-                colors = plt.get_cmap("plasma")(s)
+                s_i = np.clip(np.nan_to_num(res.feat("interference", idx)), 0, 1)
+                colors = plt.get_cmap("plasma")(s_i)
             else:
-                colors = plt.get_cmap("tab20")(rank % 20)  # cyclic: neighbours in importance differ
-            stack(ax, Wn, colors, marks)
-            ax.set_title(f"{title} ({what})\nloss {res.get('loss')[idx]:.3g}, "
-                         f"{int(marks.sum())}/{m} poly", fontsize=7, pad=10)
-            if c == 0 and combo:
-                ax.set_ylabel(tmsio.cell_label(res, combo), fontsize=7)
-    tmsio.save(fig, args, f"{res.attr('sweep_name')}: neuron stack plots (colour: {args.color_by})")
+                colors = plt.get_cmap("viridis")(rank / max(n - 1, 1))
+            labels = [str(rank[np.argmax(np.abs(W1[:, k]))]) for k in order]
+            stack(ax, Wn[:, order], colors, marks, labels)
+            shown = f"top {len(order)} of {m} neurons" if len(order) < m else f"{m} neurons"
+            ax.set_title(f"{title} ({what}), {shown}\nloss {res.get('loss')[idx]:.3g}, "
+                         f"{int(marks_all.sum())}/{m} poly", fontsize=7, pad=10)
+            if c == 0:
+                ax.set_ylabel((tmsio.cell_label(res, combo) + "\n" if combo else "") + "weight", fontsize=7)
+        if args.color_by == "superposition":
+            sm, label = ScalarMappable(Normalize(0, 1), "plasma"), "superposition s_i of the feature"
+        else:
+            sm, label = ScalarMappable(Normalize(0, max(row_n - 1, 1)), "viridis"), \
+                "feature importance rank (0 = most important)"
+        cb = fig.colorbar(sm, ax=axes[r, :].tolist(), fraction=0.02, pad=0.01)
+        cb.set_label(label, fontsize=7)
+        cb.ax.tick_params(labelsize=6)
+        if args.color_by != "superposition":
+            cb.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.supxlabel("columns: neurons, labelled by the importance rank of their largest feature; P / M: poly- / "
+                  "monosemantic (>= 2 / 1 weights of at least 0.1 x the neuron's largest); grey: the weights below "
+                  "that, summed per sign", fontsize=7)
+    tmsio.save(fig, args, f"{res.attr('sweep_name')}: neuron stack plots (colour: "
+                          f"{'importance rank' if args.color_by == 'feature' else 'superposition'})")
     return 0
 
 

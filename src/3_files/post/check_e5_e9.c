@@ -9,8 +9,8 @@
  * E6 learning dynamics: check_dynamics.c.
  * E7 adversarial vulnerability: check_e7.c.
  * E8 ReLU hidden layer: check_e8.c.
- * E9 abs: n=3 m=6 best loss < 1e-6 at every density (the exact solution exists); the largest size: dense ->
- *    <= 10% of active neurons polysemantic, sparsest -> > 50%. */
+ * E9 abs: n=3 m=6 best loss < 1e-6 at each density, one line per density (the exact solution exists); the
+ *    largest size: dense -> <= 10% of active neurons polysemantic, sparsest -> > 50%. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,27 +116,48 @@ static double st_loss(const tms_chk *k, size_t p, const void *arg) {
   return k->res->loss[p];
 }
 
-void tms_chk_e9(tms_chk *k) {
-  e_arg a3 = {TMS_ABS, 3, 6, TMS_INDEPENDENT}, big = {TMS_ABS, 0, 0, TMS_INDEPENDENT};
+static int below_1e6(double v) { return v < 1e-6; }
+
+/* E9a, per density: the best seed's loss against 1e-6 (the exact solution has loss 0; float32 training ends near
+ * 1e-9 .. 1e-12 there, a seed in a local minimum at >= 3e-5), with how many seeds reached it. Densities the sweep
+ * excludes for this size (their points skipped) are listed, so a shown "every density" cannot hide a dropped one. */
+static void e9_exact(tms_chk *k) {
+  e_arg a3 = {TMS_ABS, 3, 6, TMS_INDEPENDENT};
   size_t count;
   size_t *cells = tms_chk_cells(k, pred, &a3, &count);
-  double worst = -INFINITY, wlo = NAN, whi = NAN, wd = NAN;
   for (size_t q = 0; q < count; q++) {
-    double best, lo, hi;
-    tms_chk_seeds(k, cells[q], st_loss, NULL, &best, &lo, &hi);
-    if (best > worst) worst = best, wlo = lo, whi = hi, wd = k->spec[cells[q]].density;
+    int reached = 0;
+    for (size_t r = 0; r < k->res->replicates; r++) {
+      const size_t p = cells[q] * k->res->replicates + r;
+      reached += tms_point_done(k->res->status[p]) && k->res->loss[p] < 1e-6;
+    }
+    char what[200];
+    snprintf(what, sizeof what,
+             "n=3 m=6 density %.3g: loss of the best seed (exact solution: 0), %d of the seeds below 1e-6",
+             k->spec[cells[q]].density, reached);
+    tms_chk_item(k, cells[q], st_loss, NULL, below_1e6, "< 1e-06", what);
   }
-  if (cells)
-    tms_chk_add(k, worst < 1e-6 ? TMS_CHECK_PASS : TMS_CHECK_FAIL, worst, wlo, whi, "< 1e-06",
-                "n=3 m=6: largest best-seed loss over the %zu densities (at density %.3g; the exact solution has 0)",
-                count, wd);
+  char dropped[120] = "";
+  int nd = 0;
+  for (size_t c = 0; c < k->res->cells; c++)
+    if (pred(&k->spec[c], &a3) && tms_chk_best_point(k, c) < 0 && strlen(dropped) < sizeof dropped - 16)
+      snprintf(dropped + strlen(dropped), sizeof dropped - strlen(dropped), "%s%.3g", nd++ ? ", " : "",
+               k->spec[c].density);
+  if (nd) /* judged only when nothing of the size is left to judge */
+    tms_chk_add(k, count ? TMS_CHECK_INFO : TMS_CHECK_FAIL, (double)nd, NAN, NAN, count ? "" : "a done density",
+                "n=3 m=6: densities without a done point (excluded or not run), not judged: %s", dropped);
   free(cells);
+}
+
+void tms_chk_e9(tms_chk *k) {
+  e9_exact(k);
   int nmax = 0;
   for (size_t c = 0; c < k->res->cells; c++)
     if (k->spec[c].variant == TMS_ABS && k->spec[c].n_features > nmax) nmax = k->spec[c].n_features;
   if (nmax <= 3) return;
-  big.n = nmax;
-  cells = tms_chk_cells(k, pred, &big, &count);
+  e_arg big = {TMS_ABS, nmax, 0, TMS_INDEPENDENT};
+  size_t count;
+  size_t *cells = tms_chk_cells(k, pred, &big, &count);
   if (!cells) return;
   char what[200];
   snprintf(what, sizeof what, "n=%d m=%d dense (density %.3g): share of active neurons polysemantic", nmax,
