@@ -67,6 +67,41 @@ def contribution(W1, W2):
     return np.linalg.norm(W1, axis=0) * np.linalg.norm(W2, axis=0)
 
 
+def panel(res, post, scaled, idx, args):
+    """What one panel draws (scaled: a cache of the post file's datasets): the weights (abs: tms-post's rescaled W1 or W2), each feature's importance rank,
+    the drawn neurons in order (the top ones by contribution, sorted by their largest feature's rank), the
+    neurons' P/M marks and which weights count (in the drawn neurons)."""
+    n, m = res.nm(idx)
+    if res.p("variant", idx) == "abs":
+        for name in ("W1_scaled", "W2_scaled"):
+            if name not in scaled:
+                scaled[name] = post.need(name)
+        W1 = np.asarray(scaled["W1_scaled"][idx], dtype=np.float64)[:n, :m]
+        W2 = np.asarray(scaled["W2_scaled"][idx], dtype=np.float64)[:n, :m]
+        Wn, what = (W1, "W1 rescaled") if args.layer == "w1" else (W2, "W2 rescaled")
+    else:
+        Wn, what = res.W(idx), "W"
+        W1 = W2 = Wn
+    rank = np.empty(n, int)
+    rank[np.argsort(-res.importance(idx), kind="stable")] = np.arange(n)
+    keep = np.arange(m)
+    if m > args.top_neurons:
+        keep = np.sort(np.argsort(-contribution(W1, W2), kind="stable")[:args.top_neurons])
+    primary = np.array([rank[np.argmax(np.abs(W1[:, k]))] for k in keep])
+    order = keep[np.argsort(primary, kind="stable")]
+    if post is not None:
+        if "polysemantic" not in scaled:
+            scaled["polysemantic"] = post.need("polysemantic")
+        marks = np.asarray(scaled["polysemantic"][idx])[:m] > 0
+    else:
+        a = np.abs(W1)
+        marks = ((a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)).sum(0) > 1
+    a = np.abs(Wn[:, order])
+    counted = (a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)
+    return dict(Wn=Wn, what=what, rank=rank, order=order, primary=np.sort(primary), marks=marks, m=m,
+                counted=counted.any(axis=1))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     tmsio.add_common_args(ap)
@@ -99,68 +134,46 @@ def main(argv=None):
     sel = tmsio.select_from_args(res, args)
     xs = tmsio.columns(res, xdim, sel, args.max_cols)
     rows = tmsio.rest_indices(res, [xdim], sel)
-    poly_all = post.need("polysemantic") if post is not None else None
     scaled = {}
     nr, nc = len(rows), len(xs)
     fig, axes = plt.subplots(nr, nc, figsize=(2.3 * nc + 1.6, 2.7 * nr + 0.6), squeeze=False, layout="constrained")
     for r, combo in enumerate(rows):
-        row_n = 1
-        for c, xi in enumerate(xs):
+        panels = [(c, xi, tmsio.pick_replicate(res, dict(combo, **{xdim: xi}), args.replicate))
+                  for c, xi in enumerate(xs)]
+        panels = [(c, xi, idx, panel(res, post, scaled, idx, args) if idx is not None else None)
+                  for c, xi, idx in panels]
+        # colour range: the ranks of the weights that count in the drawn neurons (at n=100, I = 0.8^i, they stop
+        # near rank 30: a 0..99 scale would make them all one colour)
+        top = max([int(pd["rank"][pd["counted"]].max()) for *_, pd in panels if pd is not None and pd["counted"].any()]
+                  or [1])
+        top = max(top, 1)
+        for c, xi, idx, pd in panels:
             ax = axes[r, c]
-            idx = tmsio.pick_replicate(res, dict(combo, **{xdim: xi}), args.replicate)
             title = res.axis_label(xdim, xi)
-            if idx is None:
+            if pd is None:
                 ax.text(0.5, 0.5, "no data (not run or excluded)", ha="center", va="center", fontsize=7,
                         transform=ax.transAxes)
                 ax.set_title(title, fontsize=7)
                 ax.set_xticks([])
                 ax.set_yticks([])
                 continue
-            n, m = res.nm(idx)
-            row_n = max(row_n, n)
-            if res.p("variant", idx) == "abs":
-                for name in ("W1_scaled", "W2_scaled"):
-                    if name not in scaled:
-                        scaled[name] = post.need(name)
-                W1 = np.asarray(scaled["W1_scaled"][idx], dtype=np.float64)[:n, :m]
-                W2 = np.asarray(scaled["W2_scaled"][idx], dtype=np.float64)[:n, :m]
-                Wn = W1 if args.layer == "w1" else W2
-                what = "W1 rescaled" if args.layer == "w1" else "W2 rescaled"
-            else:
-                Wn, what = res.W(idx), "W"
-                W1 = W2 = Wn
-            imp = res.importance(idx)
-            rank = np.empty(n, int)
-            rank[np.argsort(-imp, kind="stable")] = np.arange(n)
-            keep = np.arange(m)
-            if m > args.top_neurons:
-                keep = np.sort(np.argsort(-contribution(W1, W2), kind="stable")[:args.top_neurons])
-            primary = np.array([rank[np.argmax(np.abs(W1[:, k]))] for k in keep])
-            order = keep[np.argsort(primary, kind="stable")]
-            if poly_all is not None:
-                marks_all = np.asarray(poly_all[idx])[:m] > 0
-            else:
-                a = np.abs(W1)
-                marks_all = ((a >= 0.1 * a.max(axis=0, keepdims=True)) & (a > 0)).sum(0) > 1
-            marks = marks_all[order]
+            m, order = pd["m"], pd["order"]
             if args.color_by == "superposition":
-                s_i = np.clip(np.nan_to_num(res.feat("interference", idx)), 0, 1)
-                colors = plt.get_cmap("plasma")(s_i)
+                colors = plt.get_cmap("plasma")(np.clip(np.nan_to_num(res.feat("interference", idx)), 0, 1))
             else:
-                colors = plt.get_cmap("viridis")(rank / max(n - 1, 1))
-            labels = [str(rank[np.argmax(np.abs(W1[:, k]))]) for k in order]
-            stack(ax, Wn[:, order], colors, marks, labels)
-            shown = f"top {len(order)} of {m} neurons" if len(order) < m else f"{m} neurons"
-            ax.set_title(f"{title} ({what}), {shown}\nloss {res.get('loss')[idx]:.3g}, "
-                         f"{int(marks_all.sum())}/{m} poly", fontsize=7, pad=10)
+                colors = plt.get_cmap("viridis")(np.minimum(pd["rank"], top) / top)
+            stack(ax, pd["Wn"][:, order], colors, pd["marks"][order], [str(v) for v in pd["primary"]])
+            shown = f"top {len(order)}/{m} neurons" if len(order) < m else f"{m} neurons"
+            ax.set_title(f"{title}, {shown}\nloss {res.get('loss')[idx]:.3g}, "
+                         f"{int(pd['marks'].sum())}/{m} poly", fontsize=7, pad=10)
             if c == 0:
-                ax.set_ylabel((tmsio.cell_label(res, combo) + "\n" if combo else "") + "weight", fontsize=7)
+                ax.set_ylabel((tmsio.cell_label(res, combo) + "\n" if combo else "") + pd["what"], fontsize=7)
         if args.color_by == "superposition":
-            sm, label = ScalarMappable(Normalize(0, 1), "plasma"), "superposition s_i of the feature"
+            sm, label, ext = ScalarMappable(Normalize(0, 1), "plasma"), "superposition s_i of the feature", "neither"
         else:
-            sm, label = ScalarMappable(Normalize(0, max(row_n - 1, 1)), "viridis"), \
-                "feature importance rank (0 = most important)"
-        cb = fig.colorbar(sm, ax=axes[r, :].tolist(), fraction=0.02, pad=0.01)
+            sm, label = ScalarMappable(Normalize(0, top), "viridis"), "feature importance rank (0 = most important)"
+            ext = "max" if any(pd is not None and pd["rank"].max() > top for *_, pd in panels) else "neither"
+        cb = fig.colorbar(sm, ax=axes[r, :].tolist(), fraction=0.02, pad=0.01, extend=ext)
         cb.set_label(label, fontsize=7)
         cb.ax.tick_params(labelsize=6)
         if args.color_by != "superposition":
