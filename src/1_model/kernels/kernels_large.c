@@ -35,7 +35,8 @@ size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
   /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays and their values, G or the padded
    * copies, two rows */
-  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + 2 * (size_t)B * N + tms_large_g_floats(N) + 2 * (size_t)N;
+  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + 2 * (size_t)B * N + 2 * TMS_LARGE_SLACK + tms_large_g_floats(N) +
+         2 * (size_t)N;
 }
 
 /* Most nonzeros of x for which the sparse embed beats sgemm: WEIGHT * nnz * M < B N M. */

@@ -104,11 +104,15 @@ TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, floa
 /* ---- the pieces shared by forward / backward (kernels_large.c) and the fused step (kernels_large_step.c) ---- */
 
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
- * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same]
- * [B N floats: the values of x's CSR][B N floats: the values of dout's CSR]
+ * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same + SLACK]
+ * [B N floats: the values of x's CSR][B N + SLACK floats: the values of dout's CSR]
  * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]
  * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]
  * [N floats: the fused step's copy of x's row, zero but at the row's nonzeros]. */
+/* Room past the end of dout's CSR (indices and values): the fused step appends a vector's compressed nonzeros with
+ * one full-width store, which may write up to 16 slots past the count. */
+#define TMS_LARGE_SLACK 16
+
 typedef struct {
   int *nnz_x;
   tms_csr csr, dcsr;
@@ -129,9 +133,9 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.csr.idx = q + 2 + B;
   s.dcsr.start = q + 1 + csr;
   s.dcsr.idx = q + 2 + B + csr;
-  s.csr.val = mem + 1 + 2 * csr;
+  s.csr.val = mem + 1 + 2 * csr + TMS_LARGE_SLACK;
   s.dcsr.val = s.csr.val + (size_t)B * N;
-  s.G = s.dcsr.val + (size_t)B * N;
+  s.G = s.dcsr.val + (size_t)B * N + TMS_LARGE_SLACK;
   s.row = s.G + tms_large_g_floats(N);
   s.xrow = s.row + N;
   return s;

@@ -44,35 +44,6 @@ typedef struct {
   int relu;         /* output ReLU (every variant but linear) */
 } row_args;
 
-/* Dense tail of entries [i0, i1): the output's ReLU in place, the loss terms (tms_loss's order: groups of 8 to
- * lanes 0..7, the row's remainder to lane i mod 8), dout (the ReLU mask applied), db += dout. */
-static inline __attribute__((always_inline)) void seg_dense(const row_args *r, int i0, int i1) {
-  float *restrict ob = r->ob, *restrict gb = r->gb, *restrict db = r->db;
-  const float *restrict xb = r->xb, *restrict imp = r->imp;
-  double *lane = r->lane;
-  if (r->relu)
-    for (int i = i0; i < i1; i++) ob[i] = ob[i] > 0.0f ? ob[i] : 0.0f;
-  int i = i0;
-  for (; i + 8 <= i1; i += 8) {
-    float t[8]; /* the squared errors in float32 (vectorises), summed in double */
-    for (int l = 0; l < 8; l++) {
-      const float d = ob[i + l] - fabsf(xb[i + l]);
-      t[l] = imp[i + l] * d * d;
-    }
-    for (int l = 0; l < 8; l++) lane[l] += (double)t[l];
-  }
-  for (; i < i1; i++) {
-    const float d = ob[i] - fabsf(xb[i]);
-    lane[i & 7] += (double)(imp[i] * d * d);
-  }
-  for (int k = i0; k < i1; k++) {
-    const float g = r->scale * imp[k] * (ob[k] - fabsf(xb[k]));
-    /* ReLU output: out > 0 exactly where the pre-activation is; PyTorch's ReLU has gradient 0 at 0. */
-    gb[k] = r->relu && !(ob[k] > 0.0f) ? 0.0f : g;
-  }
-  for (int k = i0; k < i1; k++) db[k] += gb[k];
-}
-
 /* dout's row alone, from ob before or after the ReLU (the same values): for rows the sparse tail left incomplete. */
 static void dout_row(const row_args *r, int N) {
   for (int k = 0; k < N; k++) {
@@ -181,6 +152,110 @@ static inline __attribute__((always_inline)) int compress16(int *restrict pos, u
 #endif
 }
 
+/* The scalar dense tail of entries [i, i1) (the generic build's whole segment, the vector builds' remainder), dout's
+ * nonzeros appended at list, vlist if list; returns their count. */
+static int seg_dense_scalar(const row_args *r, int i, int i1, int *list, float *vlist) {
+  float *restrict ob = r->ob, *restrict gb = r->gb, *restrict db = r->db;
+  const float *restrict xb = r->xb, *restrict imp = r->imp;
+  double *lane = r->lane;
+  const int i0 = i;
+  if (r->relu)
+    for (int k = i0; k < i1; k++) ob[k] = ob[k] > 0.0f ? ob[k] : 0.0f;
+  for (; i + 8 <= i1; i += 8) {
+    float t[8]; /* the squared errors in float32, summed in double */
+    for (int l = 0; l < 8; l++) {
+      const float d = ob[i + l] - fabsf(xb[i + l]);
+      t[l] = imp[i + l] * d * d;
+    }
+    for (int l = 0; l < 8; l++) lane[l] += (double)t[l];
+  }
+  for (; i < i1; i++) {
+    const float d = ob[i] - fabsf(xb[i]);
+    lane[i & 7] += (double)(imp[i] * d * d);
+  }
+  int c = 0;
+  for (int k = i0; k < i1; k++) {
+    const float g = r->scale * imp[k] * (ob[k] - fabsf(xb[k]));
+    /* ReLU output: out > 0 exactly where the pre-activation is; PyTorch's ReLU has gradient 0 at 0. */
+    gb[k] = r->relu && !(ob[k] > 0.0f) ? 0.0f : g;
+    db[k] += gb[k];
+    uint32_t u;
+    memcpy(&u, &gb[k], sizeof u);
+    if (!list) continue;
+    list[c] = k, vlist[c] = gb[k];
+    c += (u & 0x7fffffffu) != 0;
+  }
+  return c;
+}
+
+/* Dense tail of entries [i0, i1) (i0 a multiple of 8): the output's ReLU in place, the loss terms (tms_loss's
+ * order: groups of 8 to lanes 0..7, the row's remainder to lane i mod 8), dout (the ReLU mask applied), db += dout,
+ * and dout's nonzeros (positions, values) appended at list, vlist if list (up to TMS_LARGE_SLACK slots past the
+ * count are written); returns their count. One pass per vector, the 8 double lanes in registers: the same
+ * operations in the same order as seg_dense_scalar (max(o, 0) is o > 0 ? o : 0, NaN and -0 included; the nonzero
+ * test is the integer test of the bits), so the same bits on every build. */
+static inline __attribute__((always_inline)) int seg_dense(const row_args *r, int i0, int i1, int *restrict list,
+                                                           float *restrict vlist) {
+  int i = i0, c = 0;
+#if defined(__AVX512F__)
+  float *restrict ob = r->ob, *restrict gb = r->gb, *restrict db = r->db;
+  const float *restrict xb = r->xb, *restrict imp = r->imp;
+  const __m512 zero = _mm512_setzero_ps(), scale = _mm512_set1_ps(r->scale);
+  const __m512i sign_off = _mm512_set1_epi32(0x7fffffff);
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512d acc = _mm512_loadu_pd(r->lane);
+  for (; i + 16 <= i1; i += 16) {
+    __m512 o = _mm512_loadu_ps(ob + i);
+    if (r->relu) _mm512_storeu_ps(ob + i, o = _mm512_max_ps(o, zero));
+    const __m512 ax = _mm512_castsi512_ps(_mm512_and_si512(_mm512_loadu_si512((const void *)(xb + i)), sign_off));
+    const __m512 d = _mm512_sub_ps(o, ax), w = _mm512_loadu_ps(imp + i);
+    const __m512 t = _mm512_mul_ps(_mm512_mul_ps(w, d), d);
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(t)));
+    acc = _mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_extractf32x8_ps(t, 1)));
+    __m512 g = _mm512_mul_ps(_mm512_mul_ps(scale, w), d);
+    if (r->relu) g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(o, zero, _CMP_GT_OQ), g);
+    _mm512_storeu_ps(gb + i, g);
+    _mm512_storeu_ps(db + i, _mm512_add_ps(_mm512_loadu_ps(db + i), g));
+    if (!list) continue;
+    const __mmask16 nz = _mm512_test_epi32_mask(_mm512_castps_si512(g), sign_off);
+    const __m512i at = _mm512_add_epi32(iota, _mm512_set1_epi32(i));
+    _mm512_storeu_si512((void *)(list + c), _mm512_maskz_compress_epi32(nz, at));
+    _mm512_storeu_ps(vlist + c, _mm512_maskz_compress_ps(nz, g));
+    c += __builtin_popcount((uint32_t)nz);
+  }
+  _mm512_storeu_pd(r->lane, acc);
+#elif defined(__AVX2__)
+  float *restrict ob = r->ob, *restrict gb = r->gb, *restrict db = r->db;
+  const float *restrict xb = r->xb, *restrict imp = r->imp;
+  const __m256 zero = _mm256_setzero_ps(), scale = _mm256_set1_ps(r->scale);
+  const __m256 sign_off = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28), seven = _mm256_set1_epi32(7);
+  __m256d acc0 = _mm256_loadu_pd(r->lane), acc1 = _mm256_loadu_pd(r->lane + 4);
+  for (; i + 8 <= i1; i += 8) {
+    __m256 o = _mm256_loadu_ps(ob + i);
+    if (r->relu) _mm256_storeu_ps(ob + i, o = _mm256_max_ps(o, zero));
+    const __m256 d = _mm256_sub_ps(o, _mm256_and_ps(_mm256_loadu_ps(xb + i), sign_off)), w = _mm256_loadu_ps(imp + i);
+    const __m256 t = _mm256_mul_ps(_mm256_mul_ps(w, d), d);
+    acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(t)));
+    acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(t, 1)));
+    __m256 g = _mm256_mul_ps(_mm256_mul_ps(scale, w), d);
+    if (r->relu) g = _mm256_and_ps(_mm256_cmp_ps(o, zero, _CMP_GT_OQ), g);
+    _mm256_storeu_ps(gb + i, g);
+    _mm256_storeu_ps(db + i, _mm256_add_ps(_mm256_loadu_ps(db + i), g));
+    if (!list) continue;
+    const __m256i gz = _mm256_cmpeq_epi32(_mm256_castps_si256(_mm256_and_ps(g, sign_off)), _mm256_setzero_si256());
+    const uint32_t nz = ~(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(gz)) & 255u;
+    const __m256i p = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32((int)set_bits8[nz]), shifts), seven);
+    _mm256_storeu_si256((__m256i *)(void *)(list + c), _mm256_add_epi32(p, _mm256_set1_epi32(i)));
+    _mm256_storeu_ps(vlist + c, _mm256_permutevar8x32_ps(g, p));
+    c += __builtin_popcount(nz);
+  }
+  _mm256_storeu_pd(r->lane, acc0);
+  _mm256_storeu_pd(r->lane + 4, acc1);
+#endif
+  return c + seg_dense_scalar(r, i, i1, list ? list + c : NULL, list ? vlist + c : NULL);
+}
+
 /* Sparse tail of [i0, i1): only the entries where the output is positive or x is nonzero (m = mo | mx, per group
  * of 16; nonempty: bit q set iff m[q] is not 0), in increasing order; every other term of the loss, dout and db is
  * +-0, which adds nothing. Only the groups with an entry are visited (walked by trailing-zero counts: at density
@@ -236,11 +311,7 @@ static int row_tail(const row_args *r, int N, int x_sparse, int *list, float *vl
       *complete = 0;
       continue;
     }
-    seg_dense(r, i0, i1);
-    if (!list) continue;
-    const int got = tms_row_nonzeros(list + c, r->gb + i0, i1 - i0);
-    for (int k = c; k < c + got; k++) list[k] += i0, vlist[k] = r->gb[list[k]];
-    c += got;
+    c += seg_dense(r, i0, i1, list ? list + c : NULL, list ? vlist + c : NULL);
   }
   return c;
 }

@@ -15,8 +15,27 @@
 
 /* ---- finding nonzeros (kernels_nonzero.h) ----------------------------------------------------------------- */
 
+/* Whether a has more than limit nonzeros, counted 16 at a time (one mask and one popcount each), stopping as soon as
+ * the count passes it: on dense data this costs a count of the first limit entries instead of their list. */
+static int more_nonzeros_than(const float *a /* (B, N) */, int B, int N, long limit) {
+  long total = 0;
+  for (int b = 0; b < B; b++) {
+    const float *ab = a + (size_t)b * N; /* (N) */
+    int i = 0;
+    for (; i + 16 <= N; i += 16) total += __builtin_popcount(tms_nonzero_mask16(ab + i));
+    for (; i < N; i++) {
+      uint32_t u;
+      memcpy(&u, ab + i, sizeof u);
+      total += (u & 0x7fffffffu) != 0;
+    }
+    if (total > limit) return 1;
+  }
+  return 0;
+}
+
 long TMS_ISA_FN(tms_csr_build)(tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit) {
   long total = 0;
+  if (more_nonzeros_than(a, B, N, limit)) return -1;
   csr->start[0] = 0;
   for (int b = 0; b < B; b++) {
     const float *ab = a + (size_t)b * N; /* (N) */
