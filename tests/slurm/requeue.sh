@@ -115,15 +115,22 @@ pid=$(cd "$REPO" && TMS_EXPERIMENT=default TMS_POST_ARGS="" TMS_POST="$T/work/ou
         -o "$T/work/post-%j.out" jobscripts/post.sbatch) || fail "sbatch of post.sbatch"
 echo "sweep job $jid, post job $pid"
 
-# Wait for the end; a requeued job is held ~2 min (BeginTime): release it at once so the test stays short.
+# Wait for the end; a requeued job is held ~2 min (BeginTime): release it early so the test stays short, but not
+# in the second of the requeue. slurmd revokes the old run's credential with a one-second timestamp, and a new
+# credential issued in that same second counts as revoked ("Job credential revoked": the job ends FAILED, seen in
+# CI when the release came 0.7 s after the requeue). Five seconds of pending is well past it.
 state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
 t0=$(date +%s)
+held_since=
 while :; do
   s=$(state "$jid")
   [ "$s" = COMPLETED ] && break
   case $s in FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY) fail "sweep job ended $s";; esac
   if [ "$s" = PENDING ] && scontrol show job "$jid" | grep -q 'Reason=BeginTime'; then
-    scontrol update JobId="$jid" StartTime=now >/dev/null 2>&1
+    [ -n "$held_since" ] || held_since=$(date +%s)
+    [ $(( $(date +%s) - held_since )) -ge 5 ] && scontrol update JobId="$jid" StartTime=now >/dev/null 2>&1
+  else
+    held_since=
   fi
   [ $(( $(date +%s) - t0 )) -lt 500 ] || fail "sweep job still $s after 500 s"
   sleep 2
