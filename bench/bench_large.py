@@ -12,7 +12,8 @@ as in bench.py (the run and run_torch helpers are bench.py's). Both sides do the
 of relu_out on a fresh batch of 1024.
 At density 1 it also runs tms-sgemm-rate (bench/sgemm_rate.c) in the same round on the same core: the five
 products of the step as bare sgemm calls; "share" = tms's step rate in GFLOP/s (10 B N M flops per step) over the
-sgemm rate of those products.
+sgemm rate of those products (issue 7's measure); and the same five products as the kernels run them on that ISA
+path (tms_skinny_gemm for four of them on the vector paths, kernels_large.h), with the step's share of that rate.
 Rounds: tms, torch and (density 1) the sgemm tool back to back on one configuration, ratios within a round, medians
 over rounds and per-round min-max.
 
@@ -42,8 +43,9 @@ def sgemm_rate(args, n, m, isa):
     out, _, _ = bench.run(["taskset", "-c", str(args.core), args.sgemm_rate, str(n), str(m), "1024", "100"],
                           bench.ISA_ENV[isa])
     rate = float(re.search(r"rate_step_median ([0-9.]+)", out).group(1))
+    used = float(re.search(r"rate_step_used_median ([0-9.]+)", out).group(1))
     core = re.search(r"openblas_core (\S+)", out).group(1)
-    return rate, core
+    return rate, used, core
 
 
 def main():
@@ -76,7 +78,7 @@ def one_path(args, isa):
     for (n, m) in shapes:
         for p in densities:
             steps = DENSE_STEPS[(n, m)] if p >= 1 else args.steps
-            r = {"c": [], "t": [], "ratio": [], "rate": [], "share": [], "core": "?"}
+            r = {"c": [], "t": [], "ratio": [], "rate": [], "share": [], "used": [], "ushare": [], "core": "?"}
             for _ in range(args.rounds):
                 _, c1 = bench.run_c(args, n, m, p, 1, isa)
                 _, c = bench.run_c(args, n, m, p, steps, isa)
@@ -86,9 +88,11 @@ def one_path(args, isa):
                 r["t"].append(t_rate)
                 r["ratio"].append(c_rate / t_rate)
                 if p >= 1:
-                    rate, r["core"] = sgemm_rate(args, n, m, isa)
+                    rate, used, r["core"] = sgemm_rate(args, n, m, isa)
                     r["rate"].append(rate)
                     r["share"].append(c_rate * 10 * 1024 * n * m * 1e-9 / rate)
+                    r["used"].append(used)
+                    r["ushare"].append(c_rate * 10 * 1024 * n * m * 1e-9 / used)
             rows.append((n, m, p, steps, r))
             print("%s n=%d m=%d p=%g steps=%d: tms %.0f torch %.0f ratio %.1f%s" % (
                 isa, n, m, p, steps, statistics.median(r["c"]), statistics.median(r["t"]), statistics.median(r["ratio"]),
@@ -102,13 +106,14 @@ def one_path(args, isa):
               " ".join("%s=%s" % kv for kv in bench.ISA_ENV[isa].items()) or "(nothing forced)", env["blas"],
               env["git"], load0, os.getloadavg()[0]))
     print("\n| n | m | density | tms steps timed | tms model-steps/s (CPU) | torch K=10 | ratio (range) | "
-          "step GFLOP/s | sgemm rate of its products | share |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "step GFLOP/s | sgemm rate of its products | share | rate of the products as tms runs them | share |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (n, m, p, steps, r) in rows:
         gf = med(r["c"]) * 10 * 1024 * n * m * 1e-9
-        extra = ("%.1f | %.1f (%s) | %.0f%% (%.0f-%.0f)" % (gf, med(r["rate"]), r["core"], 100 * med(r["share"]),
-                                                           100 * min(r["share"]), 100 * max(r["share"]))
-                 if r["rate"] else "%.1f | | " % gf)
+        extra = ("%.1f | %.1f (%s) | %.0f%% (%.0f-%.0f) | %.1f | %.0f%% (%.0f-%.0f)" % (
+            gf, med(r["rate"]), r["core"], 100 * med(r["share"]), 100 * min(r["share"]), 100 * max(r["share"]),
+            med(r["used"]), 100 * med(r["ushare"]), 100 * min(r["ushare"]), 100 * max(r["ushare"]))
+                 if r["rate"] else "%.1f | | | | " % gf)
         print("| %d | %d | %g | 0-%d | %.0f | %.0f | **%.1f** (%.1f-%.1f) | %s |" % (
             n, m, p, steps, med(r["c"]), med(r["t"]), med(r["ratio"]), min(r["ratio"]), max(r["ratio"]), extra))
 

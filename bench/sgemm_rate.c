@@ -11,6 +11,8 @@
  * and a 512^3 sgemm (the core's attainable rate). Each product is repeated; per product it reports the median and the
  * best time of a call and its GFLOP/s (2 * rows * cols * inner flops), then the step's total: 10 B N M flops over the
  * summed median (and best) times, which is "the sgemm rate for the step's product shapes".
+ * Then the same five as the kernels run them on the ISA path in use (TMS_ISA; kernels_large.h: tms_skinny_gemm for
+ * the four with a side of M on the vector paths, sgemm for h W^T): "<product>_used_us" and "rate_step_used_median".
  * What it is not: a test. Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), so another process on the core does
  * not count against it. Output: one "key value" line per figure, machine-readable (bench.py parses "rate_step_median").
  *   tms-sgemm-rate [N M [B [REPS]]]     defaults 400 30 1024 200; run with OPENBLAS_NUM_THREADS=1 */
@@ -20,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "isa/isa_fn.h"
+#include "kernels/kernels_large.h"
 
 /* OpenBLAS names the kernel set it chose at load time; weak, so the tool also links against another cblas. */
 extern char *openblas_get_corename(void) __attribute__((weak));
@@ -52,6 +57,24 @@ static void time_product(const product *p, int reps, double *median, double *bes
     const double t0 = cpu_s();
     cblas_sgemm(CblasRowMajor, p->ta, p->tb, p->rows, p->cols, p->inner, 1.0f, p->A, p->lda, p->Bm, p->ldb, p->beta,
                 p->C, p->ldc);
+    if (r >= 0) t[r] = cpu_s() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof *t, cmp_double);
+  *median = t[reps / 2];
+  *best = t[0];
+}
+
+/* The same product as the kernels run it (kernels_large.h: tms_skinny_gemm on the vector paths for the products with
+ * Bm not transposed; sgemm for h W^T), through the ISA path TMS_ISA selects. */
+static void time_used(const product *p, int reps, double *median, double *best, double *t) {
+  if (p->tb != CblasNoTrans || p->ldc != p->cols || p->ldb != p->cols) {
+    time_product(p, reps, median, best, t);
+    return;
+  }
+  const size_t sr = p->ta == CblasNoTrans ? (size_t)p->lda : 1, sk = p->ta == CblasNoTrans ? 1 : (size_t)p->lda;
+  for (int r = -3; r < reps; r++) {
+    const double t0 = cpu_s();
+    TMS_ISA_CALL(tms_skinny_gemm, p->C, p->A, sr, sk, p->Bm, p->rows, p->inner, p->cols, p->beta != 0.0f);
     if (r >= 0) t[r] = cpu_s() - t0;
   }
   qsort(t, (size_t)reps, sizeof *t, cmp_double);
@@ -108,6 +131,17 @@ int main(int argc, char **argv) {
   printf("products_us %.1f best %.1f\n", 1e6 * sum_med, 1e6 * sum_best);
   printf("rate_step_median %.2f\n", 1e-9 * step_flops / sum_med);
   printf("rate_step_best %.2f\n", 1e-9 * step_flops / sum_best);
+  /* what the kernels use on this ISA path (tms_skinny_gemm where it applies) */
+  printf("tms_isa %s\n", tms_isa_name(tms_isa_current()));
+  double used_med = 0;
+  for (int k = 0; k < count; k++) {
+    double umed, ubest;
+    time_used(&ps[k], reps, &umed, &ubest, t);
+    const double flops = 2.0 * ps[k].rows * ps[k].cols * ps[k].inner;
+    printf("%s_used_us %.1f best %.1f gflops %.1f\n", ps[k].name, 1e6 * umed, 1e6 * ubest, 1e-9 * flops / umed);
+    used_med += umed;
+  }
+  printf("rate_step_used_median %.2f\n", 1e-9 * step_flops / used_med);
   const product square = {"square512", CblasNoTrans, CblasNoTrans, 512, 512, 512, S1, S2, 512, 512, 0.0f, S3, 512};
   const int sq_reps = reps < 20 ? reps : 20;
   double med, best;

@@ -104,7 +104,7 @@ int TMS_ISA_FN(tms_large_embed)(tms_variant variant, tms_acts *acts, const float
   if (sparse)
     TMS_ISA_FN(tms_sparse_embed_forward)(acts->h, &s.csr, x, p->W, B, N, M);
   else
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, x, N, p->W, M, 0.0f, acts->h, M);
+    TMS_ISA_FN(tms_skinny_gemm)(acts->h, x, (size_t)N, 1, p->W, B, N, M, 0);
   if (hidden_relu) {
     const size_t count = (size_t)B * M;
     for (size_t k = 0; k < count; k++) acts->h[k] = acts->h[k] > 0.0f ? acts->h[k] : 0.0f;
@@ -139,9 +139,8 @@ void TMS_ISA_FN(tms_large_backward_from_dout)(tms_variant variant, tms_params *g
   if (nnz_dout >= 0) {
     TMS_ISA_FN(tms_sparse_readout_backward)(dWout, acts->dh, &s.dcsr, acts->dout, acts->h, Wout, s.G, B, N, M);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, acts->dout, N, acts->h, M, 0.0f, dWout, M);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, M, N, 1.0f, acts->dout, N, Wout, M, 0.0f, acts->dh,
-                M);
+    TMS_ISA_FN(tms_skinny_gemm)(dWout, acts->dout, 1, (size_t)N, acts->h, N, B, M, 0);
+    TMS_ISA_FN(tms_skinny_gemm)(acts->dh, acts->dout, (size_t)N, 1, Wout, B, N, M, 0);
   }
   if (hidden_relu) {
     /* h = ReLU(x W): the hidden gradient passes only where h > 0 (gradient 0 at 0, as PyTorch). */
@@ -154,8 +153,7 @@ void TMS_ISA_FN(tms_large_backward_from_dout)(tms_variant variant, tms_params *g
     if (!accumulate) memset(grad->W, 0, sizeof(float) * (size_t)N * M);
     TMS_ISA_FN(tms_sparse_embed_backward)(grad->W, &s.csr, x, acts->dh, B, N, M);
   } else {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, M, B, 1.0f, x, N, acts->dh, M, accumulate ? 1.0f : 0.0f,
-                grad->W, M);
+    TMS_ISA_FN(tms_skinny_gemm)(grad->W, x, 1, (size_t)N, acts->dh, N, B, M, accumulate);
   }
 }
 

@@ -17,6 +17,11 @@
  * no contraction), the sgemm ones depend on OpenBLAS's core (OPENBLAS_CORETYPE), as on the GEMM path.
  * The fused step (tms_large_step, kernels_large_step.c) is what training takes: the same formulations and bits, with
  * x's CSR from the gap sampler and the read-out's tail, loss, dout, db and dout's CSR in one pass per batch row.
+ * Bits changed by session 10 (results of dense batches on the AVX2 and AVX-512 paths differ from earlier builds in
+ * the last ulps; the generic path's bits are unchanged): h = x W, dh = dout W, dWout = dout^T h and dW += x^T dh
+ * are no longer sgemm calls but tms_skinny_gemm (kernels_large_gemm.c: 1.3-1.6x OpenBLAS's rate for these skinny
+ * shapes on Zen 4), whose FMA chains in k order give the same bits on both vector paths (h W^T stays sgemm, so
+ * the two paths still differ through OpenBLAS's core there).
  * Bits changed by session 9 (results of points whose batches take the Gram read-out differ from earlier builds in
  * the last ulps, on every ISA path alike): the Gram weight of the rule went from 8 to 3 (measured: with the fused
  * step's row kept in L1 the gather costs ~3 sgemm multiply-adds per multiply-add), so 400x30 takes the Gram
@@ -100,6 +105,13 @@ TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, floa
                                                  const tms_csr *nz, const float *dout /* (B, N) */,
                                                  const float *h /* (B, M) */, const float *Wout /* (N, M) */,
                                                  float *pad, int B, int N, int M));
+
+/* C (rows, M) = A (rows, K) Bm (K, M), plus the old C if accumulate, A[r][k] = a[r sr + k sk] (kernels_large_gemm.c):
+ * the four products of the dense formulations with a side of M (h = x W, dh = dout W with sr = N, sk = 1; dW = x^T
+ * dh, dWout = dout^T h with sr = 1, sk = N). Register tiles with FMA chains on the vector builds for M <= 32,
+ * cblas_sgemm otherwise and on the generic build. */
+TMS_ISA_DECL(void, tms_skinny_gemm, (float *C /* (rows, M) */, const float *a, size_t sr, size_t sk,
+                                     const float *Bm /* (K, M) */, int rows, int K, int M, int accumulate));
 
 /* ---- the pieces shared by forward / backward (kernels_large.c) and the fused step (kernels_large_step.c) ---- */
 
