@@ -7,7 +7,10 @@ core (`taskset -c CORE`, one thread):
            minus its printed evaluation time);
   sweep    `mpirun -np 2 tms-sweep run` (root + one worker, both on CORE; the root naps between messages) of a few
            cells of that shape, S steps each: model-steps/s from /points/wall_s (sum of steps / sum of wall_s, which
-           holds each point's start, training and its share of its cell's evaluation);
+           holds each point's start, training and its share of its cell's evaluation), and of training only, from
+           wall_s minus /points/eval_s (the final evaluation's seconds the file records per point);
+  eval     the final evaluation of those S-step points from /points/eval_s: mean per point and share of wall_s,
+           beside the same estimated as the difference of the 1-step sweeps below;
   fixed    the same sweep at 1 step: mean /points/wall_s per point (start + 1 step + evaluation share), and again with
            eval_batch 1024: the evaluation per point is the difference (its own line), the rest is the fixed cost;
            and, from 320 such points minus one, the whole run's CPU per point beyond process start-up (root and
@@ -83,7 +86,10 @@ def sweep(args, st, tmp, steps, eval_batch=None, densities=None, replicates=None
                      yml, "-o", h5])
     with h5py.File(h5, "r") as f:
         wall = f["points/wall_s"][()].ravel()
-    return wall, cpu
+        if "points/eval_s" not in f:
+            sys.exit(f"orchestration: {h5} has no /points/eval_s: {args.tms} predates it (rebuild)")
+        ev = f["points/eval_s"][()].ravel()
+    return wall, cpu, ev
 
 
 def main():
@@ -104,22 +110,26 @@ def main():
             st = STYLES[name]
             P = len(st["densities"]) * st["replicates"]
             r_single, r_single_wall, r_sweep, r_train, r_cpu, w1, ev, cpu1 = [], [], [], [], [], [], [], []
+            r_train_file, ev_file, ev_share = [], [], []
             for _ in range(args.rounds):
                 cpu_rate, wall_rate = single(args, st)
                 r_single.append(cpu_rate)
                 r_single_wall.append(wall_rate)
-                wall, cpu_s = sweep(args, st, tmp, st["steps"])
+                wall, cpu_s, evs = sweep(args, st, tmp, st["steps"])
                 r_sweep.append(P * st["steps"] / wall.sum())
-                wall1, cpu_1 = sweep(args, st, tmp, 1)
+                r_train_file.append(P * st["steps"] / (wall.sum() - evs.sum()))
+                ev_file.append(evs.mean())
+                ev_share.append(evs.sum() / wall.sum())
+                wall1, cpu_1, _ = sweep(args, st, tmp, 1)
                 r_cpu.append(P * (st["steps"] - 1) / (cpu_s - cpu_1))
-                wall1e, _ = sweep(args, st, tmp, 1, eval_batch=1024)
+                wall1e, _, _ = sweep(args, st, tmp, 1, eval_batch=1024)
                 r_train.append(P * (st["steps"] - 1) / (wall.sum() - wall1.sum()))
                 w1.append(wall1e.mean())
                 ev.append(wall1.mean() - wall1e.mean())
                 # the whole run's CPU per point, process start-up removed: many 1-step points minus one
                 many = [float(d) for d in np.logspace(0, -2, 32)]
-                _, cpu_many = sweep(args, st, tmp, 1, eval_batch=1024, densities=many, replicates=10)
-                _, cpu_one = sweep(args, st, tmp, 1, eval_batch=1024, densities=[1.0], replicates=1)
+                _, cpu_many, _ = sweep(args, st, tmp, 1, eval_batch=1024, densities=many, replicates=10)
+                _, cpu_one, _ = sweep(args, st, tmp, 1, eval_batch=1024, densities=[1.0], replicates=1)
                 cpu1.append((cpu_many - cpu_one) / (len(many) * 10 - 1))
             med = statistics.median
             s, sw, w, t, c = med(r_single), med(r_single_wall), med(r_sweep), med(r_train), med(r_cpu)
@@ -133,11 +143,16 @@ def main():
                   f"({w / sw:.3f} of single wall)")
             print(f"  sweep, wall, training only (wall_s minus 1-step run)  {t:12.0f} model-steps/s  "
                   f"({t / sw:.3f} of single wall)")
+            tf = med(r_train_file)
+            print(f"  sweep, wall, training only (wall_s minus eval_s)      {tf:12.0f} model-steps/s  "
+                  f"({tf / sw:.3f} of single wall)")
             pt = st["steps"] / s  # a point's training at the single-model CPU rate
             print(f"  fixed cost per point (1-step wall_s, eval_batch 1024)  {1e3 * med(w1):8.3f} ms  "
                   f"= {100 * med(w1) / pt:.2f}% of a {st['steps']}-step point ({1e3 * pt:.1f} ms)")
-            print(f"  final evaluation per point (2^20 samples, shared by a cell)  {1e3 * med(ev):8.3f} ms  "
+            print(f"  final evaluation per point (1-step sweeps' difference, shared by a cell)  {1e3 * med(ev):8.3f} ms  "
                   f"= {100 * med(ev) / pt:.2f}% of that point")
+            print(f"  final evaluation per point, /points/eval_s of the {st['steps']}-step sweep  "
+                  f"{1e3 * med(ev_file):8.3f} ms = {100 * med(ev_share):.2f}% of its wall_s")
             print(f"  whole run's CPU per 1-step point (eval_batch 1024; start, metrics, record, messages, HDF5)  "
                   f"{1e3 * med(cpu1):8.3f} ms = {100 * med(cpu1) / pt:.2f}% of a {st['steps']}-step point")
 

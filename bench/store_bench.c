@@ -118,7 +118,7 @@ static int bench(tms_store *st, const tms_sweep *sweep, const opts *o) {
       recs[r] = (tms_point_record){.index = i, .status = TMS_OK, .wall_s = 1e-3, .loss = 0.01 * (double)(i % 97),
                                    .dstar = 1.5, .loss_curve = p.curve, .W = p.W, .W2 = p.W2, .b = p.b,
                                    .norm = p.norm, .interference = p.interf, .dimensionality = p.dim,
-                                   .W_history = p.hist, .eval_curve = p.eval};
+                                   .W_history = p.hist, .eval_curve = p.eval, .eval_s = 1e-4};
     }
     double t = MPI_Wtime();
     if (tms_store_commit(st, recs, (int)k, &err) != TMS_OK) {

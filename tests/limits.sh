@@ -36,7 +36,7 @@ check() {
   fi
   echo "$name: exit $rc in $wall s, $cpu s CPU (one-line error: $base_wall s, $base_cpu s): $err"
 }
-points="the grid has 1e+10 points (a results file of about 3.17e+03 GB), more than the limit of 1e+09 points"
+points="the grid has 1e+10 points (a results file of about 3.25e+03 GB), more than the limit of 1e+09 points"
 size="the results file would be about 2.96e+03 GB (3e+08 points), above the limit of 50 GB"
 for cmd in plan run; do
   o=(); [ $cmd = run ] && o=(-o "$work/out.h5")

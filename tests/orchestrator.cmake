@@ -36,6 +36,9 @@ if(TARGET tms-sweep)
   # --reuse: refined sweeps copy the shared points and equal runs from scratch (1 and 3 ranks).
   tms_script_test(NAME run_reuse COMMAND bash ${ORCH_DIR}/reuse.sh $<TARGET_FILE:orch_check>
                   LABELS mpi TIMEOUT 300)
+  # /points/eval_s in new files; a file made before it (no such dataset) is read, resumed and reused.
+  tms_script_test(NAME run_eval_s_old_file COMMAND bash ${ORCH_DIR}/old_file.sh $<TARGET_FILE:orch_check>
+                  LABELS mpi TIMEOUT 200)
   # Issue 11 item 5: one worker SIGKILLed mid-run: mpirun exits 137, committed points intact, --resume identical.
   tms_script_test(NAME run_worker_killed COMMAND bash ${ORCH_DIR}/worker_kill.sh $<TARGET_FILE:orch_check>
                   LABELS mpi slow TIMEOUT 150)

@@ -151,8 +151,10 @@ int main(void) {
   double norm[3] = {1, 2, 3}, inter[3] = {0.1, 0.2, 0.3}, dim[3] = {1, 0.5, 0};
   tms_point_record r[2];
   memset(r, 0, sizeof r);
-  r[0] = (tms_point_record){1, TMS_OK, 0.5, 0.25, 0.01, 0.75, cv, W, W2, bb, norm, inter, dim, NULL, NULL};
-  r[1] = (tms_point_record){2, TMS_ERR_DIVERGED, 0.1, NAN, NAN, NAN, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  /* eval_s: the failed attempt never reached its evaluation, 0 */
+  r[0] = (tms_point_record){1, TMS_OK, 0.5, 0.25, 0.01, 0.75, cv, W, W2, bb, norm, inter, dim, NULL, NULL, 0.125};
+  r[1] = (tms_point_record){2, TMS_ERR_DIVERGED, 0.1, NAN, NAN, NAN, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                            0};
   CHECK(tms_store_commit(st, r, 2, &e) == TMS_OK, "commit two records");
   CHECK(tms_store_close(st, &e) == TMS_OK, "close");
 
@@ -186,7 +188,7 @@ int main(void) {
   CHECK(f >= 0, "opens with the default (serial) driver");
   if (f >= 0) {
     float Wf[4 * 6], W2f[4 * 6], bf[4 * 3], cf[64];
-    double loss[4], nrm[4 * 3];
+    double loss[4], nrm[4 * 3], eval_s[4];
     uint8_t status[4];
     int8_t variant[4];
     uint64_t seeds[4];
@@ -198,6 +200,7 @@ int main(void) {
     read_ds(f, "/points/status", H5T_NATIVE_UINT8, status);
     read_ds(f, "/params/variant", H5T_NATIVE_INT8, variant);
     read_ds(f, "/points/seed", H5T_NATIVE_UINT64, seeds);
+    read_ds(f, "/points/eval_s", H5T_NATIVE_DOUBLE, eval_s);
     if (cl <= 16) read_ds(f, "/results/loss_curve", H5T_NATIVE_FLOAT, cf);
     CHECK_ARRAY_CLOSE("W of point 1", Wf + 6, W, 6, 0);
     CHECK_ARRAY_CLOSE("W2 of point 1", W2f + 6, W2, 6, 0);
@@ -205,6 +208,9 @@ int main(void) {
     CHECK_CLOSE("loss of point 1", loss[1], 0.25, 0);
     CHECK_CLOSE("norm[2] of point 1", nrm[5], 3, 0);
     CHECK(isnan(loss[0]) && isnan(loss[2]) && isnan(Wf[0]), "never-done points hold the NaN fill value");
+    CHECK(isnan(eval_s[0]) && eval_s[1] == 0.125 && eval_s[2] == 0,
+          "/points/eval_s %g %g %g, want NaN (never run) 0.125 (done) 0 (failed before its evaluation)", eval_s[0],
+          eval_s[1], eval_s[2]);
     CHECK(status[1] == 0 && status[2] == 0, "status on disk after the forced resume %d %d, want 0 0 (pending)",
           status[1], status[2]);
     CHECK(variant[0] == 1 && variant[2] == 3, "variant codes relu_out=1 abs=3, got %d %d", variant[0], variant[2]);

@@ -219,10 +219,10 @@ def main():
             else:
                 f.create_dataset(path, data=np.array([float(specs[i][key]) for i in points]).reshape(shape))
         values = dict(status=status, attempts=np.where(status == 2, 2, 1), error=np.where(status == 2, 9, 0),
-                      wall_s=rng.uniform(0.1, 1.0, shape), seed=rng.integers(0, 2**63, shape, dtype=np.uint64),
+                      wall_s=rng.uniform(0.1, 1.0, shape), eval_s=rng.uniform(0.001, 0.01, shape), seed=rng.integers(0, 2**63, shape, dtype=np.uint64),
                       loss=loss, loss_se=loss * 0.01, loss_curve=curve, W=Wd, W2=W2d, W_history=hist,
                       eval_curve=evc, b=bd, norm=norm, interference=inter, dimensionality=dim, dstar=dstar)
-        present = dict(always=True, w2=has_w2, snapshots=S > 0, eval=E > 0)
+        present = dict(always=True, w2=has_w2, snapshots=S > 0, eval=E > 0, timing=True)
         for key, row in RESULTS.items():
             if present[row["when"]]:
                 put(f, row, values[key], len(shape))

@@ -17,7 +17,7 @@ run() {
   else "$MPIEXEC" -np "$np" --oversubscribe "$TMS_SWEEP" "$@"; fi
 }
 
-# same A B: the result datasets of two files are bitwise equal (wall_s and provenance excluded).
+# same A B: the result datasets of two files are bitwise equal (wall_s, eval_s and provenance excluded).
 same() {
   local g d ex=()
   # the netCDF dimension scales linked into each group hold object references, which differ between files

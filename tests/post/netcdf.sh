@@ -55,7 +55,9 @@ assert list(ds["replicate"].values) == [0, 1]
 loss = ds["loss"].sel(variant="abs", density=0.1).values
 assert np.isfinite(loss).all(), f"loss at abs, density 0.1: {loss}"
 check(r, "metrics", {"dimensionality": grid + ("feature",), "dstar": grid})
-pts = check(r, "points", {"status": grid, "seed": grid})
+pts = check(r, "points", {"status": grid, "seed": grid, "wall_s": grid, "eval_s": grid})
+ev = pts["eval_s"].values[pts["status"].values == 1]
+assert (ev > 0).all() and (ev <= pts["wall_s"].values[pts["status"].values == 1]).all(), f"eval_s {ev}"
 assert int((pts["status"] == 1).sum()) == 20, int((pts["status"] == 1).sum())
 check(p, "phase", {"fraction": grid[:-1] + ("phase_class",), "class_per_seed": grid})
 check(p, "summary", {"loss_best": grid[:-1], "dstar": grid})

@@ -31,7 +31,7 @@ double tms_config_bytes_per_point(int n_max, int m_max, int has_w2, size_t curve
          + (double)eval_max * 4.0                /* evaluation curve float32 (0 without eval_every) */
          + 3.0 * n * 8.0                         /* norm, interference, dimensionality */
          + 8.0 + 8.0                             /* loss, dstar */
-         + 1.0 + 4.0 + 4.0 + 8.0 + 8.0           /* status, attempts, error, wall_s, seed */
+         + 1.0 + 4.0 + 4.0 + 8.0 + 8.0 + 8.0     /* status, attempts, error, wall_s, eval_s, seed */
          + (double)(tms_param_count() - 1) * 8.0; /* /params/<key> (no sparsity) */
 }
 

@@ -184,6 +184,8 @@ static tms_status read_extents(hid_t f, const char *path, tms_schema_extent *e, 
     *dst[i] = (size_t)v;
   }
   e->has_w2 = tms_schema_h5_dataset_at(f, "/results/W2") == 1;
+  /* a file made before evaluation times were recorded has no /points/eval_s: it stays valid without it */
+  e->has_eval_s = tms_schema_h5_dataset_at(f, tms_schema_results_ds(TMS_DS_EVAL_S)->path) != 0;
   return TMS_OK;
 }
 

@@ -20,6 +20,10 @@ static const tms_schema_dataset results_ds[TMS_DS_COUNT] = {
                       "status code of the last attempt (0 ok, 6 diverged, 7 timeout; see core/status.h)"},
     [TMS_DS_WALL] = {"/points/wall_s", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
                      "seconds of the last attempt (in a bundle: the bundle's time divided evenly)"},
+    [TMS_DS_EVAL_S] = {"/points/eval_s", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_TIMING,
+                       "seconds of the last attempt's final evaluation, included in wall_s (an equal share of the "
+                       "evaluation of the models of a bundle scored on one draw); 0 when the attempt ended before it; "
+                       "absent from files made before it was recorded"},
     [TMS_DS_SEED] = {"/points/seed", TMS_SCHEMA_U64, G, NONE, TMS_WHEN_ALWAYS,
                      "the point's seed (from the master seed and the point's values, not its index or rank)"},
     [TMS_DS_LOSS] = {"/results/loss", TMS_SCHEMA_F64, G, NONE, TMS_WHEN_ALWAYS,
@@ -264,6 +268,7 @@ int tms_schema_present(const tms_schema_dataset *d, const tms_schema_extent *e) 
   case TMS_WHEN_SNAPSHOTS: return e->snapshot_len > 0;
   case TMS_WHEN_EVAL: return e->eval_len > 0;
   case TMS_WHEN_THEORY: return e->has_theory;
+  case TMS_WHEN_TIMING: return e->has_eval_s;
   default: return 1;
   }
 }

@@ -58,6 +58,8 @@ typedef enum {
   TMS_WHEN_SNAPSHOTS, /* snapshot_len > 0 */
   TMS_WHEN_EVAL,      /* eval_len > 0 */
   TMS_WHEN_THEORY,    /* some cell has a closed form (post file) */
+  TMS_WHEN_TIMING,    /* a file made by a tms-sweep that records evaluation times (results: has_eval_s); files made
+                         before it lack the dataset and are still read, resumed and reused without it */
   TMS_WHEN_COUNT
 } tms_schema_when;
 
@@ -79,7 +81,7 @@ typedef struct {
 
 /* The results file's per-point datasets (the /params/<key> family and /axes are described apart, below). */
 typedef enum {
-  TMS_DS_STATUS, TMS_DS_ATTEMPTS, TMS_DS_ERROR, TMS_DS_WALL, TMS_DS_SEED,
+  TMS_DS_STATUS, TMS_DS_ATTEMPTS, TMS_DS_ERROR, TMS_DS_WALL, TMS_DS_EVAL_S, TMS_DS_SEED,
   TMS_DS_LOSS, TMS_DS_LOSS_SE, TMS_DS_CURVE, TMS_DS_W, TMS_DS_W2, TMS_DS_W_HISTORY, TMS_DS_EVAL_CURVE, TMS_DS_B,
   TMS_DS_NORM, TMS_DS_INTERFERENCE, TMS_DS_DIMENSIONALITY, TMS_DS_DSTAR,
   TMS_DS_COUNT
@@ -179,6 +181,7 @@ typedef struct {
   size_t dims[TMS_SCHEMA_MAX_RANK];
   size_t n_max, m_max, curve_len, snapshot_len, eval_len;
   int has_w2, has_theory;
+  int has_eval_s; /* results: /points/eval_s exists (every file a tms-sweep of this version makes; not older ones) */
 } tms_schema_extent;
 
 size_t tms_schema_dim_size(tms_schema_dim d, const tms_schema_extent *e);

@@ -6,7 +6,7 @@
  * Invariants (kill-safety, unchanged): results and bookkeeping of every record first, flush, then the statuses,
  * flush; the in-memory status/attempts/errors change only after their writes succeeded. A point may appear more
  * than once in a batch (a failed attempt and its retry): each record counts as an attempt, the last decides the
- * status, error and wall time, and the results are those of its successful record. */
+ * status, error and wall and evaluation times, and the results are those of its successful record. */
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +48,7 @@ static const void *rec_row(const tms_point_record *p, int k) {
   case TMS_DS_DIMENSIONALITY: return p->dimensionality;
   case TMS_DS_DSTAR: return &p->dstar;
   case TMS_DS_WALL: return &p->wall_s;
+  case TMS_DS_EVAL_S: return &p->eval_s;
   default: return NULL;
   }
 }
@@ -83,7 +84,7 @@ static int write_dataset(const tms_store *st, int k, const entry *es, size_t n, 
   size_t rb = row_bytes(st, d, mtype);
   if (rb == 0) return -1;
   int book = k == TMS_DS_ATTEMPTS || k == TMS_DS_ERROR || k == TMS_DS_STATUS;
-  int results = !book && k != TMS_DS_WALL;
+  int results = !book && k != TMS_DS_WALL && k != TMS_DS_EVAL_S; /* times: of the last record, like the error */
   size_t at = 0;
   while (at < n) {
     const tms_point_record *src = results ? es[at].ok : es[at].last;

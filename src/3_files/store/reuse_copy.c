@@ -7,7 +7,8 @@
  * Invariant (bitwise equality with training): the new row holds the point's own values and the padding a
  * training run writes (src/4_orchestration/scheduler/record.c): zero for W, b, W2 of abs points and each
  * W-history entry of the point's own length; NaN for W2 of other variants, loss-curve, W-history and
- * evaluation-curve entries beyond the point's own length, and metrics beyond n. */
+ * evaluation-curve entries beyond the point's own length, and metrics beyond n. The times (wall_s, eval_s) are the
+ * old file's; eval_s is NaN for a point of a file made before it was recorded. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,12 +215,15 @@ static int build_record(copier *c, const pair *p, size_t r, size_t j, tms_error 
     if (!c->new_row[k]) continue;
     const void *from = c->old_row[k] ? c->old_buf[k] + r * c->old_row[k] : NULL;
     void *to = c->new_buf[k] + j * c->new_row[k];
-    int scalar = k == TMS_DS_WALL || k == TMS_DS_LOSS || k == TMS_DS_LOSS_SE || k == TMS_DS_DSTAR;
-    if (scalar) memcpy(to, from, sizeof(double));
+    int scalar = k == TMS_DS_WALL || k == TMS_DS_EVAL_S || k == TMS_DS_LOSS || k == TMS_DS_LOSS_SE ||
+                 k == TMS_DS_DSTAR;
+    const double unknown = NAN; /* eval_s of a point from a file made before it was recorded */
+    if (scalar) memcpy(to, from ? from : &unknown, sizeof(double));
     else if (repad(k, &sp, &c->src->ext, &c->dst->ext, from, to) < 0) return 1;
     row[k] = to;
   }
   rec->wall_s = *(const double *)row[TMS_DS_WALL];
+  rec->eval_s = row[TMS_DS_EVAL_S] ? *(const double *)row[TMS_DS_EVAL_S] : NAN;
   rec->loss = *(const double *)row[TMS_DS_LOSS];
   rec->loss_se = *(const double *)row[TMS_DS_LOSS_SE];
   rec->dstar = *(const double *)row[TMS_DS_DSTAR];

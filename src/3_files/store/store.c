@@ -39,6 +39,7 @@ static void sweep_extent(const tms_sweep *sweep, tms_schema_extent *e) {
   if (e->curve_len < 1) e->curve_len = 1;
   e->snapshot_len = tms_grid_snapshot_max(sweep);
   e->eval_len = tms_grid_eval_max(sweep);
+  e->has_eval_s = 1; /* a new file records evaluation times; a resumed one keeps what it has (open_resume) */
 }
 
 static tms_store *store_alloc(const char *path, const tms_sweep *sweep) {
@@ -275,6 +276,7 @@ tms_status tms_store_open_resume(tms_store **out, const char *path, const tms_sw
     goto fail;
   }
   if ((s = same_layout(st, &got, mismatch, err)) != TMS_OK) goto fail;
+  st->ext.has_eval_s = got.has_eval_s; /* a file made before eval_s was recorded is resumed without it */
   if ((s = open_datasets(st, err)) != TMS_OK) goto fail;
   if ((s = reopen_for_writing(st, err)) != TMS_OK) goto fail;
   if (mismatch && (s = rewrite_for_sweep(st, sweep, err)) != TMS_OK) goto fail;

@@ -30,7 +30,7 @@ typedef struct {
 /* One point's outcome as committed. Arrays are padded to the file's extent (see tms_grid_extent):
  * loss_curve (curve_max, NaN padded), W and W2 (n_max*m_max, row i = W_i, zero padded), b (n_max),
  * norm/interference/dimensionality (n_max, NaN beyond n). status TMS_OK = done; anything else = failed attempt
- * (only attempts, error and wall_s are written then). W2 may be NULL when the file has no /results/W2.
+ * (only attempts, error, wall_s and eval_s are written then). W2 may be NULL when the file has no /results/W2.
  * W_history (snapshot_max*n_max*m_max: entry k's W padded like W; NaN entries beyond the point's own snapshot length)
  * is written when the file has /results/W_history (tms_grid_snapshot_max > 0) and it is not NULL. */
 typedef struct {
@@ -42,6 +42,8 @@ typedef struct {
   const float *W_history; /* last, so positional initialisers written before it existed leave it NULL */
   const float *eval_curve; /* (eval_max, NaN padded) written when the file has /results/eval_curve; after W_history
                               for the same reason */
+  double eval_s; /* seconds of the final evaluation (part of wall_s), written like wall_s when the file has
+                    /points/eval_s (not in files made before it was recorded); last for the same reason */
 } tms_point_record;
 
 /* Creates path (must not exist unless force) for a validated sweep. The file is built under "<path>.creating",

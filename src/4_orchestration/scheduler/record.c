@@ -41,6 +41,7 @@ tms_point_record tms_rec_view(const tms_rec_layout *L, unsigned char *base) {
   r.index = (size_t)h->index;
   r.status = (tms_status)h->status;
   r.wall_s = h->wall_s;
+  r.eval_s = h->eval_s;
   r.loss = h->loss;
   r.loss_se = h->loss_se;
   r.dstar = h->dstar;
@@ -63,6 +64,7 @@ void tms_rec_blank(const tms_rec_layout *L, unsigned char *base, int64_t index, 
   h->index = index;
   h->status = (int32_t)status;
   h->wall_s = 0;
+  h->eval_s = 0;
   h->loss = NAN;
   h->loss_se = NAN;
   h->dstar = NAN;

@@ -53,6 +53,7 @@ typedef struct {
   int32_t status;
   int32_t flags;
   double wall_s, loss, loss_se, dstar;
+  double eval_s; /* of the final evaluation, part of wall_s */
 } tms_rec_header;
 
 typedef struct {

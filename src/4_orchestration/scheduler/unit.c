@@ -130,6 +130,7 @@ double tms_sched_train_unit(const tms_sweep *sweep, const tms_rec_layout *L, con
     if (s != TMS_OK) tms_rec_blank(L, base, idx[slot[g]], s);
     h->status = (int32_t)s;
     h->wall_s = res[g].wall_s > 0 ? res[g].wall_s : wall;
+    h->eval_s = res[g].eval_s; /* 0 when the model failed before its evaluation */
   }
 done:
   for (int j = 0; j < k; j++) tms_rec_at(L, out, j)->flags = 0;

@@ -12,7 +12,7 @@
 
 int tms_post_cmd_layout(int argc, char **argv);
 
-static const char *const when_names[TMS_WHEN_COUNT] = {"always", "w2", "snapshots", "eval", "theory"};
+static const char *const when_names[TMS_WHEN_COUNT] = {"always", "w2", "snapshots", "eval", "theory", "timing"};
 
 static void json_str(const char *s) {
   putchar('"');

@@ -66,10 +66,11 @@ tms_status tms_train_write_results(const char *path, const tms_train_output *o, 
   if (s == TMS_OK) {
     const tms_train_result *r = o->res;
     tms_point_record rec = {
-        .index = 0, .status = o->status, .wall_s = r->wall_s, .loss = r->final_loss, .dstar = o->dstar,
+        .index = 0, .status = o->status, .wall_s = r->wall_s, .loss = r->final_loss, .loss_se = r->loss_se,
+        .dstar = o->dstar,
         .loss_curve = r->loss_curve, .W = r->W, .W2 = o->spec->variant == TMS_ABS ? r->W2 : NULL, .b = r->b,
         .norm = o->norm, .interference = o->interference, .dimensionality = o->dimensionality,
-        .W_history = r->W_history, .eval_curve = r->eval_curve,
+        .W_history = r->W_history, .eval_curve = r->eval_curve, .eval_s = r->eval_s,
     };
     s = tms_store_commit(st, &rec, 1, err);
     tms_error cerr;
