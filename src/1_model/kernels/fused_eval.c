@@ -156,6 +156,31 @@ static void consts_init(draw_consts *d, const tms_eval_args *a, uint64_t lane_st
 
 enum { G = TMS_EVAL_GROUP };
 
+/* The group statistics of the stripe's row losses buf (K, G, 2) for models k .. k + n/2 - 1 (n = 2 or 4 series: a
+ * model's low and high half of lanes): per series its sum ((0 + l_0) + l_1) + ... in row order, the mean, then the
+ * squared deviations in row order, exactly evaluate.c's serial sums per lane. The n series run in one loop so their
+ * add chains (latency-bound, one add per row each) overlap. */
+static inline __attribute__((always_inline)) void group_stats(const tms_eval_args *a, const vd_u *buf, int k, int g0,
+                                                              const int n) {
+  size_t off[4];
+  for (int j = 0; j < n; j++) off[j] = (size_t)(k + j / 2) * 2 * G + (size_t)(j % 2);
+  vd s[4], q[4], gm[4];
+  for (int j = 0; j < n; j++) s[j] = (vd){0}, q[j] = (vd){0};
+  for (int r = 0; r < G; r++)
+    for (int j = 0; j < n; j++) s[j] += buf[off[j] + 2 * (size_t)r];
+  for (int j = 0; j < n; j++) gm[j] = s[j] / (double)G;
+  for (int r = 0; r < G; r++)
+    for (int j = 0; j < n; j++) {
+      const vd dv = buf[off[j] + 2 * (size_t)r] - gm[j];
+      q[j] += dv * dv;
+    }
+  for (int j = 0; j < n; j++) {
+    const size_t at = (size_t)(k + j / 2) * (size_t)a->groups + (size_t)g0 + (size_t)(j % 2) * (TMS_VW / 2);
+    memcpy(a->gm + at, &gm[j], sizeof gm[j]);
+    memcpy(a->gq + at, &q[j], sizeof q[j]);
+  }
+}
+
 /* One stripe: VW groups of G rows from row s0, lane l = group (s0 / G) + l; gm, gq of those groups per model. */
 static inline __attribute__((always_inline)) void stripe(const tms_eval_args *a, const draw_consts *d, int s0,
                                                          int fast, const int N, const int M) {
@@ -175,20 +200,9 @@ static inline __attribute__((always_inline)) void stripe(const tms_eval_args *a,
     }
   }
   const int g0 = s0 / G;
-  for (int k = 0; k < a->K; k++) {
-    const vd_u *bk = buf + (size_t)k * 2 * G;
-    for (int u = 0; u < 2; u++) {
-      vd s = (vd){0}, q = (vd){0};
-      for (int r = 0; r < G; r++) s += bk[2 * r + u];
-      const vd gm = s / (double)G;
-      for (int r = 0; r < G; r++) {
-        const vd dv = bk[2 * r + u] - gm;
-        q += dv * dv;
-      }
-      memcpy(a->gm + (size_t)k * (size_t)a->groups + (size_t)g0 + (size_t)u * (TMS_VW / 2), &gm, sizeof gm);
-      memcpy(a->gq + (size_t)k * (size_t)a->groups + (size_t)g0 + (size_t)u * (TMS_VW / 2), &q, sizeof q);
-    }
-  }
+  int k = 0;
+  for (; k + 2 <= a->K; k += 2) group_stats(a, buf, k, g0, 4); /* two models' halves: four independent chains */
+  if (k < a->K) group_stats(a, buf, k, g0, 2);
 }
 
 /* Row blocks of VW consecutive rows from row t0 to B: row losses into tail. */
