@@ -11,8 +11,8 @@ What it computes, per shape and density:
         read-out backward   2 nnz_dout M (dWout = dout^T h and dh = dout W over dout's nonzeros only)
         read-in    2 nnz_x M (h = x W and dW += x^T dh over x's nonzeros only)
     (no data generation, loss, bias, optimizer or index handling counted: all of them are extra);
-  - that work at the sgemm rate of the step's products measured on the same core (tms-sgemm-rate, GFLOP/s, 2 flops
-    per multiply-add): a sparse product running as fast per multiply-add as a dense sgemm is optimistic, so the step
+  - that work at the rate of the step's products measured on the same core (tms-sgemm-rate, GFLOP/s, 2 flops per
+    multiply-add; the faster of OpenBLAS's sgemm and the products as tms runs them, tms_skinny_gemm): a sparse product running as fast per multiply-add as a dense sgemm is optimistic, so the step
     rate it gives is an upper bound on what any implementation of these formulations reaches;
   - the reference's model-steps/s at K=10 on the same core (bench.py's run_torch), and the bound's ratio over it.
 If the bound's ratio is below 25, 25x is out of reach for this arithmetic at that density on this core.
@@ -95,7 +95,7 @@ def main():
                                     or "nothing forced", env["git"], args.steps, args.window, load0,
                                     os.getloadavg()[0]))
     print("\n| n | m | density | x nonzero | dout nonzero (first / last window) | least MFLOP per step (last window) | "
-          "sgemm rate of the products | bound, steps/s | torch K=10 | bound's ratio | 25x within the bound |")
+          "rate of the products (faster of sgemm and tms's) | bound, steps/s | torch K=10 | bound's ratio | 25x within the bound |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|")
     for (n, m, p, w, mflop, rate, core, bound, t) in rows:
         print("| %d | %d | %g | %.3f | %.3f / %.3f | %.1f | %.1f GFLOP/s (%s) | %.0f | %.0f | **%.1f** | %s |" % (

@@ -3,7 +3,8 @@
  * gain), then takes for h = x W the sparse embed or sgemm, and for the read-out the Gram gather or h W^T by sgemm;
  * backward counts the nonzeros of dout (stopping early likewise) and takes the dout-sparse loops or two sgemm for
  * dWout and dh, and the sparse embed or sgemm for x^T dh. The dense formulations are the GEMM path's calls,
- * bitwise (same sgemm calls, same bias-gradient order).
+ * bitwise (same sgemm calls, same bias-gradient order), on the generic path; on the vector paths the four products
+ * with a side of M go to tms_skinny_gemm (kernels_large_gemm.c; other bits, kernels_large.h).
  * The rules compare operation counts with weights measured on the project machine (bench/README.md, "large
  * shapes"): they depend on counts and the shape only, so results never depend on timing. */
 #include <cblas.h>
