@@ -15,19 +15,13 @@
 
 #include "data/draw.h"
 #include "kernels_simd.h"
+#include "kernels_vw.h"
 #include "rng/mix.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
 
-#if defined(__AVX512F__)
-#define TMS_VW 16
-#elif defined(__AVX__)
-#define TMS_VW 8
-#else
-#define TMS_VW 4
-#endif
 #define TMS_NV (TMS_LANES / TMS_VW)
 typedef float tms_vn __attribute__((vector_size(4 * TMS_VW)));
 typedef int tms_vni __attribute__((vector_size(4 * TMS_VW)));

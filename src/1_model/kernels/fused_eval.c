@@ -21,6 +21,7 @@
 
 #include "data/draw.h"
 #include "kernels/kernels.h"
+#include "kernels_vw.h"
 #include "rng/mix.h"
 
 #if defined(__GNUC__) && !defined(__clang__)
@@ -29,14 +30,6 @@
 #endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-#endif
-
-#if defined(__AVX512F__)
-#define TMS_VW 16
-#elif defined(__AVX__)
-#define TMS_VW 8
-#else
-#define TMS_VW 4
 #endif
 
 typedef float vf __attribute__((vector_size(4 * TMS_VW)));

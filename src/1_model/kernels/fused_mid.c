@@ -19,6 +19,7 @@
 
 #include "data/draw.h"
 #include "kernels_simd.h"
+#include "kernels_vw.h"
 #include "rng/mix.h"
 
 #if defined(__AVX__)
@@ -31,13 +32,6 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-#if defined(__AVX512F__)
-#define TMS_VW 16
-#elif defined(__AVX__)
-#define TMS_VW 8
-#else
-#define TMS_VW 4
-#endif
 #define TMS_NV (TMS_LANES / TMS_VW)
 #define TMS_FUSED_LOSS_BLOCKS 8 /* as fused.c: blocks whose float32 loss terms are summed before double */
 
