@@ -90,6 +90,18 @@ typedef struct {
 #define TMS_UNROLL_N _Pragma("GCC unroll 32")
 #define TMS_UNROLL_M _Pragma("GCC unroll 8")
 
+/* Whether any lane of v is nonzero (x entries are +0 where absent, never -0). */
+static inline int any_lane(vf v) {
+#if TMS_VW == 16
+  return _mm512_test_epi32_mask((__m512i)v, (__m512i)v) != 0;
+#elif TMS_VW == 8
+  return !_mm256_testz_si256((__m256i)v, (__m256i)v);
+#else
+  const vu u = (vu)v;
+  return (u[0] | u[1] | u[2] | u[3]) != 0;
+#endif
+}
+
 /* x (N) of the VW rows from counter c (entry (row, 0)): draw.h's entry draw, data.c's value, one epoch's keys.
  * The presence hash's input (lane_pos + c + i + k1) G is base + i G (mod 2^32): one multiply per sub-block, not
  * one per entry. */
@@ -108,6 +120,34 @@ static inline __attribute__((always_inline)) void draw_fast(vf *x, const mid_con
     x[i] = (vf)((vi)v & present);
   }
 }
+/* Sparse data (full sub-block, one epoch): draw_fast's bits, but the value hash (half the draw) only for the features
+ * present in some lane, listed ascending into act (na of them); the others are +0 in every lane, as draw_fast makes
+ * them. At density 0.02 that skips the value hash of 72% (16 lanes) or 85% (8 lanes) of the features. */
+static inline __attribute__((always_inline)) void draw_sparse(vf *x, int *act, int *na_out, const mid_consts *cs,
+                                                             uint64_t c, const int N, const int sym) {
+  const vu base = (cs->lane_pos + ((uint32_t)c + cs->keys.k1)) * 0x9E3779B9u;
+  vu pp[TMS_FUSED_MAX_N];
+  vi pres[TMS_FUSED_MAX_N];
+  int na = 0;
+  TMS_UNROLL_N for (int i = 0; i < N; i++) {
+    vu p = (base + (uint32_t)i * 0x9E3779B9u) ^ cs->keys.k2; /* tms_entry_presence, then tms_hash32 */
+    p ^= p >> 16, p *= 0x21F0AAADu, p ^= p >> 15, p *= 0xD35A2D97u, p ^= p >> 15;
+    pp[i] = p;
+    pres[i] = (vi)((p <= cs->tm1[i]) & (vi)cs->on[i]);
+    x[i] = (vf){0};
+    act[na] = i, na += any_lane((vf)pres[i]);
+  }
+  for (int t = 0; t < na; t++) {
+    const int i = act[t];
+    vu w = pp[i] ^ cs->keys.k3; /* tms_entry_value_bits */
+    w ^= w >> 16, w *= 0x21F0AAADu, w ^= w >> 15, w *= 0xD35A2D97u, w ^= w >> 15;
+    const vi wi = (vi)(w >> 8);
+    const vf v = sym ? __builtin_convertvector(wi + wi + (1 - 16777216), vf) * 0x1p-24f
+                     : __builtin_convertvector(wi, vf) * 0x1p-24f;
+    x[i] = (vf)((vi)v & pres[i]);
+  }
+  *na_out = na;
+}
 /* The same from the scalar reference, for a step whose counters cross an epoch (once per 2^32 draws). */
 static __attribute__((noinline)) void draw_ref(vf *x, const tms_fused_args *f, uint64_t c) {
   for (int i = 0; i < f->N; i++) {
@@ -120,18 +160,6 @@ static __attribute__((noinline)) void draw_ref(vf *x, const tms_fused_args *f, u
   }
 }
 
-/* Whether any lane of v is nonzero (x entries are +0 where absent, never -0). */
-static inline int any_lane(vf v) {
-#if TMS_VW == 16
-  return _mm512_test_epi32_mask((__m512i)v, (__m512i)v) != 0;
-#elif TMS_VW == 8
-  return !_mm256_testz_si256((__m256i)v, (__m256i)v);
-#else
-  const vu u = (vu)v;
-  return (u[0] | u[1] | u[2] | u[3]) != 0;
-#endif
-}
-
 /* One sub-block: VW rows from counter c, lanes from `valid` on masked (full: valid == VW, known at compile time);
  * fast: the counters are in one epoch. The whole step into the accumulators of sub-block q. */
 static inline __attribute__((always_inline)) void sub_step(mid_acc *a, const tms_fused_args *f, const mid_consts *cs,
@@ -140,7 +168,10 @@ static inline __attribute__((always_inline)) void sub_step(mid_acc *a, const tms
                                                           const mid_kind k) {
   vf x[TMS_FUSED_MAX_N], g[TMS_FUSED_MAX_N], h[TMS_FUSED_MAX_M], dh[TMS_FUSED_MAX_M]; /* entries < N, M used */
   vi mask = (vi){0} - 1;
-  if (fast)
+  int act[TMS_FUSED_MAX_N], na = 0; /* sparse data: the features present in some lane, ascending */
+  if (fast && full && k.sparse)
+    draw_sparse(x, act, &na, cs, c, N, k.sym);
+  else if (fast)
     draw_fast(x, cs, c, N, k.sym);
   else
     draw_ref(x, f, c);
@@ -152,8 +183,7 @@ static inline __attribute__((always_inline)) void sub_step(mid_acc *a, const tms
   }
   /* Sparse data: the features present in some lane, ascending. A skipped term x_i W_ij or x_i dh_j is +-0 and
    * the sum it would join is never -0 (it starts at +0, and x + y is -0 only for two -0), so skipping is exact. */
-  int act[TMS_FUSED_MAX_N], na = 0;
-  if (k.sparse)
+  if (k.sparse && !(fast && full))
     for (int i = 0; i < N; i++) act[na] = i, na += any_lane(x[i]);
   TMS_UNROLL_M for (int j = 0; j < M; j++) h[j] = (vf){0};
   if (k.sparse) {
