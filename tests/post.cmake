@@ -3,13 +3,15 @@
 set(_post_libs tms_post tms_metrics tms_core hdf5::hdf5)
 tms_test(NAME theory_o4_boundaries SOURCES ${TMS_TEST_DIR}/test_post_theory.c LIBS ${_post_libs} LABELS unit ARGS o4)
 tms_test(NAME theory_o5_classes SOURCES ${TMS_TEST_DIR}/test_post_theory.c LIBS ${_post_libs} LABELS unit ARGS o5)
-set(_post_test_src ${TMS_TEST_DIR}/test_post.c ${TMS_TEST_DIR}/post/results_file.c)
+set(_post_fixture ${TMS_TEST_DIR}/post/post_fixture.c ${TMS_TEST_DIR}/post/results_file.c)
+set(_post_test_src ${TMS_TEST_DIR}/test_post.c ${_post_fixture})
 tms_test(NAME post_phase_fractions SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS phase)
 tms_test(NAME post_missing_data SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit
          ARGS missing $<TARGET_FILE:tms-post>)
 tms_test(NAME post_csv SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS csv)
 tms_test(NAME post_neurons SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS neurons)
-tms_test(NAME post_theory_agreement SOURCES ${_post_test_src} LIBS ${_post_libs} LABELS unit ARGS agreement)
+tms_test(NAME post_theory_agreement SOURCES ${TMS_TEST_DIR}/test_post_agreement.c ${_post_fixture} LIBS ${_post_libs}
+         LABELS unit)
 # E6's jump/drop alignment on hand-made W histories and evaluation curves with known jump and drop steps
 tms_test(NAME post_dynamics SOURCES ${TMS_TEST_DIR}/test_post_dynamics.c ${TMS_TEST_DIR}/post/results_file.c
          LIBS ${_post_libs} LABELS unit)

@@ -76,6 +76,16 @@ static double reference(tms_variant v, float *out /* (B, N) */, float *dW /* (N,
   return loss / ((double)B * N);
 }
 
+/* AUTO follows the crossovers documented in kernels.c. */
+static void check_auto_choices(void) {
+  CHECK(tms_kernels_choose_path(2, 1) == TMS_KERNELS_LANES, "2x1 takes the lanes path");
+  CHECK(tms_kernels_choose_path(20, 5) == TMS_KERNELS_GEMM, "20x5 takes the cblas path");
+  CHECK(tms_kernels_choose_path(400, 30) == TMS_KERNELS_LARGE, "400x30 takes the large-shape path");
+  tms_kernels_force_path = TMS_KERNELS_LANES;
+  CHECK(tms_kernels_choose_path(300, 24) == TMS_KERNELS_LOOP, "forced lanes falls back to loops when it cannot fit");
+  tms_kernels_force_path = TMS_KERNELS_AUTO;
+}
+
 int main(void) {
   const char *vnames[] = {"linear", "relu_out", "relu_hidden", "abs"};
   const tms_kernels_path paths[] = {TMS_KERNELS_LOOP, TMS_KERNELS_LANES, TMS_KERNELS_GEMM, TMS_KERNELS_AUTO};
@@ -86,14 +96,7 @@ int main(void) {
   const int B = 101; /* not a multiple of the 16 lanes */
   char what[128];
 
-  /* AUTO follows the crossovers documented in kernels.c. */
-  CHECK(tms_kernels_choose_path(2, 1) == TMS_KERNELS_LANES, "2x1 takes the lanes path");
-  CHECK(tms_kernels_choose_path(20, 5) == TMS_KERNELS_GEMM, "20x5 takes the cblas path");
-  CHECK(tms_kernels_choose_path(400, 30) == TMS_KERNELS_LARGE, "400x30 takes the large-shape path");
-  tms_kernels_force_path = TMS_KERNELS_LANES;
-  CHECK(tms_kernels_choose_path(300, 24) == TMS_KERNELS_LOOP, "forced lanes falls back to loops when it cannot fit");
-  tms_kernels_force_path = TMS_KERNELS_AUTO;
-
+  check_auto_choices();
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     const int N = shapes[s][0], M = shapes[s][1];
     float *x = malloc(sizeof(float) * B * N), *imp = malloc(sizeof(float) * N);

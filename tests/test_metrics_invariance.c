@@ -60,6 +60,27 @@ static void close_rel(const char *what, double got, double want) {
   CHECK_CLOSE(what, got, want, REL * (fabs(want) > 1e-3 ? fabs(want) : 1e-3));
 }
 
+/* Metrics: norms, s_i, D_i, D*, G of W and of its rotation WO agree. */
+static void check_metrics(const float *W, const float *WO) {
+  double n1[N], s1[N], D1[N], n2[N], s2[N], D2[N], d1, d2, G1[N * N], G2[N * N];
+  tms_metric_point(n1, s1, D1, &d1, W, N, M);
+  tms_metric_point(n2, s2, D2, &d2, WO, N, M);
+  for (int i = 0; i < N; i++) {
+    close_rel("||W_i|| under rotation", n2[i], n1[i]);
+    close_rel("s_i under rotation", s2[i], s1[i]);
+    close_rel("D_i under rotation", D2[i], D1[i]);
+  }
+  close_rel("D* under rotation", d2, d1);
+  tms_metric_gram(G1, W, N, M);
+  tms_metric_gram(G2, WO, N, M);
+  double gmax = 0, gworst = 0;
+  for (int k = 0; k < N * N; k++) {
+    gmax = fmax(gmax, fabs(G1[k]));
+    gworst = fmax(gworst, fabs(G2[k] - G1[k]));
+  }
+  CHECK(gworst <= REL * gmax, "G under rotation: worst |diff| %.3g > %.1e x max|G| %.4g", gworst, REL, gmax);
+}
+
 int main(void) {
   CHECK(tms_acts_floats(B, N, M) <= sizeof acts_mem / sizeof acts_mem[0], "acts fit the static buffer");
   float W[N * M], WO[N * M], W2[N * M], b[N], x[B * N], xs[B * N], importance[N];
@@ -81,24 +102,7 @@ int main(void) {
   random_orthogonal(O);
   rotate(WO, W, O);
 
-  /* Metrics: norms, s_i, D_i, D*, G. */
-  double n1[N], s1[N], D1[N], n2[N], s2[N], D2[N], d1, d2, G1[N * N], G2[N * N];
-  tms_metric_point(n1, s1, D1, &d1, W, N, M);
-  tms_metric_point(n2, s2, D2, &d2, WO, N, M);
-  for (int i = 0; i < N; i++) {
-    close_rel("||W_i|| under rotation", n2[i], n1[i]);
-    close_rel("s_i under rotation", s2[i], s1[i]);
-    close_rel("D_i under rotation", D2[i], D1[i]);
-  }
-  close_rel("D* under rotation", d2, d1);
-  tms_metric_gram(G1, W, N, M);
-  tms_metric_gram(G2, WO, N, M);
-  double gmax = 0, gworst = 0;
-  for (int k = 0; k < N * N; k++) {
-    gmax = fmax(gmax, fabs(G1[k]));
-    gworst = fmax(gworst, fabs(G2[k] - G1[k]));
-  }
-  CHECK(gworst <= REL * gmax, "G under rotation: worst |diff| %.3g > %.1e x max|G| %.4g", gworst, REL, gmax);
+  check_metrics(W, WO);
 
   /* relu_out (and linear): loss unchanged. */
   tms_params p = {N, M, W, NULL, b}, pO = {N, M, WO, NULL, b};

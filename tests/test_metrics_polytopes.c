@@ -74,6 +74,38 @@ static void check_D(const char *name, const poly *p, const double *want, int uni
 
 static void check_uniform(const char *name, const poly *p, double want) { check_D(name, p, &want, 1); }
 
+/* Scale invariance (on the bipyramid bip): D_i unchanged, D* ~ 1/scale^2. A non-uniform polytope so a wrong formula cannot hide. */
+static void check_scaling(const poly *bip_in) {
+  const poly bip = *bip_in;
+  const double scale = 3.0;
+  poly big = bip;
+  for (int k = 0; k < big.n * big.m; k++) big.W[k] = (float)(scale * bip.W[k]);
+  double D1[MAXN], D2[MAXN];
+  tms_metric_dimensionality(D1, bip.W, bip.n, bip.m);
+  tms_metric_dimensionality(D2, big.W, big.n, big.m);
+  for (int i = 0; i < bip.n; i++) CHECK_CLOSE("D_i after scaling W by 3", D2[i], D1[i], 1e-12);
+  double d1 = tms_metric_dstar(bip.W, bip.n, bip.m), d2 = tms_metric_dstar(big.W, big.n, big.m);
+  CHECK_CLOSE("D* of the bipyramid (m / ||W||_F^2 = 3/5)", d1, 3.0 / 5.0, 1e-6);
+  CHECK_CLOSE("D* after scaling by 3, times 9", d2 * scale * scale, d1, 1e-6);
+}
+
+/* sum D_i <= m on unstructured W (pseudo-random, fixed): the leverage-score bound of analysis/SCIENCE.md 4.5. */
+static void check_random_bound(void) {
+  poly r = {24, 5, {0}};
+  unsigned long long z = 12345;
+  for (int k = 0; k < r.n * r.m; k++) {
+    z = z * 6364136223846793005ULL + 1442695040888963407ULL;
+    r.W[k] = (float)((double)(z >> 11) / 9007199254740992.0 * 2 - 1);
+  }
+  double D[MAXN], sum = 0.0;
+  tms_metric_dimensionality(D, r.W, r.n, r.m);
+  for (int i = 0; i < r.n; i++) {
+    CHECK(D[i] >= 0 && D[i] <= 1, "random W: D_%d = %.9g outside [0, 1]", i, D[i]);
+    sum += D[i];
+  }
+  CHECK(sum <= r.m + 1e-9, "random W: sum D_i = %.9g exceeds m = %d by %.3g", sum, r.m, sum - r.m);
+}
+
 int main(void) {
   for (int k = 2; k <= 7; k++) {
     char name[32];
@@ -150,35 +182,7 @@ int main(void) {
   double bip_want[5] = {2.0 / 3, 2.0 / 3, 2.0 / 3, 1.0 / 2, 1.0 / 2};
   check_D("triangular bipyramid (tegum factors)", &bip, bip_want, 0);
 
-  /* Scale invariance: D_i unchanged, D* ~ 1/scale^2. A non-uniform polytope so a wrong formula cannot hide. */
-  {
-    const double scale = 3.0;
-    poly big = bip;
-    for (int k = 0; k < big.n * big.m; k++) big.W[k] = (float)(scale * bip.W[k]);
-    double D1[MAXN], D2[MAXN];
-    tms_metric_dimensionality(D1, bip.W, bip.n, bip.m);
-    tms_metric_dimensionality(D2, big.W, big.n, big.m);
-    for (int i = 0; i < bip.n; i++) CHECK_CLOSE("D_i after scaling W by 3", D2[i], D1[i], 1e-12);
-    double d1 = tms_metric_dstar(bip.W, bip.n, bip.m), d2 = tms_metric_dstar(big.W, big.n, big.m);
-    CHECK_CLOSE("D* of the bipyramid (m / ||W||_F^2 = 3/5)", d1, 3.0 / 5.0, 1e-6);
-    CHECK_CLOSE("D* after scaling by 3, times 9", d2 * scale * scale, d1, 1e-6);
-  }
-
-  /* sum D_i <= m on unstructured W (pseudo-random, fixed): the leverage-score bound of analysis/SCIENCE.md 4.5. */
-  {
-    poly r = {24, 5, {0}};
-    unsigned long long z = 12345;
-    for (int k = 0; k < r.n * r.m; k++) {
-      z = z * 6364136223846793005ULL + 1442695040888963407ULL;
-      r.W[k] = (float)((double)(z >> 11) / 9007199254740992.0 * 2 - 1);
-    }
-    double D[MAXN], sum = 0.0;
-    tms_metric_dimensionality(D, r.W, r.n, r.m);
-    for (int i = 0; i < r.n; i++) {
-      CHECK(D[i] >= 0 && D[i] <= 1, "random W: D_%d = %.9g outside [0, 1]", i, D[i]);
-      sum += D[i];
-    }
-    CHECK(sum <= r.m + 1e-9, "random W: sum D_i = %.9g exceeds m = %d by %.3g", sum, r.m, sum - r.m);
-  }
+  check_scaling(&bip);
+  check_random_bound();
   return tms_check_finish("metrics_polytopes");
 }

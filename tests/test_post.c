@@ -4,8 +4,8 @@
  *   missing   no /results/W, wrong schema, abs without /results/W2, no file: clear errors naming the dataset,
  *             and the exit codes of the binary (argv[2] = tms-post);
  *   csv       headers and row counts of phase.csv, summary.csv, features.csv;
- *   neurons   polysemantic / features per neuron (relu_hidden, abs) and the abs rescaling;
- *   agreement W set to the O4 / O5 optimum of every cell gives agreement 1; one corrupted cell gives 1 - 1/cells. */
+ *   neurons   polysemantic / features per neuron (relu_hidden, abs) and the abs rescaling.
+ * (The theory agreement: test_post_agreement.c; the fixture and readers: post/post_fixture.c.) */
 #define _POSIX_C_SOURCE 200809L
 #include <hdf5.h>
 #include <math.h>
@@ -15,83 +15,9 @@
 #include <sys/wait.h>
 
 #include "check.h"
-#include "post/results_file.h"
 #include "metrics/attack.h"
 #include "metrics/metrics.h"
-#include "post/post.h"
-#include "post/theory.h"
-
-enum { KIND_A, KIND_B, KIND_C, KIND_Z }; /* n=2, m=1 weights: [1,0], [0,1], [1,-1], [0,0] */
-
-typedef struct {
-  test_results t;
-  tms_spec spec[128];
-  uint8_t status[128];
-  double loss[128];
-  float W[128 * 6], b[128 * 3];
-  double ax0[16], ax1[16];
-} fixture;
-
-static void base_spec(tms_spec *s, int n, int m, double r, double p, uint64_t seed) {
-  tms_spec_defaults(s);
-  s->n_features = n;
-  s->n_hidden = m;
-  s->density = p;
-  s->last_importance = r;
-  s->eval_batch = 256;
-  s->seed = seed;
-}
-
-static void set_w2(fixture *f, size_t p, int kind) {
-  /* A keeps a tiny weight on the unlearned feature: its s = 1 (a 1-D direction) must not count as interference. */
-  static const float w[4][2] = {{1, 1e-3f}, {0, 1}, {1, -1}, {0, 0}};
-  f->W[p * 2] = w[kind][0];
-  f->W[p * 2 + 1] = w[kind][1];
-  f->b[p * 2] = f->b[p * 2 + 1] = 0;
-}
-
-/* 2 importances x 4 densities x 3 replicates of n=2, m=1 relu_out. */
-static void phase_fixture(fixture *f) {
-  memset(f, 0, sizeof *f);
-  static const int kind[8][3] = {{KIND_C, KIND_C, KIND_A}, {KIND_A, KIND_B, KIND_C}, {KIND_B, KIND_B, KIND_C},
-                                 {KIND_A, KIND_B, KIND_A}, {KIND_Z, KIND_C, KIND_C}, {KIND_C, KIND_A, KIND_B},
-                                 {KIND_A, KIND_A, KIND_A}, {KIND_A, KIND_A, KIND_B}};
-  static const double loss[8][3] = {{0.1, 0.2, 0.3}, {0.5, 0.1, 0.9}, {0.2, 0.3, 0.01}, {0.1, 0.2, 0.3},
-                                    {0.4, 0.05, 0.06}, {0.3, 0.1, 0.2}, {1, 1, 1}, {0.2, 0.3, 0.1}};
-  static const uint8_t status[8][3] = {{1, 1, 1}, {1, 1, 1}, {1, 1, 0}, {0, 1, 2},
-                                       {1, 1, 1}, {1, 1, 2}, {0, 2, 3}, {1, 1, 1}};
-  f->ax0[0] = 0.5;
-  f->ax0[1] = 2.0;
-  f->ax1[0] = 0.03;
-  f->ax1[1] = 0.1;
-  f->ax1[2] = 0.3;
-  f->ax1[3] = 1.0;
-  test_results *t = &f->t;
-  t->rank = 3;
-  t->dims[0] = 2;
-  t->dims[1] = 4;
-  t->dims[2] = 3;
-  t->names[0] = "last_importance";
-  t->names[1] = "density";
-  t->names[2] = "replicate";
-  t->axis[0] = f->ax0;
-  t->axis[1] = f->ax1;
-  t->n_max = 2;
-  t->m_max = 1;
-  for (size_t c = 0; c < 8; c++)
-    for (size_t r = 0; r < 3; r++) {
-      size_t p = c * 3 + r;
-      base_spec(&f->spec[p], 2, 1, f->ax0[c / 4], f->ax1[c % 4], 1000 + p);
-      f->status[p] = status[c][r];
-      f->loss[p] = status[c][r] == 1 ? loss[c][r] : NAN;
-      set_w2(f, p, kind[c][r]);
-    }
-  t->spec = f->spec;
-  t->status = f->status;
-  t->loss = f->loss;
-  t->W = f->W;
-  t->b = f->b;
-}
+#include "post/post_fixture.h"
 
 static void check_fraction(const tms_post_products *pp, size_t c, double f0, double f1, double f2, int cls,
                            int used, const char *mode) {
@@ -107,49 +33,111 @@ static void check_fraction(const tms_post_products *pp, size_t c, double f0, dou
   CHECK(pp->seeds_used[c] == used, "%s cell %zu seeds used: got %d, want %d", mode, c, pp->seeds_used[c], used);
 }
 
-static int read_i8(const char *path, const char *ds, signed char *out) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return -1;
-  hid_t d = H5Dopen2(f, ds, H5P_DEFAULT);
-  int rc = d >= 0 ? (int)H5Dread(d, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) : -1;
-  if (d >= 0) H5Dclose(d);
-  H5Fclose(f);
-  return rc;
-}
-
-static int read_f64(const char *path, const char *ds, double *out) {
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return -1;
-  hid_t d = H5Dopen2(f, ds, H5P_DEFAULT);
-  int rc = d >= 0 ? (int)H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) : -1;
-  if (d >= 0) H5Dclose(d);
-  H5Fclose(f);
-  return rc;
-}
-
-/* A variable-length string attribute of the root, or "" */
-static void read_root_text(const char *path, const char *name, char *buf, size_t size) {
-  buf[0] = '\0';
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return;
-  hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, H5T_VARIABLE);
-  char *s = NULL;
-  if (a >= 0 && H5Aread(a, t, &s) >= 0 && s) {
-    snprintf(buf, size, "%s", s);
-    H5free_memory(s);
+/* The per-point summaries of the phase fixture f's products pp: losses, D*, represented, interference, geometry,
+ * vulnerability (the same numbers as the attack from the point's own spec), neurons and theory. */
+static void phase_summaries(const tms_post_products *pp, const fixture *f) {
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  CHECK_CLOSE("loss_best cell 1", pp->loss_best[1], 0.1, 1e-15);
+  CHECK(pp->best_replicate[1] == 1, "best replicate of cell 1: got %lld", (long long)pp->best_replicate[1]);
+  CHECK_CLOSE("loss_mean cell 2 (done seeds only)", pp->loss_mean[2], 0.25, 1e-15);
+  CHECK(isnan(pp->loss_best[6]) && pp->best_replicate[6] == -1, "empty cell has no best loss");
+  CHECK_CLOSE("dstar of an antipodal pair", pp->dstar[0], 0.5, 1e-7);
+  CHECK_CLOSE("dstar of one dedicated feature (+ a 1e-3 weight)", pp->dstar[2], 1.0 / (1.0 + 1e-6), 1e-9);
+  CHECK_CLOSE("dstar of W = 0", pp->dstar[12], 0.0, 0);
+  CHECK_CLOSE("dstar_mean cell 0", pp->dstar_mean[0], (0.5 + 0.5 + 1.0 / (1.0 + 1e-6)) / 3, 1e-9);
+  CHECK(isnan(pp->dstar[8]), "a pending point has NaN D*, got %g", pp->dstar[8]);
+  CHECK(pp->represented[0] == 2 && pp->represented[2] == 1 && pp->represented[12] == 0 && pp->represented[8] == -1,
+        "represented: antipodal %d (2), A %d (1), zero %d (0), pending %d (-1)", pp->represented[0], pp->represented[2],
+        pp->represented[12], pp->represented[8]);
+  CHECK_CLOSE("total interference of an antipodal pair", pp->total_interference[0], 2.0, 1e-6);
+  CHECK_CLOSE("total interference of A (unlearned feature 2 excluded)", pp->total_interference[2], 1e-6, 1e-9);
+  CHECK_CLOSE("features per dim of the pair (1/D*)", pp->features_per_dim[0], 2.0, 1e-6);
+  int half = tms_metric_geometry_index(0.5, 0.02);
+  CHECK(half >= 0 && pp->geometry[0] == half && pp->geometry[1] == half, "antipodal features labelled %d %d, want %d",
+        pp->geometry[0], pp->geometry[1], half);
+  CHECK(pp->geometry[8 * 2] == -1, "pending point has no geometry label");
+  /* point 2 (W = [1, 1e-3], b = 0) has a non-zero clean loss, so its vulnerability is a finite number > -1 */
+  CHECK(isfinite(pp->vulnerability[2]) && pp->vulnerability[2] > -1 && isfinite(pp->vulnerability_per_example[2]),
+        "vulnerability of a done relu_out point is finite: %g %g", pp->vulnerability[2], pp->vulnerability_per_example[2]);
+  CHECK(isnan(pp->vulnerability[8]), "vulnerability of a pending point is NaN");
+  {
+    /* the spec rebuilt from /params and /points/seed is the one the point had: same attack numbers, bit for bit */
+    float w[2] = {1, 1e-3f}, bias[2] = {0, 0};
+    tms_params params = {.n = 2, .m = 1, .W = w, .W2 = NULL, .b = bias};
+    double vb = NAN, ve = NAN;
+    tms_status ast = tms_attack_vulnerability(&vb, &ve, &f->spec[2], &params, TMS_POST_ATTACK_BATCH, &err);
+    CHECK(ast == TMS_OK && vb == pp->vulnerability[2] && ve == pp->vulnerability_per_example[2],
+          "vulnerability of point 2 from the original spec: %.17g %.17g, post: %.17g %.17g", vb, ve,
+          pp->vulnerability[2], pp->vulnerability_per_example[2]);
   }
-  H5Tclose(t);
-  if (a >= 0) H5Aclose(a);
-  H5Fclose(f);
+  CHECK(pp->polysemantic[0] == -1, "relu_out points have no neuron data");
+  CHECK(pp->theory_class != NULL, "n=2 m=1 relu_out cells get a theory class");
 }
 
-static int run_post(tms_post_products *pp, tms_post_results *res, const char *path, const tms_post_options *opt,
-                    tms_error *err) {
-  tms_status st = tms_post_results_read(res, path, err);
-  if (st != TMS_OK) return st;
-  return tms_post_compute(pp, res, opt, err);
+/* The post file written from res and pp holds the same classes and fractions, the schema and source hash, the axes;
+ * an existing file is refused without force. */
+static void phase_file(const char *out, const tms_post_results *res, const tms_post_products *pp,
+                       const int want_seed[24]) {
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  tms_status st = tms_post_write(out, res, pp, 1, &err);
+  CHECK(st == TMS_OK, "post file written: %s", err.msg);
+  signed char cls[8], seeds[24];
+  double frac[24], want_frac[24];
+  CHECK(read_i8(out, "/phase/class", cls) >= 0 && read_i8(out, "/phase/class_per_seed", seeds) >= 0 &&
+            read_f64(out, "/phase/fraction", frac) >= 0,
+        "read back /phase");
+  memcpy(want_frac, pp->fraction, sizeof want_frac);
+  for (int c = 0; c < 8; c++) CHECK(cls[c] == pp->cell_class[c], "file /phase/class[%d] = %d", c, cls[c]);
+  for (int p = 0; p < 24; p++) CHECK(seeds[p] == want_seed[p], "file /phase/class_per_seed[%d] = %d", p, seeds[p]);
+  for (int k = 0; k < 24; k++)
+    CHECK((isnan(frac[k]) && isnan(want_frac[k])) || frac[k] == want_frac[k], "file fraction[%d] = %g", k, frac[k]);
+  char schema[64], source_hash[64];
+  read_root_text(out, "schema", schema, sizeof schema);
+  read_root_text(out, "source_config_hash", source_hash, sizeof source_hash);
+  CHECK(strcmp(schema, "tms-post/1") == 0, "post schema: '%s'", schema);
+  CHECK(strcmp(source_hash, "0123456789abcdef") == 0, "source_config_hash: '%s'", source_hash);
+  double dens[4];
+  CHECK(read_f64(out, "/axes/density", dens) >= 0 && dens[3] == 1.0, "axes copied into the post file");
+  st = tms_post_write(out, res, pp, 0, &err);
+  CHECK(st == TMS_ERR_EXISTS, "existing post file refused without force: %s", tms_status_name(st));
+}
+
+/* --drop-worst and --feature on the phase fixture's results res. */
+static void phase_options(const tms_post_results *res, tms_post_options *opt) {
+  const double h = 0.5;
+  tms_post_products pp;
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  /* --drop-worst */
+  opt->drop_worst = 1;
+  tms_status st = tms_post_compute(&pp, res, opt, &err);
+  CHECK(st == TMS_OK, "post --drop-worst: %s", err.msg);
+  if (st == TMS_OK) {
+    check_fraction(&pp, 0, 0, 0, 1, 2, 2, "drop-worst");    /* A (0.3) dropped */
+    check_fraction(&pp, 1, h, h, 0, 1, 2, "drop-worst");    /* C (0.9) dropped; tie A/B -> B (0.1) */
+    check_fraction(&pp, 2, 0, 1, 0, 1, 1, "drop-worst");
+    check_fraction(&pp, 3, 0, 1, 0, 1, 1, "drop-worst");    /* the only done seed is kept */
+    check_fraction(&pp, 4, 0, 0, 1, 2, 2, "drop-worst");    /* zero W (0.4) dropped */
+    check_fraction(&pp, 5, 1, 0, 0, 0, 1, "drop-worst");
+    check_fraction(&pp, 6, NAN, NAN, NAN, -1, 0, "drop-worst");
+    check_fraction(&pp, 7, h, h, 0, 1, 2, "drop-worst");    /* A (0.3) dropped; tie A/B -> B (0.1) */
+    CHECK_CLOSE("drop-worst leaves the loss summary alone", pp.loss_mean[0], 0.2, 1e-15);
+  }
+  tms_post_products_free(&pp);
+  /* --feature 0: the first feature is represented in A, C; not in B */
+  opt->drop_worst = 0;
+  opt->feature = 0;
+  st = tms_post_compute(&pp, res, opt, &err);
+  CHECK(st == TMS_OK && pp.class_per_seed[2] == 1 && pp.class_per_seed[4] == 0 && pp.class_per_seed[0] == 2,
+        "--feature 0 classes: A %d (1), B %d (0), C %d (2)", pp.class_per_seed[2], pp.class_per_seed[4],
+        pp.class_per_seed[0]);
+  CHECK(pp.theory_class == NULL, "no theory comparison when the classified feature is not the last");
+  tms_post_products_free(&pp);
+  opt->feature = 5;
+  st = tms_post_compute(&pp, res, opt, &err);
+  CHECK(st == TMS_ERR_USAGE, "--feature 5 on n=2 rejected: %s", tms_status_name(st));
 }
 
 static void test_phase(void) {
@@ -180,95 +168,10 @@ static void test_phase(void) {
   check_fraction(&pp, 5, h, 0, h, 0, 2, "all");         /* tie: A has the lower loss */
   check_fraction(&pp, 6, NAN, NAN, NAN, -1, 0, "all");  /* nothing done */
   check_fraction(&pp, 7, 2 * t3, t3, 0, 0, 3, "all");
-  /* summaries */
-  CHECK_CLOSE("loss_best cell 1", pp.loss_best[1], 0.1, 1e-15);
-  CHECK(pp.best_replicate[1] == 1, "best replicate of cell 1: got %lld", (long long)pp.best_replicate[1]);
-  CHECK_CLOSE("loss_mean cell 2 (done seeds only)", pp.loss_mean[2], 0.25, 1e-15);
-  CHECK(isnan(pp.loss_best[6]) && pp.best_replicate[6] == -1, "empty cell has no best loss");
-  CHECK_CLOSE("dstar of an antipodal pair", pp.dstar[0], 0.5, 1e-7);
-  CHECK_CLOSE("dstar of one dedicated feature (+ a 1e-3 weight)", pp.dstar[2], 1.0 / (1.0 + 1e-6), 1e-9);
-  CHECK_CLOSE("dstar of W = 0", pp.dstar[12], 0.0, 0);
-  CHECK_CLOSE("dstar_mean cell 0", pp.dstar_mean[0], (0.5 + 0.5 + 1.0 / (1.0 + 1e-6)) / 3, 1e-9);
-  CHECK(isnan(pp.dstar[8]), "a pending point has NaN D*, got %g", pp.dstar[8]);
-  CHECK(pp.represented[0] == 2 && pp.represented[2] == 1 && pp.represented[12] == 0 && pp.represented[8] == -1,
-        "represented: antipodal %d (2), A %d (1), zero %d (0), pending %d (-1)", pp.represented[0], pp.represented[2],
-        pp.represented[12], pp.represented[8]);
-  CHECK_CLOSE("total interference of an antipodal pair", pp.total_interference[0], 2.0, 1e-6);
-  CHECK_CLOSE("total interference of A (unlearned feature 2 excluded)", pp.total_interference[2], 1e-6, 1e-9);
-  CHECK_CLOSE("features per dim of the pair (1/D*)", pp.features_per_dim[0], 2.0, 1e-6);
-  int half = tms_metric_geometry_index(0.5, 0.02);
-  CHECK(half >= 0 && pp.geometry[0] == half && pp.geometry[1] == half, "antipodal features labelled %d %d, want %d",
-        pp.geometry[0], pp.geometry[1], half);
-  CHECK(pp.geometry[8 * 2] == -1, "pending point has no geometry label");
-  /* point 2 (W = [1, 1e-3], b = 0) has a non-zero clean loss, so its vulnerability is a finite number > -1 */
-  CHECK(isfinite(pp.vulnerability[2]) && pp.vulnerability[2] > -1 && isfinite(pp.vulnerability_per_example[2]),
-        "vulnerability of a done relu_out point is finite: %g %g", pp.vulnerability[2], pp.vulnerability_per_example[2]);
-  CHECK(isnan(pp.vulnerability[8]), "vulnerability of a pending point is NaN");
-  {
-    /* the spec rebuilt from /params and /points/seed is the one the point had: same attack numbers, bit for bit */
-    float w[2] = {1, 1e-3f}, bias[2] = {0, 0};
-    tms_params params = {.n = 2, .m = 1, .W = w, .W2 = NULL, .b = bias};
-    double vb = NAN, ve = NAN;
-    tms_status ast = tms_attack_vulnerability(&vb, &ve, &f.spec[2], &params, TMS_POST_ATTACK_BATCH, &err);
-    CHECK(ast == TMS_OK && vb == pp.vulnerability[2] && ve == pp.vulnerability_per_example[2],
-          "vulnerability of point 2 from the original spec: %.17g %.17g, post: %.17g %.17g", vb, ve,
-          pp.vulnerability[2], pp.vulnerability_per_example[2]);
-  }
-  CHECK(pp.polysemantic[0] == -1, "relu_out points have no neuron data");
-  CHECK(pp.theory_class != NULL, "n=2 m=1 relu_out cells get a theory class");
-
-  /* the written file holds the same */
-  st = tms_post_write(out, &res, &pp, 1, &err);
-  CHECK(st == TMS_OK, "post file written: %s", err.msg);
-  signed char cls[8], seeds[24];
-  double frac[24], want_frac[24];
-  CHECK(read_i8(out, "/phase/class", cls) >= 0 && read_i8(out, "/phase/class_per_seed", seeds) >= 0 &&
-            read_f64(out, "/phase/fraction", frac) >= 0,
-        "read back /phase");
-  memcpy(want_frac, pp.fraction, sizeof want_frac);
-  for (int c = 0; c < 8; c++) CHECK(cls[c] == pp.cell_class[c], "file /phase/class[%d] = %d", c, cls[c]);
-  for (int p = 0; p < 24; p++) CHECK(seeds[p] == want_seed[p], "file /phase/class_per_seed[%d] = %d", p, seeds[p]);
-  for (int k = 0; k < 24; k++)
-    CHECK((isnan(frac[k]) && isnan(want_frac[k])) || frac[k] == want_frac[k], "file fraction[%d] = %g", k, frac[k]);
-  char schema[64], source_hash[64];
-  read_root_text(out, "schema", schema, sizeof schema);
-  read_root_text(out, "source_config_hash", source_hash, sizeof source_hash);
-  CHECK(strcmp(schema, "tms-post/1") == 0, "post schema: '%s'", schema);
-  CHECK(strcmp(source_hash, "0123456789abcdef") == 0, "source_config_hash: '%s'", source_hash);
-  double dens[4];
-  CHECK(read_f64(out, "/axes/density", dens) >= 0 && dens[3] == 1.0, "axes copied into the post file");
-  st = tms_post_write(out, &res, &pp, 0, &err);
-  CHECK(st == TMS_ERR_EXISTS, "existing post file refused without force: %s", tms_status_name(st));
+  phase_summaries(&pp, &f);
+  phase_file(out, &res, &pp, want_seed);
   tms_post_products_free(&pp);
-
-  /* --drop-worst */
-  opt.drop_worst = 1;
-  st = tms_post_compute(&pp, &res, &opt, &err);
-  CHECK(st == TMS_OK, "post --drop-worst: %s", err.msg);
-  if (st == TMS_OK) {
-    check_fraction(&pp, 0, 0, 0, 1, 2, 2, "drop-worst");    /* A (0.3) dropped */
-    check_fraction(&pp, 1, h, h, 0, 1, 2, "drop-worst");    /* C (0.9) dropped; tie A/B -> B (0.1) */
-    check_fraction(&pp, 2, 0, 1, 0, 1, 1, "drop-worst");
-    check_fraction(&pp, 3, 0, 1, 0, 1, 1, "drop-worst");    /* the only done seed is kept */
-    check_fraction(&pp, 4, 0, 0, 1, 2, 2, "drop-worst");    /* zero W (0.4) dropped */
-    check_fraction(&pp, 5, 1, 0, 0, 0, 1, "drop-worst");
-    check_fraction(&pp, 6, NAN, NAN, NAN, -1, 0, "drop-worst");
-    check_fraction(&pp, 7, h, h, 0, 1, 2, "drop-worst");    /* A (0.3) dropped; tie A/B -> B (0.1) */
-    CHECK_CLOSE("drop-worst leaves the loss summary alone", pp.loss_mean[0], 0.2, 1e-15);
-  }
-  tms_post_products_free(&pp);
-  /* --feature 0: the first feature is represented in A, C; not in B */
-  opt.drop_worst = 0;
-  opt.feature = 0;
-  st = tms_post_compute(&pp, &res, &opt, &err);
-  CHECK(st == TMS_OK && pp.class_per_seed[2] == 1 && pp.class_per_seed[4] == 0 && pp.class_per_seed[0] == 2,
-        "--feature 0 classes: A %d (1), B %d (0), C %d (2)", pp.class_per_seed[2], pp.class_per_seed[4],
-        pp.class_per_seed[0]);
-  CHECK(pp.theory_class == NULL, "no theory comparison when the classified feature is not the last");
-  tms_post_products_free(&pp);
-  opt.feature = 5;
-  st = tms_post_compute(&pp, &res, &opt, &err);
-  CHECK(st == TMS_ERR_USAGE, "--feature 5 on n=2 rejected: %s", tms_status_name(st));
+  phase_options(&res, &opt);
   tms_post_results_free(&res);
 }
 
@@ -357,6 +260,50 @@ static int count_lines(const char *path, char *first, size_t size) {
   return n;
 }
 
+/* A word-valued axis (variant): its words in the CSV (written into dir) and copied as strings into the post file. */
+static void csv_words(const char *dir, const tms_post_options *opt) {
+  static fixture f;
+  tms_post_results res;
+  tms_post_products pp;
+  tms_error err;
+  memset(&err, 0, sizeof err);
+  static const char *const variants[2] = {"linear", "relu_out"};
+  phase_fixture(&f);
+  f.t.names[0] = "variant";
+  f.t.words[0] = variants;
+  for (size_t p = 0; p < 24; p++) f.spec[p].variant = p < 12 ? TMS_LINEAR : TMS_RELU_OUT;
+  CHECK(test_write_results("post_csv_words.h5", &f.t) == 0, "results file with a words axis written");
+  tms_status st = run_post(&pp, &res, "post_csv_words.h5", opt, &err);
+  CHECK(st == TMS_OK, "post with a words axis: %s", err.msg);
+  if (st != TMS_OK) return;
+  CHECK(tms_post_write_csv(dir, &res, &pp, &err) == TMS_OK, "csv with a words axis: %s", err.msg);
+  CHECK(tms_post_write("post_csv_words_post.h5", &res, &pp, 1, &err) == TMS_OK, "post file: %s", err.msg);
+  FILE *fp = fopen("post_csv_out/summary.csv", "r");
+  char l1[4096] = "", l2[4096] = "";
+  if (fp) {
+    if (fgets(l1, sizeof l1, fp) && fgets(l2, sizeof l2, fp)) {
+    }
+    fclose(fp);
+  }
+  CHECK(strncmp(l1, "variant,density,replicate,", 26) == 0 && strncmp(l2, "linear,0.03,0,1,", 16) == 0,
+        "words axis in summary.csv: '%s' / '%s'", l1, l2);
+  hid_t h = H5Fopen("post_csv_words_post.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
+  char words[2][16];
+  memset(words, 0, sizeof words);
+  hid_t d = h >= 0 ? H5Dopen2(h, "/axes/variant", H5P_DEFAULT) : -1;
+  hid_t vt = H5Tcopy(H5T_C_S1);
+  H5Tset_size(vt, 16);
+  CHECK(d >= 0 && H5Dread(d, vt, H5S_ALL, H5S_ALL, H5P_DEFAULT, words) >= 0 && strcmp(words[1], "relu_out") == 0,
+        "/axes/variant copied as strings: '%s'", words[1]);
+  H5Tclose(vt);
+  if (d >= 0) H5Dclose(d);
+  if (h >= 0) H5Fclose(h);
+  CHECK(pp.theory_class && pp.theory_class[0] == -1 && pp.theory_class[3] == -1 && pp.theory_class[4] >= 0,
+        "theory class only on the relu_out cells");
+  tms_post_products_free(&pp);
+  tms_post_results_free(&res);
+}
+
 static void test_csv(void) {
   static fixture f;
   phase_fixture(&f);
@@ -403,146 +350,7 @@ static void test_csv(void) {
   tms_post_products_free(&pp);
   tms_post_results_free(&res);
 
-  /* a word-valued axis (variant): its words in the CSV and copied as strings into the post file */
-  static const char *const variants[2] = {"linear", "relu_out"};
-  phase_fixture(&f);
-  f.t.names[0] = "variant";
-  f.t.words[0] = variants;
-  for (size_t p = 0; p < 24; p++) f.spec[p].variant = p < 12 ? TMS_LINEAR : TMS_RELU_OUT;
-  CHECK(test_write_results("post_csv_words.h5", &f.t) == 0, "results file with a words axis written");
-  st = run_post(&pp, &res, "post_csv_words.h5", &opt, &err);
-  CHECK(st == TMS_OK, "post with a words axis: %s", err.msg);
-  if (st != TMS_OK) return;
-  CHECK(tms_post_write_csv(dir, &res, &pp, &err) == TMS_OK, "csv with a words axis: %s", err.msg);
-  CHECK(tms_post_write("post_csv_words_post.h5", &res, &pp, 1, &err) == TMS_OK, "post file: %s", err.msg);
-  fp = fopen("post_csv_out/summary.csv", "r");
-  char l1[4096] = "", l2[4096] = "";
-  if (fp) {
-    if (fgets(l1, sizeof l1, fp) && fgets(l2, sizeof l2, fp)) {
-    }
-    fclose(fp);
-  }
-  CHECK(strncmp(l1, "variant,density,replicate,", 26) == 0 && strncmp(l2, "linear,0.03,0,1,", 16) == 0,
-        "words axis in summary.csv: '%s' / '%s'", l1, l2);
-  hid_t h = H5Fopen("post_csv_words_post.h5", H5F_ACC_RDONLY, H5P_DEFAULT);
-  char words[2][16];
-  memset(words, 0, sizeof words);
-  hid_t d = h >= 0 ? H5Dopen2(h, "/axes/variant", H5P_DEFAULT) : -1;
-  hid_t vt = H5Tcopy(H5T_C_S1);
-  H5Tset_size(vt, 16);
-  CHECK(d >= 0 && H5Dread(d, vt, H5S_ALL, H5S_ALL, H5P_DEFAULT, words) >= 0 && strcmp(words[1], "relu_out") == 0,
-        "/axes/variant copied as strings: '%s'", words[1]);
-  H5Tclose(vt);
-  if (d >= 0) H5Dclose(d);
-  if (h >= 0) H5Fclose(h);
-  CHECK(pp.theory_class && pp.theory_class[0] == -1 && pp.theory_class[3] == -1 && pp.theory_class[4] >= 0,
-        "theory class only on the relu_out cells");
-  tms_post_products_free(&pp);
-  tms_post_results_free(&res);
-}
-
-/* W of the O5 candidate with the given extra-feature class, n=3, m=2 (rows W_1, W_2, W_3). */
-static void o5_weights(float *W, int cls) {
-  static const float w[3][6] = {{1, 0, 0, 1, 0, 0},    /* W perp e3: extra not represented */
-                                {1, 0, -1, 0, 0, 1},   /* W perp [1,1,0]: features 1,2 antipodal, extra dedicated */
-                                {1, 0, 0, 1, 0, -1}};  /* W perp [0,1,1]: extra antipodal with feature 2 */
-  memcpy(W, w[cls], sizeof w[cls]);
-}
-
-static void agreement_case(int n, int m, int corrupt) {
-  static fixture f;
-  memset(&f, 0, sizeof f);
-  const size_t NI = 6, ND = 6, R = 3;
-  test_results *t = &f.t;
-  t->rank = 3;
-  t->dims[0] = NI;
-  t->dims[1] = ND;
-  t->dims[2] = R;
-  t->names[0] = "last_importance";
-  t->names[1] = "density";
-  t->names[2] = "replicate";
-  for (size_t i = 0; i < NI; i++) f.ax0[i] = pow(10.0, -1.0 + 2.0 * (double)i / (NI - 1) + 0.01);
-  for (size_t j = 0; j < ND; j++) f.ax1[j] = pow(10.0, -2.0 * (double)j / (ND - 1));
-  t->axis[0] = f.ax0;
-  t->axis[1] = f.ax1;
-  t->n_max = n;
-  t->m_max = m;
-  int want[36];
-  for (size_t c = 0; c < NI * ND; c++) {
-    double r = f.ax0[c / ND], p = f.ax1[c % ND];
-    double imp[3] = {1, n == 3 ? 1 : r, r};
-    want[c] = tms_theory_class(n, imp, p);
-    int cls = want[c];
-    for (size_t r2 = 0; r2 < R; r2++) {
-      size_t q = c * R + r2;
-      /* corrupted: cell 0 (r=0.1, p=1: deep inside 'not represented') in every seed; cell 1 in its two worse seeds
-       * only, so its majority is wrong and its lowest-loss seed right */
-      const int k = corrupt && (c == 0 || (c == 1 && r2 > 0)) ? (cls + 1) % 3 : cls;
-      base_spec(&f.spec[q], n, m, r, p, 7 + q);
-      f.status[q] = 1;
-      f.loss[q] = 0.01 * (double)(r2 + 1);
-      if (n == 2) set_w2(&f, q, k == 0 ? KIND_A : k == 1 ? KIND_B : KIND_C);
-      else o5_weights(f.W + q * 6, k);
-    }
-  }
-  t->spec = f.spec;
-  t->status = f.status;
-  t->loss = f.loss;
-  t->W = f.W;
-  t->b = f.b;
-  const char *path = "post_agreement.h5";
-  CHECK(test_write_results(path, t) == 0, "results file written");
-  tms_post_options opt;
-  tms_post_options_default(&opt);
-  opt.no_vulnerability = 1;
-  opt.threads = corrupt ? 3 : 1; /* the theory's cells and densities on threads must give the same classes */
-  tms_post_results res;
-  tms_post_products pp;
-  tms_error err;
-  tms_status st = run_post(&pp, &res, path, &opt, &err);
-  CHECK(st == TMS_OK, "post n=%d m=%d: %s", n, m, err.msg);
-  if (st != TMS_OK) return;
-  CHECK(pp.theory_class != NULL, "n=%d m=%d: theory class computed", n, m);
-  if (pp.theory_class) {
-    int bad = 0, classes[3] = {0, 0, 0};
-    for (size_t c = 0; c < NI * ND; c++) {
-      bad += pp.theory_class[c] != want[c];
-      if (want[c] >= 0) classes[want[c]]++;
-    }
-    CHECK(bad == 0, "n=%d: %d cells with a theory class other than tms_theory_class", n, bad);
-    CHECK(classes[0] > 0 && classes[1] > 0 && classes[2] > 0, "n=%d grid covers all three classes (%d %d %d)", n,
-          classes[0], classes[1], classes[2]);
-    char what[96];
-    snprintf(what, sizeof what, "n=%d agreement%s", n, corrupt ? " with one corrupted cell" : "");
-    CHECK_CLOSE(what, pp.agreement, corrupt ? 1.0 - 2.0 / 36 : 1.0, 1e-12);
-    CHECK(pp.agreement_cells == 36, "n=%d compared %zu cells, want 36", n, pp.agreement_cells);
-    CHECK(pp.agreement_cells_away > 0 && pp.agreement_cells_away < 36, "n=%d: %zu cells away from the boundaries", n,
-          pp.agreement_cells_away);
-    /* the wrong cells away from the boundaries: both for the majority, cell 0 only for the lowest-loss seed */
-    const double away0 = pp.away_from_boundary[0] == 1, away1 = pp.away_from_boundary[1] == 1;
-    const double cells_away = (double)pp.agreement_cells_away;
-    snprintf(what, sizeof what, "n=%d agreement away from boundaries%s", n, corrupt ? " (corrupted)" : "");
-    CHECK_CLOSE(what, pp.agreement_away, corrupt ? 1.0 - (away0 + away1) / cells_away : 1.0, 1e-12);
-    CHECK(away0 == 1, "n=%d: cell 0 (r=0.1, p=1) is away from the boundaries", n);
-    /* per size: the one size of this file, majority and lowest-loss seed */
-    CHECK(pp.sizes == 1 && pp.by_size[0].n == n && pp.by_size[0].m == m, "n=%d: one size entry (%d: n=%d m=%d)", n,
-          pp.sizes, pp.by_size[0].n, pp.by_size[0].m);
-    const tms_post_size_agreement *e = &pp.by_size[0];
-    CHECK(e->cells[0] == 36 && e->cells[1] == 36 && e->cells_away[0] == pp.agreement_cells_away &&
-              e->cells_away[1] == pp.agreement_cells_away,
-          "n=%d per-size cells %zu %zu, away %zu %zu", n, e->cells[0], e->cells[1], e->cells_away[0], e->cells_away[1]);
-    snprintf(what, sizeof what, "n=%d per size: majority, all cells%s", n, corrupt ? " (corrupted)" : "");
-    CHECK_CLOSE(what, e->agreement[0], pp.agreement, 1e-12);
-    snprintf(what, sizeof what, "n=%d per size: lowest-loss seed, all cells%s", n, corrupt ? " (corrupted)" : "");
-    CHECK_CLOSE(what, e->agreement[1], corrupt ? 1.0 - 1.0 / 36 : 1.0, 1e-12);
-    snprintf(what, sizeof what, "n=%d per size: lowest-loss seed, away%s", n, corrupt ? " (corrupted)" : "");
-    CHECK_CLOSE(what, e->agreement_away[1], corrupt ? 1.0 - away0 / cells_away : 1.0, 1e-12);
-    int best_ok = 1;
-    for (size_t c = 0; c < NI * ND; c++) best_ok &= pp.best_class[c] == (corrupt && c == 0 ? (want[c] + 1) % 3 : want[c]);
-    CHECK(best_ok, "n=%d: /phase/best_class is the lowest-loss seed's class in every cell", n);
-  }
-  tms_post_products_free(&pp);
-  tms_post_results_free(&res);
+  csv_words(dir, &opt);
 }
 
 /* abs and relu_hidden points: neuron classes from W (W1) and the abs rescaling W1/alpha, W2*alpha. */
@@ -590,13 +398,6 @@ static void test_neurons(void) {
   tms_post_results_free(&res);
 }
 
-static void test_agreement(void) {
-  agreement_case(2, 1, 0);
-  agreement_case(2, 1, 1);
-  agreement_case(3, 2, 0);
-  agreement_case(3, 2, 1);
-}
-
 int main(int argc, char **argv) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   const char *mode = argc > 1 ? argv[1] : "phase";
@@ -604,7 +405,10 @@ int main(int argc, char **argv) {
   else if (strcmp(mode, "missing") == 0) test_missing(argc > 2 ? argv[2] : NULL);
   else if (strcmp(mode, "csv") == 0) test_csv();
   else if (strcmp(mode, "neurons") == 0) test_neurons();
-  else test_agreement();
+  else {
+    fprintf(stderr, "usage: test_post phase|missing BIN|csv|neurons\n");
+    return 2;
+  }
   char name[64];
   snprintf(name, sizeof name, "post_%s", mode);
   return tms_check_finish(name);

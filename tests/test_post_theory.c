@@ -48,6 +48,41 @@ static double boundary_on_grid(int n, double r, int K) {
   return last;
 }
 
+/* The file of `tms-post theory` for n=2, m=1 holds the same classes on its axes; it refuses to overwrite without
+ * force and to write a shape without a closed form. */
+static void o4_file(void) {
+  const char *path = "post_theory_o4.h5";
+  double imp[7], dens[9];
+  for (int i = 0; i < 7; i++) imp[i] = pow(10.0, -1.0 + i / 3.0);
+  for (int j = 0; j < 9; j++) dens[j] = pow(10.0, -2.0 * j / 8.0);
+  tms_error err;
+  tms_status st = tms_theory_write_file(path, 2, 1, imp, 7, dens, 9, 1, NULL, &err);
+  CHECK(st == TMS_OK, "theory file written: %s", err.msg);
+  st = tms_theory_write_file(path, 2, 1, imp, 7, dens, 9, 0, NULL, &err);
+  CHECK(st == TMS_ERR_EXISTS, "existing theory file refused without force, got %s", tms_status_name(st));
+  st = tms_theory_write_file(path, 4, 2, imp, 7, dens, 9, 1, NULL, &err);
+  CHECK(st == TMS_ERR_USAGE, "n=4 m=2 has no closed form, got %s", tms_status_name(st));
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  signed char cls[63];
+  double ax[9];
+  CHECK(f >= 0, "theory file opens");
+  if (f >= 0) {
+    hid_t d = H5Dopen2(f, "/phase/class", H5P_DEFAULT);
+    CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, cls) >= 0, "read /phase/class");
+    H5Dclose(d);
+    d = H5Dopen2(f, "/axes/density", H5P_DEFAULT);
+    CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ax) >= 0, "read /axes/density");
+    H5Dclose(d);
+    H5Fclose(f);
+    int bad = 0;
+    for (int i = 0; i < 7; i++)
+      for (int j = 0; j < 9; j++)
+        if (cls[i * 9 + j] != tms_theory_o4_class(imp[i], dens[j])) bad++;
+    CHECK(bad == 0, "%d of 63 cells of /phase/class differ from tms_theory_o4_class", bad);
+    CHECK_CLOSE("/axes/density[8]", ax[8], 0.01, 1e-15);
+  }
+}
+
 static void test_o4(void) {
   const double r[4] = {0.1, 0.3, 3, 10}, want[4] = {0.16, 0.342857, 0.363636, 0.16};
   const int K = 10000;
@@ -97,37 +132,7 @@ static void test_o4(void) {
     CHECK_CLOSE(what, model_loss(1, -1, 0, 0, 1, rr, p, 800), L[TMS_O4_C], 2e-6);
   }
 
-  /* the file of `tms-post theory` holds the same classes on its axes */
-  const char *path = "post_theory_o4.h5";
-  double imp[7], dens[9];
-  for (int i = 0; i < 7; i++) imp[i] = pow(10.0, -1.0 + i / 3.0);
-  for (int j = 0; j < 9; j++) dens[j] = pow(10.0, -2.0 * j / 8.0);
-  tms_error err;
-  tms_status st = tms_theory_write_file(path, 2, 1, imp, 7, dens, 9, 1, NULL, &err);
-  CHECK(st == TMS_OK, "theory file written: %s", err.msg);
-  st = tms_theory_write_file(path, 2, 1, imp, 7, dens, 9, 0, NULL, &err);
-  CHECK(st == TMS_ERR_EXISTS, "existing theory file refused without force, got %s", tms_status_name(st));
-  st = tms_theory_write_file(path, 4, 2, imp, 7, dens, 9, 1, NULL, &err);
-  CHECK(st == TMS_ERR_USAGE, "n=4 m=2 has no closed form, got %s", tms_status_name(st));
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  signed char cls[63];
-  double ax[9];
-  CHECK(f >= 0, "theory file opens");
-  if (f >= 0) {
-    hid_t d = H5Dopen2(f, "/phase/class", H5P_DEFAULT);
-    CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, cls) >= 0, "read /phase/class");
-    H5Dclose(d);
-    d = H5Dopen2(f, "/axes/density", H5P_DEFAULT);
-    CHECK(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, ax) >= 0, "read /axes/density");
-    H5Dclose(d);
-    H5Fclose(f);
-    int bad = 0;
-    for (int i = 0; i < 7; i++)
-      for (int j = 0; j < 9; j++)
-        if (cls[i * 9 + j] != tms_theory_o4_class(imp[i], dens[j])) bad++;
-    CHECK(bad == 0, "%d of 63 cells of /phase/class differ from tms_theory_o4_class", bad);
-    CHECK_CLOSE("/axes/density[8]", ax[8], 0.01, 1e-15);
-  }
+  o4_file();
 }
 
 /* The paper's statements of O5 hold for the paper's six candidates everywhere, and for the full candidate set

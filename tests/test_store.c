@@ -119,6 +119,56 @@ static void sliced_params(const tms_store_provenance *prov) {
   remove(path);
 }
 
+/* What a serial reader of the file at path sees after the test's commits and the forced resume with sweep b (curve
+ * entries cl): the committed point's arrays, NaN fills, eval_s, statuses, codes, seeds, scales and provenance. */
+static void check_serial_reader(const char *path, const tms_sweep *b, size_t cl, const float *W, const float *W2,
+                                const float *bb) {
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  CHECK(f >= 0, "opens with the default (serial) driver");
+  if (f < 0) return;
+  tms_error e;
+  float Wf[4 * 6], W2f[4 * 6], bf[4 * 3], cf[64];
+  double loss[4], nrm[4 * 3], eval_s[4];
+  uint8_t status[4];
+  int8_t variant[4];
+  uint64_t seeds[4];
+  read_ds(f, "/results/W", H5T_NATIVE_FLOAT, Wf);
+  read_ds(f, "/results/W2", H5T_NATIVE_FLOAT, W2f);
+  read_ds(f, "/results/b", H5T_NATIVE_FLOAT, bf);
+  read_ds(f, "/results/loss", H5T_NATIVE_DOUBLE, loss);
+  read_ds(f, "/metrics/norm", H5T_NATIVE_DOUBLE, nrm);
+  read_ds(f, "/points/status", H5T_NATIVE_UINT8, status);
+  read_ds(f, "/params/variant", H5T_NATIVE_INT8, variant);
+  read_ds(f, "/points/seed", H5T_NATIVE_UINT64, seeds);
+  read_ds(f, "/points/eval_s", H5T_NATIVE_DOUBLE, eval_s);
+  if (cl <= 16) read_ds(f, "/results/loss_curve", H5T_NATIVE_FLOAT, cf);
+  CHECK_ARRAY_CLOSE("W of point 1", Wf + 6, W, 6, 0);
+  CHECK_ARRAY_CLOSE("W2 of point 1", W2f + 6, W2, 6, 0);
+  CHECK_ARRAY_CLOSE("b of point 1", bf + 3, bb, 3, 0);
+  CHECK_CLOSE("loss of point 1", loss[1], 0.25, 0);
+  CHECK_CLOSE("norm[2] of point 1", nrm[5], 3, 0);
+  CHECK(isnan(loss[0]) && isnan(loss[2]) && isnan(Wf[0]), "never-done points hold the NaN fill value");
+  CHECK(isnan(eval_s[0]) && eval_s[1] == 0.125 && eval_s[2] == 0,
+        "/points/eval_s %g %g %g, want NaN (never run) 0.125 (done) 0 (failed before its evaluation)", eval_s[0],
+        eval_s[1], eval_s[2]);
+  CHECK(status[1] == 0 && status[2] == 0, "status on disk after the forced resume %d %d, want 0 0 (pending)",
+        status[1], status[2]);
+  CHECK(variant[0] == 1 && variant[2] == 3, "variant codes relu_out=1 abs=3, got %d %d", variant[0], variant[2]);
+  CHECK(seeds[0] != seeds[1] && seeds[0] != 0, "seeds per point differ");
+  tms_spec sp;
+  tms_grid_spec(b, 3, &sp, &e); /* the forced resume with sweep b rewrote seeds and params */
+  CHECK(seeds[3] == sp.seed, "seed of point 3 is the (forced) sweep's: %llu vs %llu",
+        (unsigned long long)seeds[3], (unsigned long long)sp.seed);
+  hid_t ax = H5Dopen2(f, "/axes/variant", H5P_DEFAULT);
+  CHECK(ax >= 0 && H5Aexists(ax, "CLASS") > 0, "/axes/variant is a dimension scale");
+  if (ax >= 0) H5Dclose(ax);
+  CHECK(H5Lexists(f, "/axes/replicate", H5P_DEFAULT) > 0, "/axes/replicate exists");
+  CHECK(H5Lexists(f, "/params/sparsity", H5P_DEFAULT) == 0, "no /params/sparsity");
+  CHECK(H5Aexists(f, "config_hash") > 0 && H5Aexists(f, "grid_shape") > 0 && H5Aexists(f, "sweep_yaml") > 0,
+        "provenance attributes present");
+  H5Fclose(f);
+}
+
 int main(void) {
   MPI_Init(NULL, NULL);
   const char *path = "test_store_out.h5";
@@ -184,50 +234,7 @@ int main(void) {
 
   /* What a serial reader sees. */
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  CHECK(f >= 0, "opens with the default (serial) driver");
-  if (f >= 0) {
-    float Wf[4 * 6], W2f[4 * 6], bf[4 * 3], cf[64];
-    double loss[4], nrm[4 * 3], eval_s[4];
-    uint8_t status[4];
-    int8_t variant[4];
-    uint64_t seeds[4];
-    read_ds(f, "/results/W", H5T_NATIVE_FLOAT, Wf);
-    read_ds(f, "/results/W2", H5T_NATIVE_FLOAT, W2f);
-    read_ds(f, "/results/b", H5T_NATIVE_FLOAT, bf);
-    read_ds(f, "/results/loss", H5T_NATIVE_DOUBLE, loss);
-    read_ds(f, "/metrics/norm", H5T_NATIVE_DOUBLE, nrm);
-    read_ds(f, "/points/status", H5T_NATIVE_UINT8, status);
-    read_ds(f, "/params/variant", H5T_NATIVE_INT8, variant);
-    read_ds(f, "/points/seed", H5T_NATIVE_UINT64, seeds);
-    read_ds(f, "/points/eval_s", H5T_NATIVE_DOUBLE, eval_s);
-    if (cl <= 16) read_ds(f, "/results/loss_curve", H5T_NATIVE_FLOAT, cf);
-    CHECK_ARRAY_CLOSE("W of point 1", Wf + 6, W, 6, 0);
-    CHECK_ARRAY_CLOSE("W2 of point 1", W2f + 6, W2, 6, 0);
-    CHECK_ARRAY_CLOSE("b of point 1", bf + 3, bb, 3, 0);
-    CHECK_CLOSE("loss of point 1", loss[1], 0.25, 0);
-    CHECK_CLOSE("norm[2] of point 1", nrm[5], 3, 0);
-    CHECK(isnan(loss[0]) && isnan(loss[2]) && isnan(Wf[0]), "never-done points hold the NaN fill value");
-    CHECK(isnan(eval_s[0]) && eval_s[1] == 0.125 && eval_s[2] == 0,
-          "/points/eval_s %g %g %g, want NaN (never run) 0.125 (done) 0 (failed before its evaluation)", eval_s[0],
-          eval_s[1], eval_s[2]);
-    CHECK(status[1] == 0 && status[2] == 0, "status on disk after the forced resume %d %d, want 0 0 (pending)",
-          status[1], status[2]);
-    CHECK(variant[0] == 1 && variant[2] == 3, "variant codes relu_out=1 abs=3, got %d %d", variant[0], variant[2]);
-    CHECK(seeds[0] != seeds[1] && seeds[0] != 0, "seeds per point differ");
-    tms_spec sp;
-    tms_grid_spec(&b, 3, &sp, &e); /* the forced resume with sweep b rewrote seeds and params */
-    CHECK(seeds[3] == sp.seed, "seed of point 3 is the (forced) sweep's: %llu vs %llu",
-          (unsigned long long)seeds[3], (unsigned long long)sp.seed);
-    hid_t ax = H5Dopen2(f, "/axes/variant", H5P_DEFAULT);
-    CHECK(ax >= 0 && H5Aexists(ax, "CLASS") > 0, "/axes/variant is a dimension scale");
-    if (ax >= 0) H5Dclose(ax);
-    CHECK(H5Lexists(f, "/axes/replicate", H5P_DEFAULT) > 0, "/axes/replicate exists");
-    CHECK(H5Lexists(f, "/params/sparsity", H5P_DEFAULT) == 0, "no /params/sparsity");
-    CHECK(H5Aexists(f, "config_hash") > 0 && H5Aexists(f, "grid_shape") > 0 && H5Aexists(f, "sweep_yaml") > 0,
-          "provenance attributes present");
-    H5Fclose(f);
-  }
+  check_serial_reader(path, &b, cl, W, W2, bb);
   sliced_params(&prov);
   free(cv);
   tms_sweep_free(&a);

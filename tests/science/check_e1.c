@@ -25,6 +25,90 @@
 #define MIN_ORDER 0.85  /* claim 3; calibration in README.md */
 #define MIN_SUP_GAP 0.3 /* claim 5 */
 
+/* What a level's replicates add up to, and what the whole check has seen. */
+typedef struct {
+  int fail, onset_done, all_in_order, all_rep;
+  double prev_mean;
+} e1_state;
+
+/* The weights of one point (n features, m hidden, rows of stride mmax): norm[i] = ||W_i||, s[i] its superposition. */
+static void norms_and_superposition(const double *w, int n, int m, long mmax, double *norm, double *s) {
+  for (int i = 0; i < n; i++) {
+    double q = 0;
+    for (int c = 0; c < m; c++) q += w[i * mmax + c] * w[i * mmax + c];
+    norm[i] = sqrt(q);
+  }
+  for (int i = 0; i < n; i++) {
+    s[i] = 0;
+    for (int j = 0; j < n; j++) {
+      if (j == i || norm[i] == 0) continue;
+      double dot = 0;
+      for (int c = 0; c < m; c++) dot += w[i * mmax + c] * w[j * mmax + c];
+      s[i] += (dot / norm[i]) * (dot / norm[i]);
+    }
+  }
+}
+
+/* The level's pooled sums over its seeds. */
+typedef struct {
+  double count_sum, s_top, s_rest;
+  int nd, in_order, rep_total, n_top, n_rest;
+} e1_level;
+
+/* One finished point of level a (of L) at density p: printed, claims 1-3 checked, added to lv. */
+static void one_point(e1_state *st, e1_level *lv, const double *w, int n, int m, long mmax, long a, long L, double p,
+                      long r) {
+  double norm[MAX_N], s[MAX_N];
+  norms_and_superposition(w, n, m, mmax, norm, s);
+  char rep[MAX_N + 1], sup[MAX_N + 1];
+  int top_in = 1, cnt = 0, top = (m + 1) / 2; /* top_in: the m most important are all represented */
+  for (int i = 0; i < n; i++) {
+    int in = norm[i] > 0.5;
+    rep[i] = in ? '#' : '.';
+    sup[i] = (char)('0' + (int)fmin(9, floor(s[i] * 10 + 0.5)));
+    cnt += in;
+    if (i < m && !in) top_in = 0;
+    if (in && i < top) lv->s_top += s[i], lv->n_top++;
+    else if (in) lv->s_rest += s[i], lv->n_rest++;
+  }
+  rep[n] = sup[n] = 0;
+  for (int i = 0; i < cnt; i++) lv->in_order += norm[i] > 0.5;
+  lv->rep_total += cnt;
+  printf("p=%-8.4g seed %ld: %2d represented %s  s %s\n", p, r, cnt, rep, sup);
+  if (!top_in) st->fail = 1, printf("FAIL: one of the %d most important features is not represented (claim 3)\n", m);
+  if (a == 0) {
+    int top_ok = cnt == m;
+    for (int i = 0; i < m; i++) top_ok = top_ok && norm[i] > 0.5 && s[i] < 0.1;
+    if (!top_ok)
+      st->fail = 1, printf("FAIL: dense level: want exactly the %d most important features, orthogonal (claim 1)\n", m);
+  }
+  if (a == L - 1 && cnt <= m)
+    st->fail = 1, printf("FAIL: sparsest level: %d represented, want > m = %d (claim 2)\n", cnt, m);
+  lv->count_sum += cnt;
+  lv->nd++;
+}
+
+/* After level a's seeds (density p): claim 4 against the previous level, claim 5 at the onset. */
+static void level_claims(e1_state *st, const e1_level *lv, int m, double p) {
+  const int top = (m + 1) / 2;
+  double mean = lv->nd ? lv->count_sum / lv->nd : 0, order = lv->rep_total ? (double)lv->in_order / lv->rep_total : 0;
+  printf("  p=%g: mean represented %.2f; %.3f of them among each point's top-k\n", p, mean, order);
+  st->all_in_order += lv->in_order;
+  st->all_rep += lv->rep_total;
+  if (st->prev_mean >= 0 && mean < st->prev_mean - 1)
+    st->fail = 1, printf("FAIL: mean represented falls from %.2f to %.2f (claim 4)\n", st->prev_mean, mean);
+  st->prev_mean = mean;
+  if (!st->onset_done && mean > m) {
+    st->onset_done = 1;
+    double a_top = lv->n_top ? lv->s_top / lv->n_top : NAN, a_rest = lv->n_rest ? lv->s_rest / lv->n_rest : NAN;
+    printf("onset of superposition at p=%g (mean %.2f represented > m = %d): mean s_i of the %d most important"
+           " %.3f, of the other represented %.3f (need a gap >= %g)\n", p, mean, m, top, a_top, a_rest,
+           MIN_SUP_GAP);
+    if (!(a_rest - a_top >= MIN_SUP_GAP))
+      st->fail = 1, printf("FAIL: at the onset the most important features are not the least superposed (claim 5)\n");
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s RESULTS.h5\n", argv[0]);
@@ -51,87 +135,27 @@ int main(int argc, char **argv) {
       long t = ord[c];
       ord[c] = ord[c - 1], ord[c - 1] = t;
     }
-  int fail = 0, onset_done = 0, all_in_order = 0, all_rep = 0;
-  double prev_mean = -1;
+  e1_state st = {.prev_mean = -1};
   printf("per point: '#' represented (||W_i|| > 0.5), then s_i x 10 rounded (9 = 0.9 or more), importance order\n");
   for (long a = 0; a < L; a++) {
     long k = ord[a];
-    double count_sum = 0;
-    int cnt[64] = {0}, nd = 0, in_order = 0, rep_total = 0;
-    double s_top = 0, s_rest = 0;
-    int n_top = 0, n_rest = 0, top = (m + 1) / 2;
+    e1_level lv = {0};
     for (long r = 0; r < R && r < 64; r++) {
       long pt = k * R + r;
       if (status.v[pt] != 1) {
-        fail = 1;
+        st.fail = 1;
         printf("FAIL: point p=%g replicate %ld not done\n", P.v[k], r);
         continue;
       }
-      const double *w = W.v + pt * nmax * mmax;
-      double norm[MAX_N], s[MAX_N];
-      for (int i = 0; i < n; i++) {
-        double q = 0;
-        for (int c = 0; c < m; c++) q += w[i * mmax + c] * w[i * mmax + c];
-        norm[i] = sqrt(q);
-      }
-      for (int i = 0; i < n; i++) {
-        s[i] = 0;
-        for (int j = 0; j < n; j++) {
-          if (j == i || norm[i] == 0) continue;
-          double dot = 0;
-          for (int c = 0; c < m; c++) dot += w[i * mmax + c] * w[j * mmax + c];
-          s[i] += (dot / norm[i]) * (dot / norm[i]);
-        }
-      }
-      char rep[MAX_N + 1], sup[MAX_N + 1];
-      int top_in = 1; /* the m most important are all represented */
-      for (int i = 0; i < n; i++) {
-        int in = norm[i] > 0.5;
-        rep[i] = in ? '#' : '.';
-        sup[i] = (char)('0' + (int)fmin(9, floor(s[i] * 10 + 0.5)));
-        cnt[r] += in;
-        if (i < m && !in) top_in = 0;
-        if (in && i < top) s_top += s[i], n_top++;
-        else if (in) s_rest += s[i], n_rest++;
-      }
-      rep[n] = sup[n] = 0;
-      for (int i = 0; i < cnt[r]; i++) in_order += norm[i] > 0.5;
-      rep_total += cnt[r];
-      printf("p=%-8.4g seed %ld: %2d represented %s  s %s\n", P.v[k], r, cnt[r], rep, sup);
-      if (!top_in) fail = 1, printf("FAIL: one of the %d most important features is not represented (claim 3)\n", m);
-      if (a == 0) {
-        int top_ok = cnt[r] == m;
-        for (int i = 0; i < m; i++) top_ok = top_ok && norm[i] > 0.5 && s[i] < 0.1;
-        if (!top_ok)
-          fail = 1, printf("FAIL: dense level: want exactly the %d most important features, orthogonal (claim 1)\n", m);
-      }
-      if (a == L - 1 && cnt[r] <= m)
-        fail = 1, printf("FAIL: sparsest level: %d represented, want > m = %d (claim 2)\n", cnt[r], m);
-      count_sum += cnt[r];
-      nd++;
+      one_point(&st, &lv, W.v + pt * nmax * mmax, n, m, mmax, a, L, P.v[k], r);
     }
-    double mean = nd ? count_sum / nd : 0, order = rep_total ? (double)in_order / rep_total : 0;
-    printf("  p=%g: mean represented %.2f; %.3f of them among each point's top-k\n", P.v[k], mean, order);
-    all_in_order += in_order;
-    all_rep += rep_total;
-    if (prev_mean >= 0 && mean < prev_mean - 1)
-      fail = 1, printf("FAIL: mean represented falls from %.2f to %.2f (claim 4)\n", prev_mean, mean);
-    prev_mean = mean;
-    if (!onset_done && mean > m) {
-      onset_done = 1;
-      double a_top = n_top ? s_top / n_top : NAN, a_rest = n_rest ? s_rest / n_rest : NAN;
-      printf("onset of superposition at p=%g (mean %.2f represented > m = %d): mean s_i of the %d most important"
-             " %.3f, of the other represented %.3f (need a gap >= %g)\n", P.v[k], mean, m, top, a_top, a_rest,
-             MIN_SUP_GAP);
-      if (!(a_rest - a_top >= MIN_SUP_GAP))
-        fail = 1, printf("FAIL: at the onset the most important features are not the least superposed (claim 5)\n");
-    }
+    level_claims(&st, &lv, m, P.v[k]);
   }
-  double order = all_rep ? (double)all_in_order / all_rep : 0;
+  double order = st.all_rep ? (double)st.all_in_order / st.all_rep : 0;
   printf("all points: %.3f of the represented features are among their point's top-k (need >= %g)\n", order,
          MIN_ORDER);
-  if (!(order >= MIN_ORDER)) fail = 1, printf("FAIL: features do not enter in order of importance (claim 3)\n");
-  if (!onset_done) fail = 1, printf("FAIL: no level represents more than m features on average\n");
+  if (!(order >= MIN_ORDER)) st.fail = 1, printf("FAIL: features do not enter in order of importance (claim 3)\n");
+  if (!st.onset_done) st.fail = 1, printf("FAIL: no level represents more than m features on average\n");
   sci_free(&P), sci_free(&W), sci_free(&status), sci_free(&nf), sci_free(&nh), sci_free(&decay);
-  return fail;
+  return st.fail;
 }

@@ -37,6 +37,34 @@ static int o4_class(double r, double p, int *tied) {
 
 static double o4_boundary(double r) { return r < 1 ? 4 * r / (2 + 5 * r) : 4 / (5 + 2 * r); }
 
+/* The cell's own class from its seeds at points base .. base + S: each finished seed's class in cls (-1 if not
+ * finished), then the majority without the worst-loss seed (when >= 2 are finished), ties to the lowest-loss seed's
+ * class; -1 if no seed finished. */
+static int cell_majority(const sci_array *W, const sci_array *loss, const sci_array *status, long base, long S,
+                         int *cls) {
+  int nd = 0;
+  double ls[64];
+  long best = -1, worst = -1;
+  for (long k = 0; k < S && k < 64; k++) {
+    long pt = base + k;
+    cls[k] = -1;
+    if (status->v[pt] != 1 || !isfinite(loss->v[pt])) continue;
+    cls[k] = seed_class(W->v[pt * 2 + 0], W->v[pt * 2 + 1]);
+    ls[k] = loss->v[pt];
+    nd++;
+    if (best < 0 || ls[k] < ls[best]) best = k;
+    if (worst < 0 || ls[k] > ls[worst]) worst = k;
+  }
+  if (nd == 0) return -1;
+  int count[3] = {0, 0, 0};
+  for (long k = 0; k < S && k < 64; k++)
+    if (cls[k] >= 0 && !(nd >= 2 && k == worst)) count[cls[k]]++;
+  int own = cls[best];
+  for (int c = 0; c < 3; c++)
+    if (count[c] > count[own]) own = c;
+  return own;
+}
+
 int main(int argc, char **argv) {
   if (argc != 5) {
     fprintf(stderr, "usage: %s RESULTS.h5 POST.h5 MIN_AGREEMENT MIN_POST_AGREEMENT\n", argv[0]);
@@ -73,29 +101,9 @@ int main(int argc, char **argv) {
     printf("%8.4f |", r);
     for (long j = 0; j < np; j++) {
       double p = P.v[j];
-      int cls[64], nd = 0;
-      double ls[64];
-      long best = -1, worst = -1;
-      for (long k = 0; k < S && k < 64; k++) {
-        long pt = (i * np + j) * S + k;
-        cls[k] = -1;
-        if (status.v[pt] != 1 || !isfinite(loss.v[pt])) continue;
-        cls[k] = seed_class(W.v[pt * 2 + 0], W.v[pt * 2 + 1]);
-        ls[k] = loss.v[pt];
-        nd++;
-        if (best < 0 || ls[k] < ls[best]) best = k;
-        if (worst < 0 || ls[k] > ls[worst]) worst = k;
-      }
-      int tied, th = o4_class(r, p, &tied), own = -1;
-      if (nd == 0) missing++;
-      else {
-        int count[3] = {0, 0, 0};
-        for (long k = 0; k < S && k < 64; k++)
-          if (cls[k] >= 0 && !(nd >= 2 && k == worst)) count[cls[k]]++;
-        own = cls[best];
-        for (int c = 0; c < 3; c++)
-          if (count[c] > count[own]) own = c;
-      }
+      int cls[64], tied, th = o4_class(r, p, &tied);
+      int own = cell_majority(&W, &loss, &status, (i * np + j) * S, S, cls);
+      if (own < 0) missing++;
       int is_away = fabs(log10(p) - log10(o4_boundary(r))) > BOUNDARY_MARGIN && fabs(log10(r)) > R_MARGIN;
       char mark = ' ';
       if (is_away) {
