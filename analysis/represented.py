@@ -6,24 +6,14 @@ as a line, with a dashed line at m. Only represented features count because an u
 s_i ~ 1 from its direction alone (s_i is scale-free in W_i). Both counts are tms-post's; this only draws.
 One colour per combination of the other grid dimensions (e.g. variant x size); restrict with --select.
 """
-import argparse
-
 import numpy as np
 
 import tmsio
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tmsio.add_common_args(ap, replicate=False)
-    ap.add_argument("--x", help="density dimension (default: density or sparsity)")
-    args = ap.parse_args(argv)
-    plt = tmsio.setup_matplotlib()
-
-    if not args.post:
-        raise tmsio.TmsDataError("represented needs --post POST.h5 (tms-post counts the represented features)")
-    res = tmsio.Results(args.results)
-    post = tmsio.Post(args.post)
+    args, plt, res, post = tmsio.post_density_figure(__doc__, argv, "represented",
+                                                     "tms-post counts the represented features")
     rep = post.need("represented").astype(np.float64)
     tot = post.need("total_interference")
     threshold = float(post.dset_attr("represented", "threshold"))

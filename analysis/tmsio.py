@@ -10,6 +10,7 @@ by `tms-post layout --json` (the layout_docs test keeps the two equal); scripts 
 Invariants: every missing dataset/attribute becomes a TmsDataError that names the file and the dataset; scripts
 turn that into exit code 2 and a one-line message on stderr.
 """
+import argparse
 import json
 import os
 import sys
@@ -306,6 +307,20 @@ def add_common_args(ap, replicate=True):
                         help="which seed to draw per grid cell: best (lowest final loss, default) or an index")
     ap.add_argument("--title", help="figure title (default: sweep name and file)")
     ap.add_argument("--dpi", type=int, default=110)
+
+
+def post_density_figure(doc, argv, name, why):
+    """The start of a figure of a tms-post product along density: the common arguments (no --replicate) and --x,
+    parsed from argv; matplotlib; the results and the post file, which it needs (name and why say so otherwise).
+    Returns (args, plt, results, post)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_common_args(ap, replicate=False)
+    ap.add_argument("--x", help="density dimension (default: density or sparsity)")
+    args = ap.parse_args(argv)
+    plt = setup_matplotlib()
+    if not args.post:
+        raise TmsDataError("%s needs --post POST.h5 (%s)" % (name, why))
+    return args, plt, Results(args.results), Post(args.post)
 
 
 def columns(h5, xdim, sel, max_cols):
