@@ -36,7 +36,7 @@ size_t tms_large_scratch_floats(int B, int N, int M) {
   if ((long)N * M < TMS_LARGE_MIN_NM) return 0;
   /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays and their values, G or the padded
    * copies, two rows */
-  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + 2 * (size_t)B * N + 2 * TMS_LARGE_SLACK + tms_large_g_floats(N) +
+  return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + 2 * (size_t)B * N + 2 * TMS_LARGE_SLACK + tms_large_g_floats(B, N) +
          2 * (size_t)N;
 }
 
@@ -103,7 +103,7 @@ int TMS_ISA_FN(tms_large_embed)(tms_variant variant, tms_acts *acts, const float
   tms_large_last.embed_sparse = sparse;
   tms_large_last.gram = gram;
   if (sparse)
-    TMS_ISA_FN(tms_sparse_embed_forward)(acts->h, &s.csr, x, p->W, B, N, M);
+    TMS_ISA_FN(tms_sparse_embed_forward)(acts->h, &s.csr, x, p->W, s.G, B, N, M); /* G is free here */
   else
     TMS_ISA_FN(tms_skinny_gemm)(acts->h, x, (size_t)N, 1, p->W, B, N, M, 0);
   if (hidden_relu) {
@@ -152,7 +152,7 @@ void TMS_ISA_FN(tms_large_backward_from_dout)(tms_variant variant, tms_params *g
   const int accumulate = variant != TMS_ABS;
   if (*s.nnz_x >= 0) {
     if (!accumulate) memset(grad->W, 0, sizeof(float) * (size_t)N * M);
-    TMS_ISA_FN(tms_sparse_embed_backward)(grad->W, &s.csr, x, acts->dh, B, N, M);
+    TMS_ISA_FN(tms_sparse_embed_backward)(grad->W, &s.csr, x, acts->dh, s.G, B, N, M);
   } else {
     TMS_ISA_FN(tms_skinny_gemm)(grad->W, x, 1, (size_t)N, acts->dh, N, B, M, accumulate);
   }

@@ -81,13 +81,14 @@ typedef struct {
  * limit (csr is then incomplete and must not be used). */
 TMS_ISA_DECL(long, tms_csr_build, (tms_csr *csr, const float *a /* (B, N) */, int B, int N, long limit));
 
-/* h = x W over the nonzeros of x. */
+/* h = x W over the nonzeros of x; pad: N MP floats of scratch (MP = M rounded up to 8, for M <= TMS_LARGE_MAX_PAD:
+ * W's rows padded there). */
 TMS_ISA_DECL(void, tms_sparse_embed_forward, (float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
-                                              const float *W /* (N, M) */, int B, int N, int M));
-/* dW += x^T dh over the nonzeros of x. */
+                                              const float *W /* (N, M) */, float *pad, int B, int N, int M));
+/* dW += x^T dh over the nonzeros of x; pad as above (dW's rows padded there). */
 TMS_ISA_DECL(void, tms_sparse_embed_backward, (float *dW /* (N, M) */, const tms_csr *csr,
-                                               const float *x /* (B, N) */, const float *dh /* (B, M) */, int B,
-                                               int N, int M));
+                                               const float *x /* (B, N) */, const float *dh /* (B, M) */, float *pad,
+                                               int B, int N, int M));
 /* out = x G + b (then ReLU if relu), G (N, N) = W W^T computed here into the scratch G. */
 TMS_ISA_DECL(void, tms_gram_readout_forward, (float *out /* (B, N) */, float *G /* (N, N) scratch */,
                                               const tms_csr *csr, const float *x /* (B, N) */,
@@ -98,8 +99,8 @@ TMS_ISA_DECL(void, tms_gram_matrix, (float *G /* (N, N) */, const float *W /* (N
 TMS_ISA_DECL(void, tms_gram_row, (float *ob /* (N) */, const float *G /* (N, N) */, const int *idx /* (c) */, int c,
                                   const float *xb /* (N) */, const float *bias /* (N) */, int N));
 /* dWout = dout^T h and dh = dout Wout over the nonzeros of dout, listed in nz (its CSR, values from nz->val; dout
- * itself is not read). For M <= TMS_LARGE_MAX_PAD
- * the hidden width is padded to a multiple of 16 in pad (2 N MP floats of scratch, MP = M rounded up to 16). */
+ * itself is not read). For M <= TMS_LARGE_MAX_PAD the hidden width is padded to a multiple of 8 in pad
+ * ((2 N + B) MP floats and B ints of scratch, MP = M rounded up to 8). */
 #define TMS_LARGE_MAX_PAD 64
 TMS_ISA_DECL(void, tms_sparse_readout_backward, (float *dWout /* (N, M) */, float *dh /* (B, M) */,
                                                  const tms_csr *nz, const float *dout /* (B, N) */,
@@ -118,7 +119,8 @@ TMS_ISA_DECL(void, tms_skinny_gemm, (float *C /* (rows, M) */, const float *a, s
 /* The scratch's views (ints and floats have the same size; each region is accessed as one type only):
  * [1 int: CSR of x valid (0) or not (-1)][CSR of x: B + 1 starts, B N indices][CSR of dout: the same + SLACK]
  * [B N floats: the values of x's CSR][B N + SLACK floats: the values of dout's CSR]
- * [max(N N, 2 N TMS_LARGE_MAX_PAD) floats: G in forward, the padded copies of W and dW in backward]
+ * [max(N N, (2 N + B) TMS_LARGE_MAX_PAD + B) floats: G in forward, the padded copies of W, dW, dh's partial
+ *  sums (and B ints) in the sparse formulations]
  * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]
  * [N floats: the fused step's copy of x's row, zero but at the row's nonzeros]. */
 /* Room past the end of dout's CSR (indices and values): the fused step appends a vector's compressed nonzeros with
@@ -131,8 +133,8 @@ typedef struct {
   float *G, *row, *xrow;
 } tms_large_scratch;
 
-static inline size_t tms_large_g_floats(int N) {
-  const size_t pad = 2 * (size_t)N * TMS_LARGE_MAX_PAD, gram = (size_t)N * N;
+static inline size_t tms_large_g_floats(int B, int N) {
+  const size_t pad = (2 * (size_t)N + (size_t)B) * TMS_LARGE_MAX_PAD + (size_t)B, gram = (size_t)N * N;
   return gram > pad ? gram : pad;
 }
 
@@ -148,7 +150,7 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.csr.val = mem + 1 + 2 * csr + TMS_LARGE_SLACK;
   s.dcsr.val = s.csr.val + (size_t)B * N;
   s.G = s.dcsr.val + (size_t)B * N + TMS_LARGE_SLACK;
-  s.row = s.G + tms_large_g_floats(N);
+  s.row = s.G + tms_large_g_floats(B, N);
   s.xrow = s.row + N;
   return s;
 }

@@ -66,9 +66,108 @@ static inline __attribute__((always_inline)) void gather_rows(float *restrict y 
 
 /* ---- read-in: h = x W and dW += x^T dh, over the nonzeros of x ------------------------------------------------ */
 
+/* Hidden width padded to a multiple of 8 (a compile-time MP): rows of W and dW copied to (N, MP) rows, so every
+ * M-long update is whole vectors at aligned row starts, and h's row sums in MP floats kept in registers (runtime M
+ * left loop remainders and misaligned rows: 30-50 cycles per nonzero at M = 30). Same sums, same order as
+ * gather_rows / tms_axpy (padding lanes are zero and never stored back), so the same bits. */
+#define TMS_EMBED_PAD(M) (((M) + 7) / 8 * 8)
+
+/* Rows of length M to rows of length MP (zero-filled) and back, with MP a constant where inlined: whole-vector
+ * copies, not a memcpy call per row (GCC turns a copy loop of runtime length M into one: 1024 calls of 80-120
+ * bytes cost as much as the sparse loop they feed). A row of length M is written as MP floats, the excess landing
+ * at the start of the next row, which is written after it; the last row gets exactly M. */
+static inline __attribute__((always_inline)) void pad_rows(float *restrict dst /* (n, MP) */,
+                                                            const float *restrict src /* (n, M) */, int n, int M,
+                                                            const int MP) {
+  int i = 0;
+  for (; MP <= 2 * M && i + 1 < n; i++) /* reads MP floats (past M: the next row's start, within src), keeps M */
+    for (int j = 0; j < MP; j++) {
+      const float v = src[(size_t)i * M + j];
+      dst[(size_t)i * MP + j] = j < M ? v : 0.0f;
+    }
+  for (; i < n; i++)
+    for (int j = 0; j < MP; j++) dst[(size_t)i * MP + j] = j < M ? src[(size_t)i * M + j] : 0.0f;
+}
+
+static inline __attribute__((always_inline)) void store_row(float *restrict dst /* (M) */,
+                                                             const float *restrict v /* (MP) */, int M, int last,
+                                                             const int MP) {
+  if (!last) {
+    for (int j = 0; j < MP; j++) dst[j] = v[j];
+    return;
+  }
+  for (int j = 0; j < M; j++) dst[j] = v[j];
+}
+
+static inline __attribute__((always_inline)) void unpad_rows(float *restrict dst /* (n, M) */,
+                                                              const float *restrict src /* (n, MP) */, int n, int M,
+                                                              const int MP) {
+  for (int i = 0; i < n; i++) store_row(dst + (size_t)i * M, src + (size_t)i * MP, M, i == n - 1, MP);
+}
+
+static inline __attribute__((always_inline)) void embed_forward_padded(float *restrict h /* (B, M) */,
+                                                                        const tms_csr *csr, float *restrict Wp,
+                                                                        const float *restrict W /* (N, M) */, int B,
+                                                                        int N, int M, const int MP) {
+  pad_rows(Wp, W, N, M, MP); /* (N, MP) */
+  for (int b = 0; b < B; b++) {
+    float acc[64]; /* (MP) */
+    for (int j = 0; j < MP; j++) acc[j] = 0.0f;
+    const int *idx = csr->idx;
+    const float *val = csr->val;
+    int k = csr->start[b];
+    const int end = csr->start[b + 1];
+    for (; k + 4 <= end; k += 4) {
+      const float a0 = val[k], a1 = val[k + 1], a2 = val[k + 2], a3 = val[k + 3];
+      const float *v0 = Wp + (size_t)idx[k] * MP, *v1 = Wp + (size_t)idx[k + 1] * MP;
+      const float *v2 = Wp + (size_t)idx[k + 2] * MP, *v3 = Wp + (size_t)idx[k + 3] * MP;
+      for (int j = 0; j < MP; j++) acc[j] += (a0 * v0[j] + a1 * v1[j]) + (a2 * v2[j] + a3 * v3[j]);
+    }
+    for (; k < end; k++) {
+      const float a = val[k], *v = Wp + (size_t)idx[k] * MP;
+      for (int j = 0; j < MP; j++) acc[j] += a * v[j];
+    }
+    store_row(h + (size_t)b * M, acc, M, b == B - 1, MP);
+  }
+}
+
+static inline __attribute__((always_inline)) void embed_backward_padded(float *restrict dW /* (N, M) */,
+                                                                         float *restrict dWp, const tms_csr *csr,
+                                                                         const float *restrict dh /* (B, M) */,
+                                                                         int B, int N, int M, const int MP) {
+  pad_rows(dWp, dW, N, M, MP); /* (N, MP) */
+  for (int b = 0; b < B; b++) {
+    float g[64]; /* (MP) dh's row, zero-padded */
+    for (int j = 0; j < MP; j++) g[j] = j < M ? dh[(size_t)b * M + j] : 0.0f;
+    for (int k = csr->start[b]; k < csr->start[b + 1]; k++) {
+      const float a = csr->val[k];
+      float *restrict y = dWp + (size_t)csr->idx[k] * MP;
+      for (int j = 0; j < MP; j++) y[j] += a * g[j];
+    }
+  }
+  unpad_rows(dW, dWp, N, M, MP);
+}
+
+#define TMS_EMBED_CASES(F, ...) \
+  switch (MP) {                 \
+  case 8: F(__VA_ARGS__, 8); break;   \
+  case 16: F(__VA_ARGS__, 16); break; \
+  case 24: F(__VA_ARGS__, 24); break; \
+  case 32: F(__VA_ARGS__, 32); break; \
+  case 40: F(__VA_ARGS__, 40); break; \
+  case 48: F(__VA_ARGS__, 48); break; \
+  case 56: F(__VA_ARGS__, 56); break; \
+  default: F(__VA_ARGS__, 64); break; \
+  }
+
 void TMS_ISA_FN(tms_sparse_embed_forward)(float *h /* (B, M) */, const tms_csr *csr, const float *x /* (B, N) */,
-                                         const float *W /* (N, M) */, int B, int N, int M) {
-  (void)x, (void)N; /* the values come from the CSR */
+                                         const float *W /* (N, M) */, float *pad, int B, int N, int M) {
+  (void)x; /* the values come from the CSR */
+  const int MP = TMS_EMBED_PAD(M);
+  if (MP <= TMS_LARGE_MAX_PAD) {
+    TMS_EMBED_CASES(embed_forward_padded, h, csr, pad, W, B, N, M)
+    return;
+  }
   for (int b = 0; b < B; b++) {
     float *hb = h + (size_t)b * M; /* (M) */
     const int s = csr->start[b];
@@ -78,8 +177,13 @@ void TMS_ISA_FN(tms_sparse_embed_forward)(float *h /* (B, M) */, const tms_csr *
 }
 
 void TMS_ISA_FN(tms_sparse_embed_backward)(float *dW /* (N, M) */, const tms_csr *csr, const float *x /* (B, N) */,
-                                          const float *dh /* (B, M) */, int B, int N, int M) {
-  (void)x, (void)N; /* the values come from the CSR */
+                                          const float *dh /* (B, M) */, float *pad, int B, int N, int M) {
+  (void)x; /* the values come from the CSR */
+  const int MP = TMS_EMBED_PAD(M);
+  if (MP <= TMS_LARGE_MAX_PAD) {
+    TMS_EMBED_CASES(embed_backward_padded, dW, pad, csr, dh, B, N, M)
+    return;
+  }
   for (int b = 0; b < B; b++) {
     const float *dhb = dh + (size_t)b * M; /* (M) */
     for (int k = csr->start[b]; k < csr->start[b + 1]; k++) tms_axpy(dW + (size_t)csr->idx[k] * M, csr->val[k], dhb, M);
@@ -183,49 +287,68 @@ static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) 
   }
 }
 
-/* The loop for a hidden width padded to MP, a compile-time multiple of 16: dh_b is accumulated in MP floats that
- * stay in registers and every M-long update is MP/16 whole vectors (no loop remainders), which is what makes the
- * per-nonzero cost a few cycles. Wp and dWp are (N, MP) with zero padding; h rows are padded on the fly. */
+/* Bytes of Wp (and as many of dWp) per feature block of the padded loop: the block's rows stay in L1 while every
+ * batch row's nonzeros in it are visited (unblocked, at 400 x 30 they came from L2: ~8 cycles per nonzero); 200 x 20
+ * (MP 24) fits in one block. */
+#ifndef TMS_DOUT_BLOCK_BYTES
+#define TMS_DOUT_BLOCK_BYTES 20480
+#endif
+
+/* The loop for a hidden width padded to MP, a compile-time multiple of 8: dh_b is accumulated in MP floats that
+ * stay in registers and every M-long update is MP/8 whole vectors (no loop remainders), which is what makes the
+ * per-nonzero cost a few cycles. Wp and dWp are (N, MP) with zero padding, dhp (B, MP) dh's partial sums between
+ * feature blocks, cur (B) each row's next nonzero. Blocking keeps every sum's order: dh_b over its nonzeros in
+ * increasing index (carried exactly in dhp between blocks), dWout_i over the rows in order. */
 static inline __attribute__((always_inline)) void readout_backward_padded(
-    float *restrict dWp /* (N, MP) */, float *restrict dh /* (B, M) */, const tms_csr *nz,
-    const float *restrict h /* (B, M) */, const float *restrict Wp /* (N, MP) */, int B, int M, const int MP) {
-  for (int b = 0; b < B; b++) {
-    float hb[64], acc[64]; /* (MP) */
-    for (int j = 0; j < MP; j++) hb[j] = j < M ? h[(size_t)b * M + j] : 0.0f, acc[j] = 0.0f;
-    for (int k = nz->start[b]; k < nz->start[b + 1]; k++) {
-      const int i = nz->idx[k];
-      const float g = nz->val[k];
-      const float *Wi = Wp + (size_t)i * MP; /* (MP) */
-      float *dWi = dWp + (size_t)i * MP;     /* (MP) */
-      for (int j = 0; j < MP; j++) acc[j] += g * Wi[j];
-      for (int j = 0; j < MP; j++) dWi[j] += g * hb[j];
+    float *restrict dWp /* (N, MP) */, float *restrict dh /* (B, M) */, float *restrict dhp /* (B, MP) */,
+    int *restrict cur /* (B) */, const tms_csr *nz, const float *restrict h /* (B, M) */,
+    const float *restrict Wp /* (N, MP) */, int B, int N, int M, const int MP) {
+  const int NB = TMS_DOUT_BLOCK_BYTES / (int)sizeof(float) / MP;
+  const int *restrict idx = nz->idx;
+  const float *restrict val = nz->val;
+  memset(dWp, 0, sizeof(float) * (size_t)N * MP);
+  for (int f0 = 0; f0 < N; f0 += NB) {
+    const int f1 = N - f0 < NB ? N : f0 + NB;
+    for (int b = 0; b < B; b++) {
+      float hb[64], acc[64]; /* (MP) */
+      for (int j = 0; j < MP; j++) hb[j] = j < M ? h[(size_t)b * M + j] : 0.0f;
+      for (int j = 0; j < MP; j++) acc[j] = f0 == 0 ? 0.0f : dhp[(size_t)b * MP + j];
+      int k = f0 == 0 ? nz->start[b] : cur[b];
+      for (const int end = nz->start[b + 1]; k < end && idx[k] < f1; k++) {
+        const float g = val[k];
+        const float *Wi = Wp + (size_t)idx[k] * MP; /* (MP) */
+        float *dWi = dWp + (size_t)idx[k] * MP;     /* (MP) */
+        for (int j = 0; j < MP; j++) acc[j] += g * Wi[j];
+        for (int j = 0; j < MP; j++) dWi[j] += g * hb[j];
+      }
+      if (f1 == N) {
+        store_row(dh + (size_t)b * M, acc, M, b == B - 1, MP);
+        continue;
+      }
+      cur[b] = k;
+      for (int j = 0; j < MP; j++) dhp[(size_t)b * MP + j] = acc[j];
     }
-    for (int j = 0; j < M; j++) dh[(size_t)b * M + j] = acc[j];
   }
 }
 
-static void readout_backward_pad(float *dWp, float *dh, const tms_csr *nz, const float *h, const float *Wp, int B,
-                                 int M, int MP) {
-  switch (MP) {
-    case 16: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 16); break;
-    case 32: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 32); break;
-    case 48: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 48); break;
-    default: readout_backward_padded(dWp, dh, nz, h, Wp, B, M, 64); break;
-  }
+/* The padded loop with its copies in and out: Wout padded into Wp, dWp back to dWout. */
+static inline __attribute__((always_inline)) void readout_backward_copies(
+    float *restrict dWout, float *restrict dh, const float *restrict h, const float *restrict Wout, float *pad,
+    const tms_csr *nz, int B, int N, int M, const int MP) {
+  float *Wp = pad, *dWp = pad + (size_t)N * MP, *dhp = dWp + (size_t)N * MP;
+  int *cur = (int *)(void *)(dhp + (size_t)B * MP);
+  pad_rows(Wp, Wout, N, M, MP);
+  readout_backward_padded(dWp, dh, dhp, cur, nz, h, Wp, B, N, M, MP);
+  unpad_rows(dWout, dWp, N, M, MP);
 }
 
 void TMS_ISA_FN(tms_sparse_readout_backward)(float *dWout /* (N, M) */, float *dh /* (B, M) */, const tms_csr *nz,
                                              const float *dout /* (B, N) */, const float *h /* (B, M) */,
                                              const float *Wout /* (N, M) */, float *pad, int B, int N, int M) {
   (void)dout; /* the values come from nz */
-  const int MP = (M + 15) / 16 * 16;
+  const int MP = TMS_EMBED_PAD(M);
   if (MP <= TMS_LARGE_MAX_PAD) {
-    float *Wp = pad, *dWp = pad + (size_t)N * MP; /* (N, MP) each */
-    for (int i = 0; i < N; i++)
-      for (int j = 0; j < MP; j++) Wp[(size_t)i * MP + j] = j < M ? Wout[(size_t)i * M + j] : 0.0f;
-    memset(dWp, 0, sizeof(float) * (size_t)N * MP);
-    readout_backward_pad(dWp, dh, nz, h, Wp, B, M, MP);
-    for (int i = 0; i < N; i++) memcpy(dWout + (size_t)i * M, dWp + (size_t)i * MP, sizeof(float) * (size_t)M);
+    TMS_EMBED_CASES(readout_backward_copies, dWout, dh, h, Wout, pad, nz, B, N, M)
     return;
   }
   readout_backward_any(dWout, dh, nz, h, Wout, B, N, M);
