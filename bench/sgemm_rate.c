@@ -12,7 +12,8 @@
  * best time of a call and its GFLOP/s (2 * rows * cols * inner flops), then the step's total: 10 B N M flops over the
  * summed median (and best) times, which is "the sgemm rate for the step's product shapes".
  * Then the same five as the kernels run them on the ISA path in use (TMS_ISA; kernels_large.h: tms_skinny_gemm for
- * the four with a side of M on the vector paths, sgemm for h W^T): "<product>_used_us" and "rate_step_used_median".
+ * the four with a side of M on the vector paths, tms_readout_rows for h W^T): "<product>_used_us" and
+ * "rate_step_used_median".
  * What it is not: a test. Times are thread CPU time (CLOCK_THREAD_CPUTIME_ID), so another process on the core does
  * not count against it. Output: one "key value" line per figure, machine-readable (bench.py parses "rate_step_median").
  *   tms-sgemm-rate [N M [B [REPS]]]     defaults 400 30 1024 200; run with OPENBLAS_NUM_THREADS=1 */
@@ -65,8 +66,24 @@ static void time_product(const product *p, int reps, double *median, double *bes
 }
 
 /* The same product as the kernels run it (kernels_large.h: tms_skinny_gemm on the vector paths for the products with
- * Bm not transposed; sgemm for h W^T), through the ISA path TMS_ISA selects. */
+ * Bm not transposed, tms_readout_rows for h W^T), through the ISA path TMS_ISA selects. */
 static void time_used(const product *p, int reps, double *median, double *best, double *t) {
+  if (p->tb == CblasTrans && p->ta == CblasNoTrans && p->inner <= TMS_READOUT_MAX_M &&
+      tms_isa_current() != TMS_ISA_GENERIC) { /* h W^T + b: tms_readout_rows, its transpose of W included */
+    float *WT = malloc(sizeof(float) * (size_t)p->cols * p->inner);
+    for (int r = -3; r < reps && WT; r++) {
+      const double t0 = cpu_s();
+      TMS_ISA_CALL(tms_readout_transpose, WT, p->Bm, p->cols, p->inner);
+      TMS_ISA_CALL(tms_readout_rows, p->C, p->A, WT, p->A /* any N floats: the bias */, p->rows, p->cols,
+                   p->inner);
+      if (r >= 0) t[r] = cpu_s() - t0;
+    }
+    free(WT);
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    *median = t[reps / 2];
+    *best = t[0];
+    return;
+  }
   if (p->tb != CblasNoTrans || p->ldc != p->cols || p->ldb != p->cols) {
     time_product(p, reps, median, best, t);
     return;

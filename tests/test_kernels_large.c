@@ -6,7 +6,8 @@
  *   - repeating a call gives bitwise the same gradient; the dense formulation gives bitwise the GEMM path's on the
  *     generic path (on the vector paths its skinny products are tms_skinny_gemm, not sgemm: kernels_large.h);
  *   - tms_skinny_gemm, for hidden widths 1 .. 32 (every tile and tail shape) and both stride layouts, matches a
- *     double reference within 1e-5 of the largest entry, and its AVX2 and AVX-512 builds agree bitwise;
+ *     double reference within 1e-5 of the largest entry, and its AVX2 and AVX-512 builds agree bitwise; so does
+ *     tms_readout_rows (the read-out h W^T + b of the vector paths), also row by row against all rows at once;
  *   - auto switches by the data, batch by batch: sparse formulations at density 0.005 (mostly dead outputs), sgemm
  *     for x W at density 1 on the next batch, and it matches the reference at every density of the list in turn;
  *   - central finite differences of the loss agree with backward (a strided subset of W and all of b) on the
@@ -259,7 +260,45 @@ static void check_skinny(int rows, int K, int M) {
   free(a), free(Bm), free(c0), free(c1), free(c2), free(ref);
 }
 
+/* tms_readout_rows (the vector builds' h W^T + b) against a double reference, for column counts that hit every
+ * tail of its tiles; its AVX2 and AVX-512 builds agree bitwise, and so do one row at a time and all rows at once. */
+static void check_readout(int rows, int N, int M) {
+  const uint64_t saved = rng_state; /* its own draws: the fixtures below stay those of earlier builds */
+  float *h = malloc(sizeof(float) * (size_t)rows * M), *W = malloc(sizeof(float) * (size_t)N * M);
+  float *WT = malloc(sizeof(float) * (size_t)N * M), *bias = malloc(sizeof(float) * N);
+  float *o1 = malloc(sizeof(float) * (size_t)rows * N), *o2 = malloc(sizeof(float) * (size_t)rows * N);
+  for (size_t k = 0; k < (size_t)rows * M; k++) h[k] = (float)(uniform() - 0.5);
+  for (size_t k = 0; k < (size_t)N * M; k++) W[k] = (float)(uniform() - 0.5);
+  for (int i = 0; i < N; i++) bias[i] = (float)(uniform() - 0.5);
+  TMS_ISA_CALL(tms_readout_transpose, WT, W, N, M);
+  TMS_ISA_CALL(tms_readout_rows, o1, h, WT, bias, rows, N, M);
+  double worst = 0, big = 0;
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < N; i++) {
+      double t = bias[i];
+      for (int k = 0; k < M; k++) t += (double)h[(size_t)r * M + k] * W[(size_t)i * M + k];
+      worst = fmax(worst, fabs(o1[(size_t)r * N + i] - t));
+      big = fmax(big, fabs(t));
+    }
+  CHECK(worst <= 1e-5 * big, "readout %dx%dx%d: off the reference by %.3g (largest %.3g)", rows, N, M, worst, big);
+  for (int r = 0; r < rows; r++)
+    TMS_ISA_CALL(tms_readout_rows, o2 + (size_t)r * N, h + (size_t)r * M, WT, bias, 1, N, M);
+  CHECK(memcmp(o1, o2, sizeof(float) * (size_t)rows * N) == 0, "readout %dx%dx%d: row by row bitwise", rows, N, M);
+#if defined(TMS_ISA_VARIANTS)
+  if (tms_isa_best() == TMS_ISA_AVX512) {
+    tms_readout_rows_avx2(o1, h, WT, bias, rows, N, M);
+    tms_readout_rows_avx512(o2, h, WT, bias, rows, N, M);
+    CHECK(memcmp(o1, o2, sizeof(float) * (size_t)rows * N) == 0, "readout %dx%dx%d: AVX2 and AVX-512 builds agree "
+          "bitwise", rows, N, M);
+  }
+#endif
+  free(h), free(W), free(WT), free(bias), free(o1), free(o2);
+  rng_state = saved;
+}
+
 int main(void) {
+  for (int N = 1; N <= 100; N += 3) check_readout(11, N, 1 + N % 37);
+  check_readout(1024, 400, 30);
   for (int M = 1; M <= 32; M++) check_skinny(29, 37, M);
   check_skinny(1024, 400, 30);
   const int shapes[][3] = {{200, 20, 77}, {256, 16, 64}, {300, 24, 96}, {400, 30, 128}};

@@ -4,7 +4,8 @@
  * backward counts the nonzeros of dout (stopping early likewise) and takes the dout-sparse loops or two sgemm for
  * dWout and dh, and the sparse embed or sgemm for x^T dh. The dense formulations are the GEMM path's calls,
  * bitwise (same sgemm calls, same bias-gradient order), on the generic path; on the vector paths the four products
- * with a side of M go to tms_skinny_gemm (kernels_large_gemm.c; other bits, kernels_large.h).
+ * with a side of M go to tms_skinny_gemm (kernels_large_gemm.c) and the read-out h W^T + b to tms_readout_rows
+ * (kernels_large_readout.c; other bits, kernels_large.h).
  * The rules compare operation counts with weights measured on the project machine (bench/README.md, "large
  * shapes"): they depend on counts and the shape only, so results never depend on timing. */
 #include <cblas.h>
@@ -61,10 +62,9 @@ static int gram_pays(long nnz, int B, int N, int M) {
 
 /* ---- dense formulations: the GEMM path's calls ------------------------------------------------------------------ */
 
-void TMS_ISA_FN(tms_large_dense_readout)(float *out /* (B, N) */, const float *h /* (B, M) */,
-                                         const float *Wout /* (N, M) */, const float *bias /* (N) */, int B, int N,
-                                         int M, int relu) {
-  /* out = b in every row, by doubling copies, then out += h W^T */
+/* out (B, N) = h W^T + b by sgemm: b in every row, by doubling copies, then out += h W^T (the GEMM path's call). */
+static void dense_readout_sgemm(float *out /* (B, N) */, const float *h /* (B, M) */, const float *Wout /* (N, M) */,
+                                const float *bias /* (N) */, int B, int N, int M) {
   memcpy(out, bias, sizeof(float) * (size_t)N);
   for (size_t done = 1; done < (size_t)B;) {
     const size_t rows = done < (size_t)B - done ? done : (size_t)B - done;
@@ -72,6 +72,17 @@ void TMS_ISA_FN(tms_large_dense_readout)(float *out /* (B, N) */, const float *h
     done += rows;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, N, M, 1.0f, h, M, Wout, M, 1.0f, out, N);
+}
+
+void TMS_ISA_FN(tms_large_dense_readout)(float *out /* (B, N) */, const float *h /* (B, M) */,
+                                         const float *Wout /* (N, M) */, const float *bias /* (N) */, int B, int N,
+                                         int M, int relu, float *work /* (N M) */) {
+  if (TMS_READOUT_TILED && M <= TMS_READOUT_MAX_M) { /* the vector builds: kernels_large_readout.c */
+    TMS_ISA_FN(tms_readout_transpose)(work, Wout, N, M);
+    TMS_ISA_FN(tms_readout_rows)(out, h, work, bias, B, N, M);
+  } else {
+    dense_readout_sgemm(out, h, Wout, bias, B, N, M);
+  }
   if (relu) {
     const size_t count = (size_t)B * N;
     for (size_t k = 0; k < count; k++) out[k] = out[k] > 0.0f ? out[k] : 0.0f;
@@ -124,7 +135,7 @@ void TMS_ISA_FN(tms_large_forward)(tms_variant variant, tms_acts *acts, const fl
     TMS_ISA_FN(tms_gram_readout_forward)(acts->out, s.G, &s.csr, x, p->W, p->b, B, N, M,
                                          variant != TMS_LINEAR);
   else
-    TMS_ISA_FN(tms_large_dense_readout)(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR);
+    TMS_ISA_FN(tms_large_dense_readout)(acts->out, acts->h, Wout, p->b, B, N, M, variant != TMS_LINEAR, s.G);
 }
 
 void TMS_ISA_FN(tms_large_backward_from_dout)(tms_variant variant, tms_params *grad, tms_acts *acts,

@@ -17,6 +17,11 @@
  * no contraction), the sgemm ones depend on OpenBLAS's core (OPENBLAS_CORETYPE), as on the GEMM path.
  * The fused step (tms_large_step, kernels_large_step.c) is what training takes: the same formulations and bits, with
  * x's CSR from the gap sampler and the read-out's tail, loss, dout, db and dout's CSR in one pass per batch row.
+ * Bits changed by session 11 (results of batches whose read-out is h W^T, i.e. dense batches, on the AVX2 and
+ * AVX-512 paths differ from earlier builds in the last ulps; the generic path's bits are unchanged): out = h W^T + b
+ * is no longer sgemm but tms_readout_rows (kernels_large_readout.c: FMA chains in k order from the bias), which the
+ * fused step runs a block of rows at a time beside the row pass; so the dense formulation now gives the same bits
+ * on both vector paths (no product of it goes to OpenBLAS there).
  * Bits changed by session 10 (results of dense batches on the AVX2 and AVX-512 paths differ from earlier builds in
  * the last ulps; the generic path's bits are unchanged): h = x W, dh = dout W, dWout = dout^T h and dW += x^T dh
  * are no longer sgemm calls but tms_skinny_gemm (kernels_large_gemm.c: 1.3-1.6x OpenBLAS's rate for these skinny
@@ -162,10 +167,27 @@ long tms_large_dout_limit(int B, int N);
  * the choice in tms_large_last and returns whether the read-out takes the Gram matrix. */
 TMS_ISA_DECL(int, tms_large_embed, (tms_variant variant, tms_acts *acts, const float *x /* (B, N) */,
                                     const tms_params *p, int B, long nnz));
-/* out = h Wout^T + b by sgemm (the GEMM path's call, bitwise), then ReLU if relu. */
+/* out = h Wout^T + b, then ReLU if relu: by sgemm (the GEMM path's call, bitwise) on the generic build and for
+ * M > TMS_READOUT_MAX_M, else by tms_readout_rows with WT in work (N M floats; the scratch's G fits it). */
 TMS_ISA_DECL(void, tms_large_dense_readout, (float *out /* (B, N) */, const float *h /* (B, M) */,
                                              const float *Wout /* (N, M) */, const float *bias /* (N) */, int B,
-                                             int N, int M, int relu));
+                                             int N, int M, int relu, float *work));
+
+/* The register-tiled read-out (kernels_large_readout.c; vector builds): WT = Wout^T once per batch, then rows of
+ * out (rows, N) = h WT + b. The fused step takes it TMS_READOUT_ROWS rows at a time into the scratch's G (free in
+ * a batch that does not take the Gram read-out), right after WT (N M + TMS_READOUT_ROWS N <= 2 N TMS_LARGE_MAX_PAD
+ * floats). */
+#if defined(__AVX2__)
+#define TMS_READOUT_TILED 1
+#else
+#define TMS_READOUT_TILED 0
+#endif
+#define TMS_READOUT_MAX_M 64
+#define TMS_READOUT_ROWS 8
+TMS_ISA_DECL(void, tms_readout_transpose, (float *WT /* (M, N) */, const float *Wout /* (N, M) */, int N, int M));
+TMS_ISA_DECL(void, tms_readout_rows, (float *out /* (rows, N) */, const float *h /* (rows, M) */,
+                                      const float *WT /* (M, N) */, const float *bias /* (N) */, int rows, int N,
+                                      int M));
 /* Backward from dout (and db already done): dWout and dh by the dout-sparse loops over the scratch's CSR of dout if
  * nnz_dout >= 0, else by sgemm; the hidden ReLU mask; dW_in by the sparse embed (CSR of x valid) or sgemm. */
 TMS_ISA_DECL(void, tms_large_backward_from_dout, (tms_variant variant, tms_params *grad, tms_acts *acts,

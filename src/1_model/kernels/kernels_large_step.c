@@ -6,6 +6,8 @@
  *     backward follows) are one pass per batch row, while the row is in L1; with the Gram read-out the row's
  *     gather is in the same pass, into one N-float scratch row (acts->out is then not written at all: no (B, N)
  *     array streams through the cache and pushes G out of L2);
+ *   - with the dense read-out on the vector builds, its rows are computed TMS_READOUT_ROWS at a time
+ *     (tms_readout_rows) right before the row pass takes them, into the scratch's G: acts->out is not written either;
  *   - so no pass over (B, N) arrays is left for the ReLU, the loss, the bias gradient or the count of dout.
  * Invariant (tests/test_kernels_large.c checks it bitwise): the same bits as the unfused calls on the large path.
  * Same formulations and choices (the same counts against the same limits), and the same order of every sum: the
@@ -328,13 +330,15 @@ static long sample_with_nonzeros(float *x /* (B, N) */, tms_csr *csr, tms_data_g
   return nnz > limit ? -1 : nnz;
 }
 
-/* Rows of the read-out's output (gathered here if gram, else already h Wout^T + b), each through row_tail, with
+/* Rows of the read-out's output (gathered here if gram; computed here a block at a time from WT = Wout^T if wt,
+ * into the scratch's G after WT; else already h Wout^T + b), each through row_tail, with
  * the dout CSR while its count stays within dlimit (past it, every row's dout is completed for the sgemm
  * backward); returns the loss and sets *listed (-1: over the limit, or dense forced). */
 static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) */, const float *x /* (B, N) */,
-                        const float *imp /* (N) */, const tms_params *p, int B, int gram, int relu, long dlimit,
-                        long *listed) {
-  const int N = p->n;
+                        const float *imp /* (N) */, const tms_params *p, int B, int gram, const float *wt, int relu,
+                        long dlimit, long *listed) {
+  const int N = p->n, M = p->m, R = TMS_READOUT_ROWS;
+  float *block = s->G + (size_t)N * M; /* (R, N) when wt */
   double lane[8] = {0};
   row_args r = {.db = db, .lane = lane, .imp = imp, .relu = relu};
   r.scale = (float)(2.0 / ((double)B * (double)N)); /* as tms_loss */
@@ -344,7 +348,10 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
   s->dcsr.start[0] = 0;
   if (*s->nnz_x >= 0) memset(s->xrow, 0, sizeof(float) * (size_t)N); /* kept zero between rows */
   for (int b = 0; b < B; b++) {
-    r.ob = gram ? s->row : acts->out + (size_t)b * N, r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
+    if (wt && b % R == 0)
+      TMS_ISA_FN(tms_readout_rows)(block, acts->h + (size_t)b * M, wt, p->b, B - b < R ? B - b : R, N, M);
+    r.ob = gram ? s->row : wt ? block + (size_t)(b % R) * N : acts->out + (size_t)b * N;
+    r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
     r.xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
     r.xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     /* With x's CSR, x's row is copied to an L1 row (its few nonzeros), which the tails read instead of x. */
@@ -368,6 +375,9 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
         rk.ob = s->row;
         TMS_ISA_FN(tms_gram_row)(rk.ob, s->G, s->csr.idx + s->csr.start[k], s->csr.start[k + 1] - s->csr.start[k],
                                  rk.xb, p->b, N);
+      } else if (wt) { /* nor the block's: again into the Gram row (same bits per row) */
+        rk.ob = s->row;
+        TMS_ISA_FN(tms_readout_rows)(rk.ob, acts->h + (size_t)k * M, wt, p->b, 1, N, M);
       }
       dout_row(&rk, N);
     }
@@ -388,13 +398,17 @@ double TMS_ISA_FN(tms_large_step)(tms_variant variant, tms_params *grad, tms_act
   const long nnz = sample_with_nonzeros(x, &s.csr, gen, B, N);
   /* h (B, M) = x W; the read-out either by G = W W^T (gathered per row below) or out (B, N) = h Wout^T + b here */
   const int gram = TMS_ISA_FN(tms_large_embed)(variant, acts, x, p, B, nnz);
+  /* or on the vector builds, WT = Wout^T here and out's rows a block at a time in rows_pass (no (B, N) array) */
+  const int tiled = !gram && TMS_READOUT_TILED && M <= TMS_READOUT_MAX_M;
   if (gram)
     TMS_ISA_FN(tms_gram_matrix)(s.G, p->W, N, M);
+  else if (tiled)
+    TMS_ISA_FN(tms_readout_transpose)(s.G, Wout, N, M);
   else
-    TMS_ISA_FN(tms_large_dense_readout)(acts->out, acts->h, Wout, p->b, B, N, M, 0);
+    TMS_ISA_FN(tms_large_dense_readout)(acts->out, acts->h, Wout, p->b, B, N, M, 0, s.G);
   long listed;
-  const double loss = rows_pass(acts, &s, grad->b, x, importance, p, B, gram, relu, tms_large_dout_limit(B, N),
-                                &listed);
+  const double loss = rows_pass(acts, &s, grad->b, x, importance, p, B, gram, tiled ? s.G : NULL, relu,
+                                tms_large_dout_limit(B, N), &listed);
   /* dWout (N, M) = dout^T h, dh (B, M) = dout Wout, dW_in (N, M) += x^T dh */
   TMS_ISA_FN(tms_large_backward_from_dout)(variant, grad, acts, x, p, B, listed);
   return loss;
