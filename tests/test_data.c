@@ -469,6 +469,9 @@ static void case_reference_semantics(void) {
   } cases[] = {
       {TMS_INDEPENDENT, TMS_DENSITY_SET, 0, 2, TMS_RELU_OUT, 0.1, 0.5, 1.0},
       {TMS_INDEPENDENT, TMS_DENSITY_SET, 0, 2, TMS_ABS, 0.3, NAN, 1.0},
+      {TMS_INDEPENDENT, TMS_DENSITY_SET, 0, 2, TMS_RELU_OUT, 1.0, NAN, 1.0}, /* every entry present: bulk.c's */
+      {TMS_INDEPENDENT, TMS_DENSITY_SET, 0, 2, TMS_ABS, 1.0, NAN, 1.0},      /* pass without the select */
+      {TMS_INDEPENDENT, TMS_DENSITY_SET, 0, 2, TMS_RELU_OUT, 1.0, 0.5, 1.0},
       {TMS_CORRELATED, TMS_DENSITY_SET, 2, 3, TMS_RELU_OUT, 0.2, 0.9, 1.0},
       {TMS_CORRELATED, TMS_DENSITY_SET, 2, 3, TMS_ABS, 0.2, NAN, 0.5},
       {TMS_ANTICORRELATED, TMS_DENSITY_SET, 2, 3, TMS_RELU_OUT, 0.4, NAN, 1.0},
