@@ -1,7 +1,7 @@
 /* kernels step: the fused training step of small models (kernels/fused.c, fused_mid.c) against the unfused one
  * (tms_data_sample, then the lanes forward, loss and backward), for every variant, on the shapes the fused step takes
  * (fused.c: 2x1, 3x2, 5x2 with their specialised loops, 8x3 and 4x2 through the general loop; fused_mid.c: 20x5
- * with its specialised calls, 10x4 and 9x1 through the general one), a batch that is a multiple of 16 and one
+ * and relu_out 5x2 with its specialised calls, 10x4 and 9x1 through the general one), a batch that is a multiple of 16 and one
  * that is not, densities 1 and 0.05, over several consecutive steps with parameters moved in between, the last one
  * across an epoch of the entry draws.
  * What must hold: the gradient is bitwise the unfused one, the data counter advances the same, the loss agrees

@@ -29,6 +29,14 @@ static int fused_fits(const tms_data_gen *gen, int N, int M) {
          (M <= TMS_FUSED_MID_MAX_M && N * M <= TMS_FUSED_MID_MAX_NM);
 }
 
+/* The tiny shapes fused_mid.c has a specialised call for (relu_out 5x2): its native-vector sub-blocks with the weights
+ * as whole vectors beat fused.c's 16-row blocks there (160,000-step runs, user CPU, alternated x3, core 1, load 2-4:
+ * AVX2 1.13 -> 0.95 s, AVX-512 0.60-0.65 -> 0.51-0.52 s at densities 1 and 0.02); at 2x1 they did not (AVX-512
+ * density 0.02, 80,000 steps: 0.12 -> 0.16 s). Same bits either way (both are the lanes kernels' gradient). */
+static int mid_takes_tiny(const tms_fused_args *f) {
+  return f->N == 5 && f->M == 2 && !f->hidden_relu && f->out_relu && f->tied && !f->symmetric;
+}
+
 double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
                       tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p, int B) {
   const int N = p->n, M = p->m;
@@ -40,8 +48,9 @@ double tms_model_step(tms_variant variant, tms_params *grad, tms_acts *acts, flo
         .Wout = abs_model ? p->W2 : p->W, .bias = p->b, .importance = importance,
         .scale = (float)(2.0 / ((double)B * (double)N)), .key = gen->rng.key, .c0 = gen->rng.counter,
         .threshold = gen->threshold, .dWin = grad->W, .dWout = abs_model ? grad->W2 : grad->W, .db = grad->b};
-    const double loss = tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES ? TMS_ISA_CALL(tms_fused_step, &f)
-                                                                           : TMS_ISA_CALL(tms_fused_step_mid, &f);
+    const double loss = tms_kernels_choose_path(N, M) == TMS_KERNELS_LANES && !mid_takes_tiny(&f)
+                            ? TMS_ISA_CALL(tms_fused_step, &f)
+                            : TMS_ISA_CALL(tms_fused_step_mid, &f);
     gen->rng.counter += (uint64_t)B * (uint64_t)N; /* as tms_data_sample without set draws */
     return loss;
   }
