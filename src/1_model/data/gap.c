@@ -64,13 +64,14 @@ static inline __m128i high32(__m256i v) {
   return _mm256_castsi256_si128(hi);
 }
 
-/* chunk_gaps's arithmetic, 4 candidates per step with AVX2 intrinsics (GCC does not vectorise the scalar loop on this
- * build: no 64-bit multiply, no double <-> 64-bit integer conversion). Every operation is the scalar one, in the
- * same order and without contraction (tms_rng_finish, gap.h's ln), and the conversions are exact: hi32 as an
- * unsigned integer is (signed)(hi32 ^ 2^31) + 2^31, the exponent is below 2^11, the gap is below limit < 2^31. So the
- * same bits as the other builds (data_gap_isa_bits checks it). */
-static inline void chunk_gaps_avx2(uint64_t *restrict r, int64_t *restrict gap, uint64_t key, uint64_t c,
-                                   size_t count, double inv_log_q, double limit) {
+/* chunk_gaps's arithmetic for its first multiple of 4 candidates, 4 per step with AVX2 intrinsics (GCC does not
+ * vectorise the scalar loop on this build: no 64-bit multiply, no double <-> 64-bit integer conversion); returns how
+ * many it did. Every operation is the scalar one, in the same order and without contraction (tms_rng_finish,
+ * gap.h's ln), and the conversions are exact: hi32 as an unsigned integer is (signed)(hi32 ^ 2^31) + 2^31, the
+ * exponent is below 2^11, the gap is at most limit < 2^31 (the caller's condition). So the same bits as the other
+ * builds (data_gap_isa_bits checks it). */
+static inline size_t chunk_gaps_avx2(uint64_t *restrict r, int64_t *restrict gap, uint64_t key, uint64_t c,
+                                     size_t count, double inv_log_q, double limit) {
   const __m256i k1 = _mm256_set1_epi64x((long long)UINT64_C(0x3C79AC492BA7B653));
   const __m256i k2 = _mm256_set1_epi64x((long long)UINT64_C(0x1C69B3F74AC4AE35));
   const __m256i step = _mm256_set1_epi64x((long long)(4 * TMS_RNG_GAMMA));
@@ -114,24 +115,19 @@ static inline void chunk_gaps_avx2(uint64_t *restrict r, int64_t *restrict gap, 
     const __m256d capped = _mm256_blendv_pd(lim, g, _mm256_cmp_pd(g, lim, _CMP_LT_OQ));
     _mm256_storeu_si256((__m256i *)(void *)(gap + j), _mm256_cvtepi32_epi64(_mm256_cvttpd_epi32(capped)));
   }
-  for (; j < count; j++) {
-    const uint64_t v = tms_rng_finish(z0 + j * TMS_RNG_GAMMA);
-    r[j] = v;
-    const double u = ((double)(uint32_t)(v >> 32) + 0.5) * 0x1p-32;
-    const double g = tms_gap_log(u) * inv_log_q;
-    gap[j] = (int64_t)(g < limit ? g : limit);
-  }
+  return j;
 }
 #endif
 
 /* Draws and gaps of candidates c .. c + count - 1 (count <= CHUNK); gaps capped at limit (>= the entries left). */
 static inline void chunk_gaps(uint64_t *restrict r /* (count) */, int64_t *restrict gap /* (count) */, uint64_t key,
                               uint64_t c, size_t count, double inv_log_q, double limit) {
+  size_t j = 0;
 #if defined(__AVX2__) && !defined(__AVX512F__)
-  chunk_gaps_avx2(r, gap, key, c, count, inv_log_q, limit);
-#else
-  uint64_t z = key + c * TMS_RNG_GAMMA;
-  for (size_t j = 0; j < count; j++) {
+  if (limit < 2147483648.0) j = chunk_gaps_avx2(r, gap, key, c, count, inv_log_q, limit);
+#endif
+  uint64_t z = key + (c + j) * TMS_RNG_GAMMA;
+  for (; j < count; j++) { /* every candidate on the other builds, the remainder (or all, if limit >= 2^31) on AVX2 */
     const uint64_t v = tms_rng_finish(z);
     z += TMS_RNG_GAMMA;
     r[j] = v;
@@ -139,7 +135,6 @@ static inline void chunk_gaps(uint64_t *restrict r /* (count) */, int64_t *restr
     const double g = tms_gap_log(u) * inv_log_q;                      /* >= 0 */
     gap[j] = (int64_t)(g < limit ? g : limit);
   }
-#endif
 }
 
 /* The walk, optionally recording the row-wise positions of the nonzero values it stores (a CSR of x: row b's
