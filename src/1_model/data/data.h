@@ -38,12 +38,13 @@ typedef struct {
 tms_status tms_data_init(tms_data_gen *gen, const tms_spec *spec, uint64_t stream, tms_error *err);
 /* x: (B, N) row-major, B = batch. */
 void tms_data_sample(tms_data_gen *gen, float *x /* (B, N) */, int batch);
-/* The same batch, same counter advance; where the gap sampler draws it (gap.h: low density, large N) also the
- * positions of its nonzeros as a CSR (row b: idx[start[b] .. start[b+1]), increasing; what a scan of x for nonzeros
- * gives) and their values (val[k] = x at idx[k]), for the large-shape kernels to follow without a scan or a read of
- * x. Returns their count, or -1 (x drawn, no list). */
-long tms_data_sample_csr(tms_data_gen *gen, float *x /* (B, N) */, int batch, int *start /* (B + 1) */,
-                         int *idx /* (B N) */, float *val /* (B N) */);
+/* Where the gap sampler draws (gap.h: low density, large N): the batch tms_data_sample would draw, with the same
+ * counter advance, as the positions of its nonzeros only, a CSR (row b: idx[start[b] .. start[b+1]), increasing;
+ * what a scan of that x for nonzeros gives) and their values (val[k] = x at idx[k]): the large-shape kernels follow
+ * it without a dense x (no zeroing and no scattered stores of B N floats). Returns their count; or -1, having drawn
+ * nothing (counter unchanged), where the gap sampler is not taken (then call tms_data_sample). */
+long tms_data_sample_csr(tms_data_gen *gen, int batch, int *start /* (B + 1) */, int *idx /* (B N) */,
+                         float *val /* (B N) */);
 void tms_data_free(tms_data_gen *gen); /* safe on a zeroed struct */
 /* The draw that entry counter c of the stream with this key owns: presence bits (high 32) and value bits (low 24),
  * data.c's semantics (draw.h), the one function every producer of a batch reproduces. */

@@ -2,9 +2,9 @@
  * candidates in chunks: their draws and gaps in a branch-free, vectorised loop (by GCC on the AVX-512 build,
  * by hand on the AVX2 build, which GCC leaves scalar), then a short scalar walk that adds
  * the gaps and stores the values of the entries it lands on. Cost: one zeroing pass plus ~tens of cycles per
- * candidate (q B N of them), against the bulk pass's draw per entry (B N of them). The walk can also list the
- * positions and values of the nonzeros it stores (a CSR of x: tms_data_sample_csr, data.h), which the large-shape kernels
- * follow instead of scanning x.
+ * candidate (q B N of them), against the bulk pass's draw per entry (B N of them). The walk can list the
+ * positions and values of the nonzeros instead (a CSR of x, x itself not written: tms_data_sample_csr, data.h), which
+ * the large-shape kernels follow instead of scanning x (no zeroing pass, no scattered stores into B N floats).
  * Compiled once per instruction-set path (CMake tms_isa_variants); init and free exist once (generic build).
  * Invariants: the walk never passes entry B N - 1, and there are at most B N candidates (each moves it on by >= 1),
  * so draws c0 .. c0 + B N - 1 suffice; same bits on every path (integer draws, gap.h's ln, exact conversions). */
@@ -137,9 +137,10 @@ static inline void chunk_gaps(uint64_t *restrict r /* (count) */, int64_t *restr
   }
 }
 
-/* The walk, optionally recording the row-wise positions of the nonzero values it stores (a CSR of x: row b's
- * indices are idx[start[b] .. start[b+1]), increasing; a value that happens to be exactly 0 is stored but not
- * listed, so the list is the one a scan of x for nonzeros gives). Returns the count listed (0 if idx is NULL). */
+/* The walk: stores the values it lands on into x (x zeroed first), or, x NULL, lists (at idx) the row-wise
+ * positions and values of the nonzeros instead (a CSR of x: row b's indices are idx[start[b] .. start[b+1]),
+ * increasing; a value that happens to be exactly 0 is not listed, so the list is the one a scan of x for nonzeros
+ * gives). Returns the count listed (0 if idx is NULL). */
 static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* (B, N) */, int *restrict start,
                                                            int *restrict idx, float *restrict val,
                                                            const tms_data_gen *gen, int batch, uint64_t c0) {
@@ -150,7 +151,7 @@ static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* 
   int64_t gap[CHUNK];
   long listed = 0;
   size_t row = 0, row_end = n; /* the row of the walk, and its end (flat) */
-  memset(x, 0, sizeof(float) * total);
+  if (x) memset(x, 0, sizeof(float) * total);
   if (idx) start[0] = 0;
   size_t next = 0; /* the first entry the walk has not passed */
   for (size_t k0 = 0; k0 < total; k0 += CHUNK) {
@@ -162,8 +163,11 @@ static inline __attribute__((always_inline)) long gap_walk(float *restrict x /* 
       next = pos + 1;
       if (law->thin && (tms_rng_at_inline(law->thin_key, c0 + k0 + j) >> 32) >= law->accept[pos % n]) continue;
       const float v = gen->symmetric ? tms_value_sym(r[j]) : tms_value_unit(r[j]);
-      x[pos] = v;
-      if (!idx || v == 0.0f) continue;
+      if (x) {
+        x[pos] = v;
+        continue;
+      }
+      if (v == 0.0f) continue;
       for (; pos >= row_end; row_end += n) start[++row] = (int)listed;
       val[listed] = v;
       idx[listed++] = (int)(pos - (row_end - n));
@@ -179,19 +183,16 @@ void TMS_ISA_FN(tms_sample_gaps)(float *x /* (B, N) */, const tms_data_gen *gen,
   (void)gap_walk(x, NULL, NULL, NULL, gen, batch, c0);
 }
 
-long TMS_ISA_FN(tms_sample_gaps_csr)(float *x /* (B, N) */, int *start /* (B + 1) */, int *idx /* (B N) */,
-                                     float *val /* (B N) */, const tms_data_gen *gen, int batch, uint64_t c0) {
-  return gap_walk(x, start, idx, val, gen, batch, c0);
+long TMS_ISA_FN(tms_sample_gaps_csr)(int *start /* (B + 1) */, int *idx /* (B N) */, float *val /* (B N) */,
+                                     const tms_data_gen *gen, int batch, uint64_t c0) {
+  return gap_walk(NULL, start, idx, val, gen, batch, c0);
 }
 
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
-long tms_data_sample_csr(tms_data_gen *gen, float *x /* (B, N) */, int batch, int *start, int *idx, float *val) {
-  if (!gen->gap || batch <= 0) {
-    tms_data_sample(gen, x, batch);
-    return -1;
-  }
+long tms_data_sample_csr(tms_data_gen *gen, int batch, int *start, int *idx, float *val) {
+  if (!gen->gap || batch <= 0) return -1; /* nothing drawn */
   const uint64_t c0 = gen->rng.counter;
-  const long nnz = TMS_ISA_CALL(tms_sample_gaps_csr, x, start, idx, val, gen, batch, c0);
+  const long nnz = TMS_ISA_CALL(tms_sample_gaps_csr, start, idx, val, gen, batch, c0);
   gen->rng.counter = c0 + (uint64_t)batch * (uint64_t)gen->n_features; /* as tms_data_sample (no set draws) */
   return nnz;
 }

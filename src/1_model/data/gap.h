@@ -38,10 +38,10 @@ tms_status tms_gap_init(tms_data_gen *gen, tms_error *err);
 void tms_gap_free(tms_data_gen *gen);
 /* The batch of B rows (x fully written: zeros and the present entries) from draws c0 .. */
 TMS_ISA_DECL(void, tms_sample_gaps, (float *x /* (B, N) */, const tms_data_gen *gen, int batch, uint64_t c0));
-/* The same batch, and the row-wise positions and values of its nonzeros (tms_data_sample_csr, data.h); returns their
- * count. */
-TMS_ISA_DECL(long, tms_sample_gaps_csr, (float *x /* (B, N) */, int *start /* (B + 1) */, int *idx /* (B N) */,
-                                         float *val /* (B N) */, const tms_data_gen *gen, int batch, uint64_t c0));
+/* The same batch as the row-wise positions and values of its nonzeros only, x not written (tms_data_sample_csr,
+ * data.h); returns their count. */
+TMS_ISA_DECL(long, tms_sample_gaps_csr, (int *start /* (B + 1) */, int *idx /* (B N) */, float *val /* (B N) */,
+                                         const tms_data_gen *gen, int batch, uint64_t c0));
 /* ln(y) for normal y > 0, from +, -, *, / only: y = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s),
  * s = (m - 1) / (m + 1) (|s| <= 0.172), by its series to s^15 (relative error below 1e-13). Branch-free (selects),
  * so a loop of it vectorises; the same bits on every build. */

@@ -198,7 +198,8 @@ TMS_ISA_DECL(void, tms_large_backward_from_dout, (tms_variant variant, tms_param
  * gen (tms_data_sample_csr: the gap sampler's positions where it is taken), forward, then the read-out, loss, dout,
  * db and the list of dout's nonzeros in one pass over the batch's rows, then backward. The same bits as
  * tms_data_sample + tms_model_forward + tms_model_loss + tms_model_backward on the large path (same
- * formulations, same choices, same order of every sum); returns the loss. N > TMS_LOSS_FLAT_MAX_N only. */
+ * formulations, same choices, same order of every sum); returns the loss. x is scratch: written (the batch) only
+ * where the sparse embed does not take the gap sampler's CSR. N > TMS_LOSS_FLAT_MAX_N only. */
 int tms_large_step_fits(const tms_data_gen *gen, int N, int M); /* whether tms_model_step may take it */
 TMS_ISA_DECL(double, tms_large_step, (tms_variant variant, tms_params *grad, tms_acts *acts, float *x /* (B, N) */,
                                       tms_data_gen *gen, const float *importance /* (N) */, const tms_params *p,

@@ -1,7 +1,9 @@
 /* kernels_large_step: the fused training step of the large-shape path (kernels_large.h, tms_large_step), taken by
  * tms_model_step (step.c) for large shapes.
  * What it fuses, against tms_data_sample + tms_model_forward + tms_model_loss + tms_model_backward:
- *   - the CSR of x comes from the gap sampler where it draws the batch (tms_data_sample_csr: no scan of x);
+ *   - the CSR of x comes from the gap sampler where it draws the batch (tms_data_sample_csr: no scan of x), and x
+ *     itself is then not written when the sparse embed takes the CSR (x is scratch, kernels.h; written only where a
+ *     dense product or a completed dout row reads it);
  *   - the read-out's last pass (ReLU), the loss, dout, db and the list of dout's nonzeros (the CSR the dout-sparse
  *     backward follows) are one pass per batch row, while the row is in L1; with the Gram read-out the row's
  *     gather is in the same pass, into one N-float scratch row (acts->out is then not written at all: no (B, N)
@@ -9,7 +11,7 @@
  *   - with the dense read-out on the vector builds, its rows are computed TMS_READOUT_ROWS at a time
  *     (tms_readout_rows) right before the row pass takes them, into the scratch's G: acts->out is not written either;
  *   - so no pass over (B, N) arrays is left for the ReLU, the loss, the bias gradient or the count of dout.
- * Invariant (tests/test_kernels_large.c checks it bitwise): the same bits as the unfused calls on the large path.
+ * Invariant (tests/test_kernels_large_step.c checks it bitwise): the same bits as the unfused calls on the large path.
  * Same formulations and choices (the same counts against the same limits), and the same order of every sum: the
  * loss in tms_loss's order for N > TMS_LOSS_FLAT_MAX_N (8 double lanes, entry i of every row to lane i mod 8, rows
  * in order), db row by row, the dout CSR in increasing index as a scan lists it.
@@ -318,23 +320,32 @@ static int row_tail(const row_args *r, int N, int x_sparse, int *list, float *vl
   return c;
 }
 
-/* The batch and the CSR of x: -1 when x is too dense for the sparse embed (or dense is forced). */
+/* x (B, N) from its CSR: the x tms_data_sample draws, bit for bit (every entry not listed is +0 there too). */
+static void x_from_csr(float *x /* (B, N) */, const tms_csr *csr, int B, int N) {
+  memset(x, 0, sizeof(float) * (size_t)B * N);
+  for (int b = 0; b < B; b++)
+    for (int k = csr->start[b]; k < csr->start[b + 1]; k++) x[(size_t)b * N + csr->idx[k]] = csr->val[k];
+}
+
+/* The batch and the CSR of x: -1 when x is too dense for the sparse embed (or dense is forced), x then written.
+ * Where the gap sampler draws the CSR and the sparse embed takes it, x is not written at all (nothing reads it). */
 static long sample_with_nonzeros(float *x /* (B, N) */, tms_csr *csr, tms_data_gen *gen, int B, int N) {
   const long limit = tms_large_embed_limit(B, N);
-  if (limit < 0) {
+  const long nnz = limit < 0 ? -1 : tms_data_sample_csr(gen, B, csr->start, csr->idx, csr->val);
+  if (nnz < 0) { /* not the gap sampler's law (or dense forced): x drawn, then scanned if the embed may be sparse */
     tms_data_sample(gen, x, B);
-    return -1;
+    return limit < 0 ? -1 : TMS_ISA_FN(tms_csr_build)(csr, x, B, N, limit);
   }
-  const long nnz = tms_data_sample_csr(gen, x, B, csr->start, csr->idx, csr->val);
-  if (nnz < 0) return TMS_ISA_FN(tms_csr_build)(csr, x, B, N, limit);
-  return nnz > limit ? -1 : nnz;
+  if (nnz <= limit) return nnz;
+  x_from_csr(x, csr, B, N);
+  return -1;
 }
 
 /* Rows of the read-out's output (gathered here if gram; computed here a block at a time from WT = Wout^T if wt,
  * into the scratch's G after WT; else already h Wout^T + b), each through row_tail, with
  * the dout CSR while its count stays within dlimit (past it, every row's dout is completed for the sgemm
  * backward); returns the loss and sets *listed (-1: over the limit, or dense forced). */
-static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) */, const float *x /* (B, N) */,
+static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) */, float *x /* (B, N) */,
                         const float *imp /* (N) */, const tms_params *p, int B, int gram, const float *wt, int relu,
                         long dlimit, long *listed) {
   const int N = p->n, M = p->m, R = TMS_READOUT_ROWS;
@@ -368,6 +379,7 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
     s->dcsr.start[b + 1] = (int)nz;
     if (nz <= dlimit) continue;
     nz = -1; /* too dense for the dout-sparse backward: sgemm needs every row of dout */
+    if (!all_complete && *s->nnz_x >= 0) x_from_csr(x, &s->csr, B, N); /* dout_row reads x's rows */
     for (int k = 0; k <= b && !all_complete; k++) {
       row_args rk = r;
       rk.ob = acts->out + (size_t)k * N, rk.gb = acts->dout + (size_t)k * N, rk.xb = x + (size_t)k * N;
