@@ -67,13 +67,20 @@ static inline __attribute__((always_inline)) int sparse_entries(const row_args *
   float t[SEG + 16], g[SEG + 16];
   const float *restrict ob = r->ob, *restrict xb = r->xb, *restrict imp = r->imp;
   const float scale = r->scale;
-  for (int k = 0; k < n; k++) {
+  for (int k = 0; k < n; k++) { /* the selects as bit masks: GCC made them a branch, which mispredicted */
     const int i = pos[k];
-    const float o = ob[i] > 0.0f ? ob[i] : 0.0f;
+    const uint32_t keep = -(uint32_t)(ob[i] > 0.0f); /* o = ob > 0 ? ob : +0, then dout 0 where o is not > 0 */
+    uint32_t ou, gu;
+    memcpy(&ou, &ob[i], sizeof ou);
+    ou &= keep;
+    float o;
+    memcpy(&o, &ou, sizeof o);
     const float d = o - fabsf(xb[i]);
     t[k] = imp[i] * d * d;
     const float gk = scale * imp[i] * (o - fabsf(xb[i]));
-    g[k] = !(o > 0.0f) ? 0.0f : gk;
+    memcpy(&gu, &gk, sizeof gu);
+    gu &= keep;
+    memcpy(&g[k], &gu, sizeof gu);
   }
   double *lane = r->lane;
   for (int k = 0; k < n; k++) lane[pos[k] & 7] += (double)t[k];
