@@ -41,8 +41,6 @@ typedef struct {
   float *db;        /* (N) bias gradient, accumulated */
   double *lane;     /* (8) the loss' lanes */
   const float *xb;  /* (N) x's row (x itself, or the L1 copy rows_pass builds from the CSR) */
-  const int *xidx;  /* (xc) x's nonzeros in the row (NULL: no CSR) */
-  int xc;
   const float *imp; /* (N) importance */
   float scale;      /* d mean / d term, times the 2 of the square, as tms_loss */
   int relu;         /* output ReLU (every variant but linear) */
@@ -58,42 +56,35 @@ static void dout_row(const row_args *r, int N) {
 }
 
 /* The sparse tail's entries pos[0..n) (ReLU variants): their loss terms, dout, db, and dout's nonzeros appended at
- * list; returns their count. The arithmetic of an entry is the dense tail's; it runs over the positions as vectors
- * (gathers), then the loss terms go to their lanes in increasing position (the order of the sum), then dout and db
- * are stored. Branch-free (which entries these are is data, so branches on it mispredict): a list slot written
- * but not counted changes nothing. */
+ * list; returns their count. The arithmetic of an entry is the dense tail's, the loss terms go to their lanes in
+ * increasing position (the order of the sum). One loop (three, one per output, cost a mispredicted exit each: the
+ * count changes from row to row). Branch-free (which entries these are is data, so branches on it mispredict): a
+ * list slot written but not counted changes nothing. */
 static inline __attribute__((always_inline)) int sparse_entries(const row_args *r, const int *restrict pos, int n,
                                                                 int *restrict list, float *restrict vlist) {
-  float t[SEG + 16], g[SEG + 16];
   const float *restrict ob = r->ob, *restrict xb = r->xb, *restrict imp = r->imp;
+  float *restrict db = r->db;
+  double *lane = r->lane;
   const float scale = r->scale;
+  int c = 0;
   for (int k = 0; k < n; k++) { /* the selects as bit masks: GCC made them a branch, which mispredicted */
     const int i = pos[k];
     const uint32_t keep = -(uint32_t)(ob[i] > 0.0f); /* o = ob > 0 ? ob : +0, then dout 0 where o is not > 0 */
     uint32_t ou, gu;
     memcpy(&ou, &ob[i], sizeof ou);
     ou &= keep;
-    float o;
+    float o, g;
     memcpy(&o, &ou, sizeof o);
     const float d = o - fabsf(xb[i]);
-    t[k] = imp[i] * d * d;
+    lane[i & 7] += (double)(imp[i] * d * d);
     const float gk = scale * imp[i] * (o - fabsf(xb[i]));
     memcpy(&gu, &gk, sizeof gu);
     gu &= keep;
-    memcpy(&g[k], &gu, sizeof gu);
-  }
-  double *lane = r->lane;
-  for (int k = 0; k < n; k++) lane[pos[k] & 7] += (double)t[k];
-  float *restrict db = r->db;
-  int c = 0;
-  for (int k = 0; k < n; k++) { /* dout's row itself is not written: its nonzeros are in the list */
-    const int i = pos[k];
-    uint32_t u;
-    memcpy(&u, &g[k], sizeof u);
-    db[i] += g[k];
+    memcpy(&g, &gu, sizeof g);
+    db[i] += g; /* dout's row itself is not written: its nonzeros are in the list */
     list[c] = i;
-    vlist[c] = g[k];
-    c += (u & 0x7fffffffu) != 0;
+    vlist[c] = g;
+    c += (gu & 0x7fffffffu) != 0;
   }
   return c;
 }
@@ -296,23 +287,15 @@ static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, i
  * where x_sparse). Returns their count; *complete: dout's row is
  * fully written. */
 static int row_tail(const row_args *r, int N, int x_sparse, int *list, float *vlist, int *complete) {
-  int c = 0, xk = 0;
+  int c = 0;
   *complete = 1;
   for (int i0 = 0; i0 < N; i0 += SEG) {
     const int i1 = N - i0 < SEG ? N : i0 + SEG, groups = (i1 - i0) / 16;
-    uint32_t m[SEG_GROUPS], mx[SEG_GROUPS], nonempty = 0;
+    uint32_t m[SEG_GROUPS], nonempty = 0;
     int need = 0;
     if (r->relu && x_sparse) {
-      if (r->xidx) { /* x's mask from its CSR: the same bits as a scan (it lists the nonzero patterns) */
-        memset(mx, 0, sizeof mx);
-        for (; xk < r->xc && r->xidx[xk] < i0 + 16 * groups; xk++)
-          mx[(r->xidx[xk] - i0) >> 4] |= 1u << ((r->xidx[xk] - i0) & 15);
-        for (; xk < r->xc && r->xidx[xk] < i1; xk++) continue; /* the segment's scalar tail scans xb */
-      } else {
-        for (int q = 0; q < groups; q++) mx[q] = tms_nonzero_mask16(r->xb + i0 + 16 * q);
-      }
-      for (int q = 0; q < groups; q++) { /* scalar: mx was just stored bit by bit (no vector reload of it) */
-        m[q] = tms_positive_mask16(r->ob + i0 + 16 * q) | mx[q];
+      for (int q = 0; q < groups; q++) { /* x's mask from its row (the L1 copy where x has a CSR): branch-free */
+        m[q] = tms_positive_mask16(r->ob + i0 + 16 * q) | tms_nonzero_mask16(r->xb + i0 + 16 * q);
         need += __builtin_popcount(m[q]);
         nonempty |= (uint32_t)(m[q] != 0) << q;
       }
@@ -370,16 +353,16 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
       TMS_ISA_FN(tms_readout_rows)(block, acts->h + (size_t)b * M, wt, p->b, B - b < R ? B - b : R, N, M);
     r.ob = gram ? s->row : wt ? block + (size_t)(b % R) * N : acts->out + (size_t)b * N;
     r.gb = acts->dout + (size_t)b * N, r.xb = x + (size_t)b * N;
-    r.xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL;
-    r.xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
+    const int *xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL; /* (xc) x's nonzeros in the row */
+    const int xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     /* With x's CSR, x's row is copied to an L1 row (its few nonzeros), which the tails read instead of x. */
-    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = s->csr.val[s->csr.start[b] + k];
-    if (r.xidx) r.xb = s->xrow;
-    if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, r.xidx, r.xc, r.xb, p->b, N);
+    for (int k = 0; k < xc; k++) s->xrow[xidx[k]] = s->csr.val[s->csr.start[b] + k];
+    if (xidx) r.xb = s->xrow;
+    if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, xidx, xc, r.xb, p->b, N);
     int complete;
-    const int got = row_tail(&r, N, nz >= 0 && r.xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, s->dcsr.val + (nz > 0 ? nz : 0),
+    const int got = row_tail(&r, N, nz >= 0 && xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, s->dcsr.val + (nz > 0 ? nz : 0),
                              &complete);
-    for (int k = 0; k < r.xc; k++) s->xrow[r.xidx[k]] = 0.0f;
+    for (int k = 0; k < xc; k++) s->xrow[xidx[k]] = 0.0f;
     all_complete &= complete;
     if (nz < 0) continue;
     nz += got; /* room: at most N per row listed so far */
