@@ -5,7 +5,8 @@
  * trainer's step loop does (tms_init_params, tms_spec_profile, tms_data_sample, tms_model_forward / loss / backward,
  * tms_adam_step with the spec's AdamW settings and the cosine schedule), and every WINDOW steps prints the mean thread
  * CPU time per step of the window, split into data / forward / loss / backward / adam, and the fraction of nonzero
- * entries of x and of dout in the window's last batch. The last line is the whole run's mean.
+ * entries of x and of dout in the window's last batch (and how many of dout's columns are nonzero in every row of
+ * it, with the nonzero fraction of the others). The last line is the whole run's mean.
  * What it is not: a test, or the benchmark's headline (bench.py times `tms-sweep train` processes).
  * FORM forces one formulation of the large-shape path everywhere (kernels_large.h: auto, dense, sparse, gram), to
  * measure each against the others on the same trajectory (the weights, hence the sparsity of dout, then follow the
@@ -36,17 +37,39 @@ static double nonzero_fraction(const float *a, size_t count) {
   return (double)nz / (double)count;
 }
 
+/* dout's columns that are nonzero in every row of the batch (the features a trained model leaves unrepresented
+ * keep a positive bias, so their output is positive in every row: why dout stays dense at density 0.05), and the
+ * nonzero fraction of the other columns. */
+static int dense_columns(const float *dout /* (B, N) */, int B, int N, double *rest) {
+  int dense = 0;
+  size_t nz_rest = 0;
+  for (int j = 0; j < N; j++) {
+    int nz = 0;
+    for (int b = 0; b < B; b++) nz += dout[(size_t)b * N + j] != 0.0f;
+    if (nz == B)
+      dense++;
+    else
+      nz_rest += (size_t)nz;
+  }
+  *rest = dense < N ? (double)nz_rest / ((double)B * (N - dense)) : 0.0;
+  return dense;
+}
+
 enum { PIECES = 5 };
 static const char *piece_names[PIECES] = {"data", "fwd", "loss", "bwd", "adam"};
 
-static void print_row(const char *label, long from, long to, const double t[PIECES], double px, double pd) {
+static void print_row(const char *label, long from, long to, const double t[PIECES], double px, const float *dout,
+                      int B, int N) {
+  const double pd = nonzero_fraction(dout, (size_t)B * N);
+  double rest;
+  const int dense = dense_columns(dout, B, N, &rest);
   const double steps = (double)(to - from);
   double sum = 0;
   for (int k = 0; k < PIECES; k++) sum += t[k];
   printf("%-6s %6ld-%-6ld step_us %8.1f", label, from, to, 1e6 * sum / steps);
   for (int k = 0; k < PIECES; k++) printf(" %s %.1f", piece_names[k], 1e6 * t[k] / steps);
-  printf(" nnz_x %.4f nnz_dout %.4f embed_sparse %d gram %d dout_sparse %d\n", px, pd, tms_large_last.embed_sparse,
-         tms_large_last.gram, tms_large_last.dout_sparse);
+  printf(" nnz_x %.4f nnz_dout %.4f (dense columns %d, the others %.4f) embed_sparse %d gram %d dout_sparse %d\n", px,
+         pd, dense, rest, tms_large_last.embed_sparse, tms_large_last.gram, tms_large_last.dout_sparse);
 }
 
 int main(int argc, char **argv) {
@@ -111,13 +134,12 @@ int main(int argc, char **argv) {
     tms_adam_step(param, grad, am, av, np, step + 1, lr_t, spec.beta1, spec.beta2, spec.eps, wd);
     t1 = cpu_s(), win[4] += t1 - t0;
     if ((step + 1) % window == 0 || step + 1 == spec.steps) {
-      print_row("window", from, step + 1, win, nonzero_fraction(x, (size_t)B * N),
-                nonzero_fraction(acts.dout, (size_t)B * N));
+      print_row("window", from, step + 1, win, nonzero_fraction(x, (size_t)B * N), acts.dout, B, N);
       for (int k = 0; k < PIECES; k++) all[k] += win[k], win[k] = 0;
       from = step + 1;
     }
   }
-  print_row("run", 0, spec.steps, all, nonzero_fraction(x, (size_t)B * N), nonzero_fraction(acts.dout, (size_t)B * N));
+  print_row("run", 0, spec.steps, all, nonzero_fraction(x, (size_t)B * N), acts.dout, B, N);
   tms_data_free(&gen);
   free(x), free(mem), free(param), free(grad), free(am), free(av), free(imp);
   return 0;
