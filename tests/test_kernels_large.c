@@ -3,7 +3,8 @@
  * ReLU is mostly dead and the dout-sparse formulation runs, as it does late in a real run. For every variant, every
  * forced formulation (dense, sparse, gram) and the data-driven rule (auto), at densities from 0.005 to 1:
  *   - out, loss, dW (dW2), db agree with a double-precision reference within 2e-5 of each tensor's largest entry;
- *   - repeating a call gives bitwise the same gradient; the dense formulation gives bitwise the GEMM path's on the
+ *   - repeating a call gives bitwise the same gradient, and so do the dout-sparse backward's feature blocks (2 KiB
+ *     blocks against one); the dense formulation gives bitwise the GEMM path's on the
  *     generic path (on the vector paths its skinny products are tms_skinny_gemm, not sgemm: kernels_large.h);
  *   - tms_skinny_gemm, for hidden widths 1 .. 32 (every tile and tail shape) and both stride layouts, matches a
  *     double reference within 1e-5 of the largest entry, and its AVX2 and AVX-512 builds agree bitwise; so does
@@ -132,6 +133,31 @@ static double step(const fixture *f, tms_variant v, float *out_copy) {
 }
 
 static const char *vnames[] = {"linear", "relu_out", "relu_hidden", "abs"};
+
+/* The dout-sparse backward's feature blocks (kernels_sparse.c: taken or not by the L1D size) never change a bit:
+ * small blocks (many of them) against one block, on the same batch. */
+static void check_blocking(fixture *f, tms_variant v) {
+  const size_t nm = (size_t)f->N * f->M;
+  float *one = malloc(sizeof(float) * (nm + (size_t)f->N));
+  tms_large_forced = TMS_LARGE_SPARSE;
+  tms_large_dout_block_bytes = 1L << 30;
+  step(f, v, NULL);
+  const int sparse_one = tms_large_last.dout_sparse;
+  memcpy(one, f->gW, sizeof(float) * nm);
+  memcpy(one + nm, f->gb, sizeof(float) * (size_t)f->N);
+  tms_large_dout_block_bytes = 2048; /* 16-21 features per block at these widths */
+  step(f, v, NULL);
+  CHECK(sparse_one && tms_large_last.dout_sparse, "%s %dx%d: both runs take the dout-sparse backward", vnames[v],
+        f->N, f->M);
+  size_t differ = 0;
+  for (size_t k = 0; k < nm; k++) differ += memcmp(&one[k], &f->gW[k], sizeof(float)) != 0;
+  CHECK(differ == 0 && memcmp(one + nm, f->gb, sizeof(float) * (size_t)f->N) == 0,
+        "%s %dx%d: 2 KiB feature blocks give one block's bits (%zu of %zu dW entries differ)", vnames[v], f->N, f->M,
+        differ, nm);
+  tms_large_dout_block_bytes = 0;
+  tms_large_forced = TMS_LARGE_AUTO;
+  free(one);
+}
 static const char *fnames[] = {"auto", "dense", "sparse", "gram"};
 
 /* Every formulation against the reference at one density; returns how many checks failed before. */
@@ -325,6 +351,8 @@ int main(void) {
       CHECK(!tms_large_last.embed_sparse && !tms_large_last.gram, "%s %dx%d p=1: auto takes sgemm for x W",
             vnames[vi], f.N, f.M);
       if (f.N >= 200) gradcheck(&f, (tms_variant)vi);
+      fill_x(&f, (tms_variant)vi, 0.01);
+      check_blocking(&f, (tms_variant)vi);
     }
     fixture_free(&f);
     free(out);

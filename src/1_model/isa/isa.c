@@ -2,10 +2,12 @@
  * CPU support comes from the compiler's CPU model (__builtin_cpu_supports, which also checks that the OS saves
  * the vector registers); the choice is made once and cached in tms_isa_active_. Single-threaded by design: every
  * tms process runs one training thread, and the choice is made before the first hot call. */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include "isa/isa.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tms_isa_active_ = -1;
 
@@ -21,6 +23,15 @@ tms_isa tms_isa_best(void) {
     return TMS_ISA_AVX2;
 #endif
   return TMS_ISA_GENERIC;
+}
+
+long tms_isa_l1d_bytes(void) {
+  static long bytes = 0;
+  if (bytes == 0) {
+    const long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    bytes = v > 0 ? v : 32768;
+  }
+  return bytes;
 }
 
 const char *tms_isa_name(tms_isa isa) {

@@ -26,5 +26,8 @@ static inline tms_isa tms_isa_current(void) {
 tms_isa tms_isa_best(void);
 /* "avx512", "avx2", "generic". */
 const char *tms_isa_name(tms_isa isa);
+/* Bytes of this core's L1 data cache (sysconf; 32 KiB where it is not known), read once: loop blocking follows it,
+ * never a result (a blocked loop keeps every sum's order). */
+long tms_isa_l1d_bytes(void);
 
 #endif

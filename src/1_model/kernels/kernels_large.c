@@ -17,6 +17,7 @@
  * in the generic build. */
 #if !defined(TMS_ISA_BUILD_AVX2) && !defined(TMS_ISA_BUILD_AVX512)
 tms_large_force tms_large_forced = TMS_LARGE_AUTO;
+long tms_large_dout_block_bytes = 0;
 tms_large_choice tms_large_last;
 #endif
 

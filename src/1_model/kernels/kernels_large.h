@@ -54,6 +54,9 @@ typedef enum {
   TMS_LARGE_GRAM = 3    /* like SPARSE, and the read-out by the Gram matrix */
 } tms_large_force;
 extern tms_large_force tms_large_forced;
+/* Feature block of the dout-sparse backward in bytes (kernels_sparse.c): 0 (the default) follows the L1D size; a
+ * positive value forces it (tests: the block never changes a bit). */
+extern long tms_large_dout_block_bytes;
 
 /* What the last forward / backward chose (for tests and the benchmark tools; not thread-safe, like the rest). */
 typedef struct {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "isa/isa.h" /* tms_isa_l1d_bytes */
 #include "kernels/kernels_large.h"
 #include "kernels_nonzero.h"
 #include "kernels_simd.h" /* TMS_IVDEP, tms_axpy, tms_axpy4 (and the unroll-and-jam pragma) */
@@ -313,12 +314,20 @@ static void readout_backward_any(float *dWout /* (N, M) */, float *dh /* (B, M) 
   }
 }
 
-/* Bytes of Wp (and as many of dWp) per feature block of the padded loop: the block's rows stay in L1 while every
- * batch row's nonzeros in it are visited (unblocked, at 400 x 30 they came from L2: ~8 cycles per nonzero); 200 x 20
- * (MP 24) fits in one block. */
-#ifndef TMS_DOUT_BLOCK_BYTES
-#define TMS_DOUT_BLOCK_BYTES 20480
-#endif
+/* Features per block of the padded loop. A block of 20 KiB of Wp rows (and as many of dWp) stays in L1 while every
+ * batch row's nonzeros in it are visited: on a Zen 5 (48 KiB L1D), unblocked, they came from L2 at 400 x 30 (~8
+ * cycles per nonzero). So blocks are taken only where two of them fit in the core's L1D: with 32 KiB (Zen 3, Zen 4)
+ * they do not, and blocking only adds the passes over dh's partial sums (Zen 3, 400x30 density 0.01, 5,000 steps:
+ * unblocked 1.05x faster than 20 KiB blocks, 13.6 KiB blocks 1.03x slower). 200 x 20 (MP 24) fits one block. The
+ * block never changes a bit (every sum keeps its order; tms_large_dout_block_bytes forces one for the test). */
+enum { DOUT_BLOCK_BYTES = 20480 };
+
+static int dout_block_features(int N, int MP) {
+  const long forced = tms_large_dout_block_bytes;
+  const long bytes = forced > 0 ? forced : tms_isa_l1d_bytes() >= 2 * DOUT_BLOCK_BYTES ? DOUT_BLOCK_BYTES : 0;
+  const long nb = bytes / (long)sizeof(float) / MP;
+  return bytes <= 0 || nb >= N ? N : nb < 1 ? 1 : (int)nb;
+}
 
 /* The loop for a hidden width padded to MP, a compile-time multiple of 8: dh_b is accumulated in MP floats that
  * stay in registers and every M-long update is MP/8 whole vectors (no loop remainders), which is what makes the
@@ -329,7 +338,7 @@ static inline __attribute__((always_inline)) void readout_backward_padded(
     float *restrict dWp /* (N, MP) */, float *restrict dh /* (B, M) */, float *restrict dhp /* (B, MP) */,
     int *restrict cur /* (B) */, const tms_csr *nz, const float *restrict h /* (B, M) */,
     const float *restrict Wp /* (N, MP) */, int B, int N, int M, const int MP) {
-  const int NB = TMS_DOUT_BLOCK_BYTES / (int)sizeof(float) / MP;
+  const int NB = dout_block_features(N, MP);
   const int *restrict idx = nz->idx;
   const float *restrict val = nz->val;
   memset(dWp, 0, sizeof(float) * (size_t)N * MP);
