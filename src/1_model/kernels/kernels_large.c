@@ -39,7 +39,7 @@ size_t tms_large_scratch_floats(int B, int N, int M) {
   /* tms_large_views (kernels_large.h): the flag, two CSRs of (B, N) arrays and their values, G or the padded
    * copies, two rows */
   return 1 + 2 * (1 + (size_t)B + (size_t)B * N) + 2 * (size_t)B * N + 2 * TMS_LARGE_SLACK + tms_large_g_floats(B, N) +
-         2 * (size_t)N;
+         2 * (size_t)N + 16 + (size_t)N / 16 + 1;
 }
 
 /* Most nonzeros of x for which the sparse embed beats sgemm: WEIGHT * nnz * M < B N M. */

@@ -35,6 +35,7 @@
 #ifndef TMS_KERNELS_LARGE_H
 #define TMS_KERNELS_LARGE_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "isa/isa_fn.h"
 #include "kernels/kernels.h"
@@ -130,7 +131,8 @@ TMS_ISA_DECL(void, tms_skinny_gemm, (float *C /* (rows, M) */, const float *a, s
  * [max(N N, (2 N + B) TMS_LARGE_MAX_PAD + B) floats: G in forward, the padded copies of W, dW, dh's partial
  *  sums (and B ints) in the sparse formulations]
  * [N floats: the fused step's read-out row when it takes the Gram matrix (stays in L1; acts->out is not written)]
- * [N floats: the fused step's copy of x's row, zero but at the row's nonzeros]. */
+ * [N + 16 floats: the fused step's copy of x's row, zero but at the row's nonzeros (and slot N, a dummy)]
+ * [N / 16 + 1 words: that row's nonzero bits, 16 per word]. */
 /* Room past the end of dout's CSR (indices and values): the fused step appends a vector's compressed nonzeros with
  * one full-width store, which may write up to 16 slots past the count. */
 #define TMS_LARGE_SLACK 16
@@ -139,6 +141,7 @@ typedef struct {
   int *nnz_x;
   tms_csr csr, dcsr;
   float *G, *row, *xrow;
+  uint32_t *xmask;
 } tms_large_scratch;
 
 static inline size_t tms_large_g_floats(int B, int N) {
@@ -160,6 +163,7 @@ static inline tms_large_scratch tms_large_views(float *mem, int B, int N) {
   s.G = s.dcsr.val + (size_t)B * N + TMS_LARGE_SLACK;
   s.row = s.G + tms_large_g_floats(B, N);
   s.xrow = s.row + N;
+  s.xmask = (uint32_t *)(void *)(s.xrow + N + 16);
   return s;
 }
 

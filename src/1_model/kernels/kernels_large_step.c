@@ -286,21 +286,21 @@ static inline __attribute__((always_inline)) int seg_sparse(const row_args *r, i
  * dout listed), else the dense one; dout's nonzeros (positions, values) appended at list, vlist if list (not NULL
  * where x_sparse). Returns their count; *complete: dout's row is
  * fully written. */
-static int row_tail(const row_args *r, int N, int x_sparse, int *list, float *vlist, int *complete) {
+static int row_tail(const row_args *r, int N, const uint32_t *xmask, int *list, float *vlist, int *complete) {
   int c = 0;
   *complete = 1;
   for (int i0 = 0; i0 < N; i0 += SEG) {
     const int i1 = N - i0 < SEG ? N : i0 + SEG, groups = (i1 - i0) / 16;
     uint32_t m[SEG_GROUPS], nonempty = 0;
     int need = 0;
-    if (r->relu && x_sparse) {
-      for (int q = 0; q < groups; q++) { /* x's mask from its row (the L1 copy where x has a CSR): branch-free */
-        m[q] = tms_positive_mask16(r->ob + i0 + 16 * q) | tms_nonzero_mask16(r->xb + i0 + 16 * q);
+    if (r->relu && xmask) {
+      for (int q = 0; q < groups; q++) { /* x's bits from its CSR (a superset of its nonzeros: +0 terms are harmless) */
+        m[q] = tms_positive_mask16(r->ob + i0 + 16 * q) | xmask[i0 / 16 + q];
         need += __builtin_popcount(m[q]);
         nonempty |= (uint32_t)(m[q] != 0) << q;
       }
     }
-    if (r->relu && x_sparse && 4 * need <= i1 - i0) {
+    if (r->relu && xmask && 4 * need <= i1 - i0) {
       c += seg_sparse(r, i0, i1, m, nonempty, list + c, vlist + c);
       *complete = 0;
       continue;
@@ -331,6 +331,27 @@ static long sample_with_nonzeros(float *x /* (B, N) */, tms_csr *csr, tms_data_g
   return -1;
 }
 
+/* x's row from its CSR (idx, val: c entries) into the L1 row xrow and its bits into xmask (set), or both back to
+ * zero (!set). The first four entries unconditionally, those past c sent to the dummy slot N (xrow has N + 16
+ * floats, xmask N / 16 + 1 words; the CSR arrays have room past any row's end): at density 0.01-0.02 most rows
+ * have at most four, and a loop whose exit depends on c mispredicted once per row. */
+static inline __attribute__((always_inline)) void x_row_scatter(float *restrict xrow, uint32_t *restrict xmask,
+                                                                const int *restrict idx,
+                                                                const float *restrict val, int c, int N, int set) {
+  for (int k = 0; k < 4; k++) {
+    const int raw = idx[k];
+    const float v = val[k];
+    const int j = k < c ? raw : N;
+    xrow[j] = set && k < c ? v : 0.0f;
+    xmask[j >> 4] = set ? xmask[j >> 4] | (uint32_t)(k < c) << (j & 15) : 0u;
+  }
+  for (int k = 4; k < c; k++) {
+    const int j = idx[k];
+    xrow[j] = set ? val[k] : 0.0f;
+    xmask[j >> 4] = set ? xmask[j >> 4] | 1u << (j & 15) : 0u;
+  }
+}
+
 /* Rows of the read-out's output (gathered here if gram; computed here a block at a time from WT = Wout^T if wt,
  * into the scratch's G after WT; else already h Wout^T + b), each through row_tail, with
  * the dout CSR while its count stays within dlimit (past it, every row's dout is completed for the sgemm
@@ -347,7 +368,10 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
   int all_complete = 1;
   memset(db, 0, sizeof(float) * (size_t)N);
   s->dcsr.start[0] = 0;
-  if (*s->nnz_x >= 0) memset(s->xrow, 0, sizeof(float) * (size_t)N); /* kept zero between rows */
+  if (*s->nnz_x >= 0) { /* kept zero between rows */
+    memset(s->xrow, 0, sizeof(float) * (size_t)(N + 1));
+    memset(s->xmask, 0, sizeof(uint32_t) * (size_t)(N / 16 + 1));
+  }
   for (int b = 0; b < B; b++) {
     if (wt && b % R == 0)
       TMS_ISA_FN(tms_readout_rows)(block, acts->h + (size_t)b * M, wt, p->b, B - b < R ? B - b : R, N, M);
@@ -356,13 +380,13 @@ static double rows_pass(tms_acts *acts, tms_large_scratch *s, float *db /* (N) *
     const int *xidx = *s->nnz_x >= 0 ? s->csr.idx + s->csr.start[b] : NULL; /* (xc) x's nonzeros in the row */
     const int xc = *s->nnz_x >= 0 ? s->csr.start[b + 1] - s->csr.start[b] : 0;
     /* With x's CSR, x's row is copied to an L1 row (its few nonzeros), which the tails read instead of x. */
-    for (int k = 0; k < xc; k++) s->xrow[xidx[k]] = s->csr.val[s->csr.start[b] + k];
+    if (xidx) x_row_scatter(s->xrow, s->xmask, xidx, s->csr.val + s->csr.start[b], xc, N, 1);
     if (xidx) r.xb = s->xrow;
     if (gram) TMS_ISA_FN(tms_gram_row)(r.ob, s->G, xidx, xc, r.xb, p->b, N);
     int complete;
-    const int got = row_tail(&r, N, nz >= 0 && xidx, nz >= 0 ? s->dcsr.idx + nz : NULL, s->dcsr.val + (nz > 0 ? nz : 0),
-                             &complete);
-    for (int k = 0; k < xc; k++) s->xrow[xidx[k]] = 0.0f;
+    const int got = row_tail(&r, N, nz >= 0 && xidx ? s->xmask : NULL, nz >= 0 ? s->dcsr.idx + nz : NULL,
+                             s->dcsr.val + (nz > 0 ? nz : 0), &complete);
+    if (xidx) x_row_scatter(s->xrow, s->xmask, xidx, s->csr.val + s->csr.start[b], xc, N, 0);
     all_complete &= complete;
     if (nz < 0) continue;
     nz += got; /* room: at most N per row listed so far */
