@@ -131,13 +131,17 @@ def environment(args):
 
 
 def isa_report(args, isa):
-    """(kernels path, OpenBLAS core) as tms-sweep train reports them under this path's environment, or None."""
+    """(kernels path, OpenBLAS core) as tms-sweep train reports them under this path's environment, or None.
+    Where the path's environment leaves OpenBLAS's core open, it is pinned from here on to the core tms runs, for
+    every process of the path (torch and the sgemm tool too): tms replaces a core OpenBLAS fell back to on a CPU it
+    does not know (kernels/blas_core.h), and the reference must run the same OpenBLAS kernels."""
     proc = subprocess.run([args.tms, "train", "--n-features", "2", "--n-hidden", "1", "--density", "1", "--steps", "1",
                            "--eval-batch", "16"], capture_output=True, text=True,
                           env=dict(os.environ, **ONE_THREAD, **ISA_ENV[isa]))
     found = re.search(r"kernels (\S+) \(TMS_ISA\), OpenBLAS core (\S+)", proc.stderr)
     if proc.returncode != 0 or not found:
         return None
+    ISA_ENV[isa].setdefault("OPENBLAS_CORETYPE", found.group(2))
     return found.group(1), found.group(2)
 
 

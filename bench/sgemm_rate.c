@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "isa/isa_fn.h"
+#include "kernels/blas_core.h"
 #include "kernels/kernels_large.h"
 
 /* OpenBLAS names the kernel set it chose at load time; weak, so the tool also links against another cblas. */
@@ -110,6 +111,7 @@ static float *filled(size_t count, unsigned seed) {
 }
 
 int main(int argc, char **argv) {
+  tms_blas_core_ensure("tms-sgemm-rate", argv); /* OpenBLAS kernels for this CPU, as tms-sweep */
   const int N = argc > 2 ? atoi(argv[1]) : 400, M = argc > 2 ? atoi(argv[2]) : 30;
   const int B = argc > 3 ? atoi(argv[3]) : 1024, reps = argc > 4 ? atoi(argv[4]) : 200;
   if (N < 1 || M < 1 || B < 1 || reps < 1) {

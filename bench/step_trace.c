@@ -20,6 +20,7 @@
 
 #include "core/spec.h"
 #include "data/data.h"
+#include "kernels/blas_core.h"
 #include "kernels/kernels.h"
 #include "kernels/kernels_large.h"
 #include "trainer/optim.h"
@@ -73,6 +74,7 @@ static void print_row(const char *label, long from, long to, const double t[PIEC
 }
 
 int main(int argc, char **argv) {
+  tms_blas_core_ensure("tms-step-trace", argv); /* OpenBLAS kernels for this CPU, as tms-sweep */
   if (argc < 4) {
     fprintf(stderr, "usage: tms-step-trace N M DENSITY [STEPS [WINDOW]]\n");
     return 2;

@@ -120,7 +120,8 @@ def run_sample(args, sw, work, tag):
     y, h5 = os.path.join(work, tag + ".yaml"), os.path.join(work, tag + ".h5")
     with open(y, "w") as f:
         yaml.safe_dump(sw, f, sort_keys=False)
-    _, _, cpu = bench.run(["taskset", "-c", str(args.core), args.tms, "run", y, "-o", h5, "--quiet"], {})
+    _, _, cpu = bench.run(["taskset", "-c", str(args.core), args.tms, "run", y, "-o", h5, "--quiet"],
+                          bench.ISA_ENV["auto"])
     with h5py.File(h5, "r") as f:
         done = f["/points/status"][...].ravel() == 1
         nf, nh = (f["/params/" + k][...].ravel() for k in ("n_features", "n_hidden"))
@@ -141,7 +142,8 @@ def torch_rate(args, variant, n, m, batch, cache):
     def cpu(steps):
         out, _, _ = bench.run(["taskset", "-c", str(args.core), "/usr/bin/python3", "-c", bench.TORCH_HOST, args.torch,
                                "--variant", variant, "--n", str(n), "--m", str(m), "--instances", str(K), "--batch",
-                               str(batch), "--steps", str(steps), "--threads", "1"], {})
+                               str(batch), "--steps", str(steps), "--threads", "1"],
+                              bench.ISA_ENV["auto"])  # OpenBLAS core pinned to tms's by isa_report
         return float(re.search(r"cpu_after_import_s=([0-9.]+)", out).group(1))
 
     t1 = 5

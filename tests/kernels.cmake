@@ -33,3 +33,5 @@ foreach(case moments_independent correlated_sets determinism reference_semantics
 endforeach()
 tms_test(NAME kernels_step_fused SOURCES ${TMS_TEST_DIR}/test_kernels_step.c LIBS tms_kernels LABELS unit)
 tms_isa_test(kernels_step_fused)
+# OpenBLAS's kernels matched to the CPU: the rules, and this program restarting itself where OpenBLAS fell back.
+tms_test(NAME blas_core SOURCES ${TMS_TEST_DIR}/test_blas_core.c LIBS tms_kernels LABELS unit)

@@ -17,6 +17,7 @@
 #include "metrics/metrics.h"
 #include "core/spec.h"
 #include "isa/isa.h"
+#include "kernels/blas_core.h"
 #include "trainer/trainer.h"
 #include "train_out.h"
 
@@ -256,8 +257,10 @@ static tms_status train(const train_args *t, train_bufs *B, tms_error *err) {
   tms_spec_get(&t->spec, "variant", &vv);
   const tms_spec *s = &t->spec;
   if (!t->quiet) {
-    fprintf(stderr, "tms-sweep train: kernels %s (TMS_ISA), OpenBLAS core %s (OPENBLAS_CORETYPE)\n",
-            tms_kernels_isa(), tms_kernels_blas_core());
+    const char *fell = tms_blas_core_fell_back();
+    fprintf(stderr, "tms-sweep train: kernels %s (TMS_ISA), OpenBLAS core %s (OPENBLAS_CORETYPE%s%s%s)\n",
+            tms_kernels_isa(), tms_kernels_blas_core(), fell ? ", set by tms: OpenBLAS chose " : "",
+            fell ? fell : "", fell ? ", its fallback on CPUs it does not know" : "");
     fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str,
             s->n_features, s->n_hidden, s->density, s->optimizer == TMS_ADAMW ? "adamw" : "adam", s->lr, s->steps,
             s->batch_size, (unsigned long long)s->seed);

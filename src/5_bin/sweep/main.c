@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "kernels/blas_core.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -24,6 +25,13 @@ static void usage(FILE *out) {
           "           --force-resume  --resume even if the sweep file changed (its grid shape must not)\n"
           "           --force         replace an existing OUT.h5\n"
           "           -q, --quiet     no progress lines (OUT.h5.progress is still written)\n"
+          "\n"
+          "environment:\n"
+          "  TMS_ISA=avx512|avx2|generic|auto   the kernels' instruction-set path (default auto: the widest)\n"
+          "  OPENBLAS_NUM_THREADS               default 1 (one BLAS thread per process)\n"
+          "  OPENBLAS_CORETYPE                  OpenBLAS's kernels; if unset and OpenBLAS falls back to pre-AVX2\n"
+          "                                     kernels on a CPU it does not know, train and run start again with\n"
+          "                                     Cooperlake/SkylakeX (AVX-512 path) or Haswell (AVX2 path)\n"
           "\n"
           "exit codes:\n"
           "  0   everything asked for was done (also for --help and --version)\n"
@@ -51,6 +59,8 @@ int main(int argc, char **argv) {
     printf("tms-sweep %s (%s)\n", tms_version(), tms_git_commit());
     return TMS_EXIT_OK;
   }
+  /* train and run multiply with OpenBLAS: its kernels for this CPU first (may start the program again) */
+  if (strcmp(cmd, "train") == 0 || strcmp(cmd, "run") == 0) tms_blas_core_ensure("tms-sweep", argv);
   if (strcmp(cmd, "train") == 0) return tms_cmd_train(argc - 1, argv + 1);
   if (strcmp(cmd, "plan") == 0) return tms_cmd_plan(argc - 1, argv + 1);
   if (strcmp(cmd, "run") == 0) return tms_cmd_run(argc - 1, argv + 1);
