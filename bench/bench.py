@@ -117,8 +117,11 @@ def environment(args):
     flags = set(flags.group(1).split()) if flags else set()
     try:
         lib = ctypes.CDLL("libopenblas.so.0")
-        lib.openblas_get_config.restype = ctypes.c_char_p
-        blas = lib.openblas_get_config().decode()
+        lib.openblas_get_config.restype = lib.openblas_get_corename.restype = ctypes.c_char_p
+        # The build only: this process's core is OpenBLAS's own pick, without the path's OPENBLAS_CORETYPE; the
+        # core the runs use is the one tms reports (isa_report), named in each table's heading.
+        blas = " ".join(w for w in lib.openblas_get_config().decode().split()
+                        if w != lib.openblas_get_corename().decode())
     except OSError:
         blas = "?"
     torch_v = sh(["/usr/bin/python3", "-c", "import torch; print(torch.__version__)"])
