@@ -108,7 +108,7 @@ static inline __attribute__((always_inline)) void tile8(float *restrict C, const
 
 /* Rows in tiles of R (R * NV accumulators: 24 of the 32 AVX-512 registers, 12 of the 16 AVX2 ones), then single
  * rows; R, NV and the width are constants in each call, so every tile is fully unrolled. */
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) /* whole = 0: the AVX-512VL masked store is native, one mask for every M */
 #define TILE(W, C, a, sr, sk, Bm, K, M, R, NV, acc) \
   (W == 16 ? tile16(C, a, sr, sk, Bm, K, M, R, NV, acc) : tile8(C, a, sr, sk, Bm, K, M, M, R, NV, 0, acc))
 #else
