@@ -144,6 +144,13 @@ def isa_report(args, isa):
     found = re.search(r"kernels (\S+) \(TMS_ISA\), OpenBLAS core (\S+)", proc.stderr)
     if proc.returncode != 0 or not found:
         return None
+    inherited = {k: v for k, v in os.environ.items() if k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    if inherited and "OPENBLAS_CORETYPE" not in ISA_ENV[isa]:
+        # Seen on a Zen 5 (session 18): the machine's environment held OPENBLAS_CORETYPE=Haswell, so "auto" ran
+        # Haswell where OpenBLAS on its own picks Cooperlake. The tables then name that core, and say where from.
+        print("bench: the environment sets %s: the %s path runs that, not OpenBLAS's own choice (unset it to measure "
+              "that)" % (" ".join("%s=%s" % kv for kv in inherited.items()), isa), file=sys.stderr)
+        ISA_ENV[isa].update(inherited)
     ISA_ENV[isa].setdefault("OPENBLAS_CORETYPE", found.group(2))
     return found.group(1), found.group(2)
 
