@@ -22,11 +22,6 @@
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
-#if defined(__AVX512F__)
-#include <cpuid.h>
-#include <stdatomic.h>
-#include <string.h>
-#endif
 
 #if defined(__AVX512F__)
 /* A tile of R rows of C, NV vectors of 16 each (NV = 1 or 2); mt masks the last vector's lanes below M. */
@@ -152,22 +147,8 @@ static void rows_split8(float *C, const float *a, size_t sr, size_t sk, const fl
  * halves: there 16 < M <= 24 goes in three 8-wide vectors (24 lanes for M = 20, where two 16-wide ones give 32).
  * Where a 512-bit FMA costs what a 256-bit one does (Zen 5, Intel) two 16-wide vectors do the row in fewer FMAs:
  * Zen 5, 200x20, tms-sgemm-rate, the four M-sided products 70-72 -> 49-62 us, the step's five 126 -> 158 GFLOP/s
- * (OpenBLAS Cooperlake 153). Same bits either way (see the top). Cached: CPUID exits to the hypervisor in a VM. */
-static int splits_512(void) {
-  static atomic_int cached = -1;
-  int v = atomic_load_explicit(&cached, memory_order_relaxed);
-  if (v >= 0) return v;
-  unsigned a, b, c, d;
-  char vendor[13] = {0};
-  v = 0;
-  if (__get_cpuid(0, &a, &b, &c, &d)) {
-    memcpy(vendor, &b, 4), memcpy(vendor + 4, &d, 4), memcpy(vendor + 8, &c, 4);
-    if (strcmp(vendor, "AuthenticAMD") == 0 && __get_cpuid(1, &a, &b, &c, &d))
-      v = ((a >> 8) & 0xf) + ((a >> 20) & 0xff) == 0x19;
-  }
-  atomic_store_explicit(&cached, v, memory_order_relaxed);
-  return v;
-}
+ * (OpenBLAS Cooperlake 153). Same bits either way (see the top). The compiler's CPU model, as isa.c reads it. */
+static int splits_512(void) { return __builtin_cpu_is("amdfam19h") != 0; }
 #endif
 
 void TMS_ISA_FN(tms_skinny_gemm)(float *C /* (rows, M) */, const float *a, size_t sr, size_t sk,
