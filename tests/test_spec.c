@@ -13,6 +13,23 @@ static tms_value word(const char *s) {
   return x;
 }
 
+/* Each integer parameter's largest allowed value must survive the trip into its field and back: a range wider
+ * than the field's type (log_every once allowed 1e12 into an int) overflows, which UBSan caught in the fuzzer. */
+static void check_every_int_holds_its_max(void) {
+  for (int i = 0; i < tms_param_count(); i++) {
+    const tms_param_info *p = tms_param_at(i);
+    if (p->kind != TMS_PARAM_INT) continue;
+    tms_spec s;
+    tms_error e = {0};
+    tms_spec_defaults(&s);
+    tms_value v = num(p->max_open ? p->max - 1 : p->max), got = {0};
+    CHECK(tms_spec_set(&s, p->key, &v, &e) == TMS_OK, "%s = %g (its max) accepted: %s", p->key, v.num, e.msg);
+    tms_spec_get(&s, p->key, &got);
+    CHECK(got.num == v.num, "%s = %g reads back as %g (off by %g): the range exceeds the field's type", p->key,
+          v.num, got.num, got.num - v.num);
+  }
+}
+
 int main(void) {
   tms_spec s;
   tms_error e;
@@ -79,5 +96,6 @@ int main(void) {
   tms_spec_set(&s, "correlated_sets", &v, &e);
   CHECK(tms_spec_validate(&s, &e) == TMS_ERR_CONFIG && strcmp(e.key, "correlated_sets") == 0,
         "3 sets of 2 in 5 features rejected naming correlated_sets, got key '%s'", e.key);
+  check_every_int_holds_its_max();
   return tms_check_finish("spec_registry");
 }

@@ -63,7 +63,7 @@ static const param_row rows[] = {
         "xavier: N(0, 2/(n+m)); kaiming_uniform: U(+-sqrt(6/(n m)))", init, 'e'),
     ROW("steps", TMS_PARAM_INT, NULL, 1, 1e12, 0, 0, "10000", "training steps", steps, 'l'),
     ROW("batch_size", TMS_PARAM_INT, NULL, 1, 1e7, 0, 0, "1024", "fresh samples per step", batch_size, 'i'),
-    ROW("log_every", TMS_PARAM_INT, NULL, 1, 1e12, 0, 0, "100", "loss-curve interval in steps", log_every, 'i'),
+    ROW("log_every", TMS_PARAM_INT, NULL, 1, 1e9, 0, 0, "100", "loss-curve interval in steps", log_every, 'i'),
     ROW("snapshot_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
         "save W every this many steps (0: only the final W)", snapshot_every, 'i'),
     ROW("eval_every", TMS_PARAM_INT, NULL, 0, 1e9, 0, 0, "0",
