@@ -141,7 +141,7 @@ def isa_report(args, isa):
     proc = subprocess.run([args.tms, "train", "--n-features", "2", "--n-hidden", "1", "--density", "1", "--steps", "1",
                            "--eval-batch", "16"], capture_output=True, text=True,
                           env=dict(os.environ, **ONE_THREAD, **ISA_ENV[isa]))
-    found = re.search(r"kernels (\S+) \(TMS_ISA\), OpenBLAS core (\S+)", proc.stderr)
+    found = re.search(r"kernels (\S+) \(.*?\), OpenBLAS core (\S+)", proc.stderr)
     if proc.returncode != 0 or not found:
         return None
     inherited = {k: v for k, v in os.environ.items() if k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cmd_train_smoke: `tms-sweep train` trains 5 features in 2 dims, prints the per-feature table, writes an HDF5
-# results file of one point that tms-post reads; --help lists every registry flag; a bad flag value exits 2 naming the flag.
+# results file of one point that tms-post reads; --help lists every registry flag; a bad flag value exits 2 naming the flag;
+# the first line says which kernels path and OpenBLAS core run and who chose them.
 set -u
 fail() { echo "cmd_train_smoke: FAILED: $*" >&2; exit 1; }
 [ -n "${TMS_SWEEP:-}" ] || fail "TMS_SWEEP is not set"
@@ -18,6 +19,14 @@ rows=$(grep -cE '^ +[0-4] ' "$dir/out.txt")
 [ "$rows" -eq 5 ] || fail "table has $rows feature rows, want 5"
 grep -q '^D\* = ' "$dir/out.txt" || fail "no D* line"
 [ -s "$dir/X.h5" ] || fail "--out file not written"
+# The first line names the kernels path and OpenBLAS core and who chose each (an inherited variable must show).
+tiny() { "$@" "$TMS_SWEEP" train --n-features 2 --n-hidden 1 --density 1 --steps 1 --eval-batch 16 2>&1 | head -1; }
+line=$(tiny env -u TMS_ISA -u OPENBLAS_CORETYPE)
+echo "$line" | grep -qE "^tms-sweep train: kernels [a-z0-9]+ \(the CPU's widest; TMS_ISA overrides\), OpenBLAS core \S+ \((OpenBLAS's own choice|OPENBLAS_CORETYPE=\S+ set by tms)" ||
+  fail "with nothing set, the first line does not say the CPU and OpenBLAS chose: '$line'"
+line=$(tiny env TMS_ISA=generic OPENBLAS_CORETYPE=Prescott)
+want="tms-sweep train: kernels generic (TMS_ISA=generic from the environment), OpenBLAS core Prescott (OPENBLAS_CORETYPE=Prescott from the environment)"
+[ "$line" = "$want" ] || fail "with TMS_ISA=generic OPENBLAS_CORETYPE=Prescott the first line is '$line', want '$want'"
 # --out is an ordinary results file of one point: the store's layout (validated by the schema through tms-post),
 # W of shape (1 x 5 x 2) under a grid of one point, the trained seed, and tms-post reads it.
 if command -v h5ls >/dev/null; then
