@@ -24,6 +24,8 @@
 #include "store/lock.h"
 #include "store/space.h"
 #include "store/store.h"
+
+#include "paths_line.h"
 #include "run_reuse.h"
 
 /* OpenBLAS extensions (the build links OpenBLAS, see CMakeLists.txt); declared here to avoid cblas.h. */
@@ -424,7 +426,8 @@ int tms_cmd_run(int argc, char **argv) {
   memset(&err, 0, sizeof err);
   tms_status s;
 
-  /* Phase 3: the sweep. */
+  /* Phase 3: the sweep. The root's path and core (what the file records; workers on other nodes may differ). */
+  if (rank == 0 && !a.quiet) tms_print_paths_line("tms-sweep run", size > 1 ? " on rank 0" : "");
   progress_ctx pc;
   memset(&pc, 0, sizeof pc);
   snprintf(pc.path, sizeof pc.path, "%s.progress", a.out_path);

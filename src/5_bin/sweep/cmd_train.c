@@ -17,7 +17,7 @@
 #include "metrics/metrics.h"
 #include "core/spec.h"
 #include "isa/isa.h"
-#include "kernels/blas_core.h"
+#include "paths_line.h"
 #include "trainer/trainer.h"
 #include "train_out.h"
 
@@ -251,33 +251,13 @@ static void bufs_free(train_bufs *B) {
   free(B->dbuf);
 }
 
-/* The first line: which kernels path and OpenBLAS core run, and who chose each, so that a variable inherited from
- * the machine's environment (seen: OPENBLAS_CORETYPE=Haswell on a Zen 5, where OpenBLAS picks Cooperlake) shows. */
-static void print_paths(void) {
-  const char *isa = getenv("TMS_ISA"), *core = getenv("OPENBLAS_CORETYPE"), *fell = tms_blas_core_fell_back();
-  char isa_by[96], core_by[192];
-  if (isa && *isa && strcmp(isa, "auto") != 0)
-    snprintf(isa_by, sizeof isa_by, "TMS_ISA=%.40s from the environment", isa);
-  else
-    snprintf(isa_by, sizeof isa_by, "the CPU's widest; TMS_ISA overrides");
-  if (fell)
-    snprintf(core_by, sizeof core_by, "OPENBLAS_CORETYPE=%.40s set by tms: OpenBLAS chose %.40s, its fallback on "
-             "CPUs it does not know", core ? core : "", fell);
-  else if (core && *core)
-    snprintf(core_by, sizeof core_by, "OPENBLAS_CORETYPE=%.40s from the environment", core);
-  else
-    snprintf(core_by, sizeof core_by, "OpenBLAS's own choice; OPENBLAS_CORETYPE overrides");
-  fprintf(stderr, "tms-sweep train: kernels %s (%s), OpenBLAS core %s (%s)\n", tms_kernels_isa(), isa_by,
-          tms_kernels_blas_core(), core_by);
-}
-
 /* Trains with progress lines, stoppable by SIGINT/SIGTERM (then the run ends as interrupted). */
 static tms_status train(const train_args *t, train_bufs *B, tms_error *err) {
   tms_value vv;
   tms_spec_get(&t->spec, "variant", &vv);
   const tms_spec *s = &t->spec;
   if (!t->quiet) {
-    print_paths();
+    tms_print_paths_line("tms-sweep train", "");
     fprintf(stderr, "tms-sweep train: %s n=%d m=%d density=%g %s lr=%g steps=%ld batch=%d seed=%llu\n", vv.str,
             s->n_features, s->n_hidden, s->density, s->optimizer == TMS_ADAMW ? "adamw" : "adam", s->lr, s->steps,
             s->batch_size, (unsigned long long)s->seed);
